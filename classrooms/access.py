@@ -1,0 +1,137 @@
+"""The only door from user input to objects of this app.
+
+Every helper raises Http404 for anything the user may not see, whether it
+does not exist, belongs to another organization, or to a colleague: the
+caller cannot tell these apart (DESIGN §1). Visibility follows memberships
+active today (DESIGN §7).
+"""
+
+from __future__ import annotations
+
+import datetime
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+
+from classrooms.models import Enrollment, Membership, Organization, SchoolClass, User
+from classrooms.schoolyear import today
+
+
+def active_membership(user: User, day: datetime.date | None = None) -> Membership | None:
+    """The user's membership active on `day` (today by default), with its organization.
+
+    The result carries `checked_on`, the day it was checked for. Cached on the
+    user object for the length of a request.
+    """
+    day = day or today()
+    cache = user.__dict__.setdefault("_membership_cache", {})
+    if day not in cache:
+        membership = Membership.objects.active_on(day).filter(user=user).select_related("organization").first()
+        if membership is not None:
+            membership.checked_on = day
+        cache[day] = membership
+    return cache[day]
+
+
+def organization_of(user: User) -> Organization:
+    membership = active_membership(user)
+    if membership is None:
+        raise Http404
+    return membership.organization
+
+
+def role_required(*roles: str):
+    """Signed in, with one of `roles`; anyone else gets 404 (anonymous: sign in)."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.user.role not in roles:
+                raise Http404
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def members_of(organization: Organization, role: str, day: datetime.date | None = None):
+    """Users of `role` whose membership in `organization` is active on `day`."""
+    day = day or today()
+    member_ids = Membership.objects.active_on(day).filter(organization=organization).values("user_id")
+    return User.objects.filter(role=role, pk__in=member_ids)
+
+
+def get_class_for_teacher(user: User, class_id: int) -> SchoolClass:
+    """A class the teacher proctors, in their current organization."""
+    try:
+        return SchoolClass.objects.select_related("organization", "teacher").get(
+            pk=class_id, teacher=user, organization=organization_of(user)
+        )
+    except SchoolClass.DoesNotExist:
+        raise Http404 from None
+
+
+def get_class_for_org_admin(user: User, class_id: int) -> SchoolClass:
+    try:
+        return SchoolClass.objects.select_related("organization", "teacher").get(
+            pk=class_id, organization=organization_of(user)
+        )
+    except SchoolClass.DoesNotExist:
+        raise Http404 from None
+
+
+def get_enrollment_for_teacher(user: User, class_id: int, enrollment_id: int) -> Enrollment:
+    """An active enrollment in one of the teacher's classes, of an examinee still in the organization."""
+    school_class = get_class_for_teacher(user, class_id)
+    day = today()
+    try:
+        return (
+            roster_of(school_class, day)
+            .select_related("examinee", "school_class__organization", "school_class__teacher")
+            .get(pk=enrollment_id)
+        )
+    except Enrollment.DoesNotExist:
+        raise Http404 from None
+
+
+def roster_of(school_class: SchoolClass, day: datetime.date | None = None):
+    """Active enrollments of the class whose examinee is still a member of its organization."""
+    day = day or today()
+    member_ids = Membership.objects.active_on(day).filter(organization_id=school_class.organization_id).values(
+        "user_id"
+    )
+    return (
+        Enrollment.objects.active_on(day)
+        .filter(school_class=school_class, examinee_id__in=member_ids)
+        .select_related("examinee")
+    )
+
+
+def get_member_for_org_admin(user: User, member_id: int, role: str) -> User:
+    try:
+        return members_of(organization_of(user), role).get(pk=member_id)
+    except User.DoesNotExist:
+        raise Http404 from None
+
+
+def get_examinee_for_teacher(user: User, examinee_id: int) -> User:
+    """An examinee of the teacher's organization (to enroll in one of their classes)."""
+    try:
+        return members_of(organization_of(user), User.Role.EXAMINEE).get(pk=examinee_id)
+    except User.DoesNotExist:
+        raise Http404 from None
+
+
+def examinees_enrollable(school_class: SchoolClass):
+    """Active examinees of the class's organization who are not in the class now."""
+    day = today()
+    in_class = Enrollment.objects.active_on(day).filter(school_class=school_class).values("examinee_id")
+    return (
+        members_of(school_class.organization, User.Role.EXAMINEE, day)
+        .filter(is_active=True)
+        .exclude(pk__in=in_class)
+        .order_by("kana", "name")
+    )

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from django.contrib.auth.backends import ModelBackend
+
+from classrooms.access import active_membership
+
+
+class MembershipBackend(ModelBackend):
+    """Sign-in by login id; only accounts that may act today can authenticate.
+
+    Django calls `user_can_authenticate` both at sign-in and, through
+    `get_user`, on every request and websocket connect. So suspending a user,
+    suspending or terminating their organization, or the end of their
+    membership locks them out at their very next request: their existing
+    sessions stop working at once.
+    """
+
+    def user_can_authenticate(self, user) -> bool:
+        if not super().user_can_authenticate(user):
+            return False
+        if user.is_operator:
+            return True
+        membership = active_membership(user)
+        return membership is not None and membership.organization.is_in_service_on(membership.checked_on)

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from classrooms.models import SchoolClass, User, login_id_validator
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.CharField(
+        label=_("Login id"), max_length=30, widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True})
+    )
+    error_messages = {
+        "invalid_login": _(
+            "The login id or password is not correct, or this account cannot sign in now. "
+            "Check both and try again; if it keeps failing, ask your teacher or school."
+        ),
+        "inactive": _("This account is suspended."),
+    }
+
+    def clean_username(self) -> str:
+        return self.cleaned_data["username"].strip().lower()
+
+
+class PersonForm(forms.Form):
+    """Name and kana of a person; an optional login id (blank: one is generated)."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    kana = forms.CharField(label=_("Name in kana"), max_length=100, required=False)
+    login_id = forms.CharField(
+        label=_("Login id"),
+        max_length=30,
+        required=False,
+        validators=[login_id_validator],
+        help_text=_("Leave blank to have one generated."),
+    )
+
+    def clean_login_id(self) -> str:
+        login_id = self.cleaned_data["login_id"].strip().lower()
+        if login_id and User.objects.filter(login_id=login_id).exists():
+            raise forms.ValidationError(_("This login id is already taken."))
+        return login_id
+
+
+class ExamineeForm(PersonForm):
+    number = forms.IntegerField(label=_("Number in class"), min_value=1, max_value=999, required=False)
+
+
+class ExamineeEditForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    kana = forms.CharField(label=_("Name in kana"), max_length=100, required=False)
+    number = forms.IntegerField(label=_("Number in class"), min_value=1, max_value=999, required=False)
+
+
+class SchoolClassForm(forms.Form):
+    name = forms.CharField(label=_("Class name"), max_length=50, help_text=_("For example 5年1組."))
+    school_year = forms.IntegerField(label=_("School year"), min_value=2000, max_value=2100)
+
+
+class ClassRenameForm(forms.Form):
+    name = forms.CharField(label=_("Class name"), max_length=50)
+
+
+class EnrollForm(forms.Form):
+    examinee = forms.ModelChoiceField(label=_("Examinee"), queryset=User.objects.none())
+    number = forms.IntegerField(label=_("Number in class"), min_value=1, max_value=999, required=False)
+
+    def __init__(self, *args, school_class: SchoolClass, **kwargs):
+        from classrooms.access import examinees_enrollable
+
+        super().__init__(*args, **kwargs)
+        self.fields["examinee"].queryset = examinees_enrollable(school_class)
+        self.fields["examinee"].label_from_instance = lambda user: f"{user.name} ({user.login_id})"
+
+
+class RosterUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_("UTF-8 (with or without BOM) or Shift_JIS as saved by Excel. At most 1 MB."),
+    )
+
+    MAX_BYTES = 1024 * 1024
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than 1 MB."))
+        return upload

@@ -1,0 +1,312 @@
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from classrooms.schoolyear import today
+
+LOGIN_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{2,29}$"
+login_id_validator = RegexValidator(
+    LOGIN_ID_PATTERN,
+    _("Use 3–30 characters: lowercase letters, digits, '.', '-' or '_', starting with a letter or digit."),
+)
+
+
+def add_years(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year + years, day=28)
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return datetime.date(year, month, candidate)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+class Organization(models.Model):
+    """A school or other body that runs proctored tests under a contract."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending approval")
+        APPROVED = "approved", _("Approved")
+        SUSPENDED = "suspended", _("Suspended")
+        TERMINATED = "terminated", _("Terminated")
+
+    name = models.CharField(_("name"), max_length=200)
+    code = models.SlugField(
+        _("code"),
+        max_length=12,
+        unique=True,
+        help_text=_("Short lowercase code used as the prefix of generated login ids."),
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    contract_starts_on = models.DateField(_("contract start"), null=True, blank=True)
+    notice_given_on = models.DateField(
+        _("notice of non-renewal given on"),
+        null=True,
+        blank=True,
+        help_text=_("The contract ends at the first term end at least one month after this date."),
+    )
+    unit_price = models.PositiveIntegerField(_("unit price (yen per account and month)"), default=0)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def contract_ends_on(self, day: datetime.date | None = None) -> datetime.date | None:
+        """Last day of the contract as it stands on `day`.
+
+        A contract runs for one year and renews itself for another year unless
+        notice is given at least one month before a term ends. Without notice
+        this is the end of the current term (which moves on as terms renew).
+        """
+        if self.contract_starts_on is None:
+            return None
+        day = day or today()
+        term = 1
+        while True:
+            term_end = add_years(self.contract_starts_on, term) - datetime.timedelta(days=1)
+            if self.notice_given_on is not None:
+                if add_months(self.notice_given_on, 1) <= term_end + datetime.timedelta(days=1):
+                    return term_end
+            elif term_end >= day:
+                return term_end
+            term += 1
+
+    def is_in_service_on(self, day: datetime.date) -> bool:
+        if self.status != self.Status.APPROVED or self.contract_starts_on is None:
+            return False
+        end = self.contract_ends_on(day)
+        return self.contract_starts_on <= day and (end is None or day <= end)
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, login_id: str, password: str | None = None, **fields):
+        user = self.model(login_id=login_id.lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, login_id: str, password: str | None = None, **fields):
+        fields.update(role=User.Role.OPERATOR, is_staff=True, is_superuser=True)
+        return self.create_user(login_id, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Every account. The role is fixed for life: a teacher never becomes an examinee."""
+
+    class Role(models.TextChoices):
+        OPERATOR = "operator", _("Operator")
+        ORG_ADMIN = "org_admin", _("Org admin")
+        TEACHER = "teacher", _("Teacher")
+        EXAMINEE = "examinee", _("Examinee")
+
+    login_id = models.CharField(_("login id"), max_length=30, unique=True, validators=[login_id_validator])
+    name = models.CharField(_("name"), max_length=100)
+    kana = models.CharField(_("name in kana"), max_length=100, blank=True)
+    role = models.CharField(_("role"), max_length=12, choices=Role.choices)
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Unticked means suspended: the account cannot sign in.")
+    )
+    is_staff = models.BooleanField(_("operator staff"), default=False)
+    must_change_password = models.BooleanField(_("must choose a new password"), default=False)
+    date_joined = models.DateTimeField(_("created"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "login_id"
+    REQUIRED_FIELDS = ["name"]
+
+    class Meta:
+        ordering = ["login_id"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.login_id})"
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == self.Role.OPERATOR
+
+    @property
+    def is_org_admin(self) -> bool:
+        return self.role == self.Role.ORG_ADMIN
+
+    @property
+    def is_teacher(self) -> bool:
+        return self.role == self.Role.TEACHER
+
+    @property
+    def is_examinee(self) -> bool:
+        return self.role == self.Role.EXAMINEE
+
+
+class MembershipQuerySet(models.QuerySet):
+    def active_on(self, day: datetime.date) -> MembershipQuerySet:
+        return self.filter(starts_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day))
+
+
+class Membership(models.Model):
+    """A person's belonging to an organization from `starts_on` until the day before `ends_on`.
+
+    Every visibility rule asks whether a membership is active on a day, so a
+    transfer takes effect on its date without any scheduler (DESIGN §7).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="memberships")
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until (exclusive)"), null=True, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "ends_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gt=models.F("starts_on")),
+                name="membership_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organization}"
+
+    def is_active_on(self, day: datetime.date) -> bool:
+        return self.starts_on <= day and (self.ends_on is None or day < self.ends_on)
+
+
+class SchoolClass(models.Model):
+    """A class (学級) of one organization, one school year and one proctoring teacher."""
+
+    CAPACITY = 40
+
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="classes")
+    school_year = models.PositiveSmallIntegerField(
+        _("school year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    name = models.CharField(_("class name"), max_length=50)
+    teacher = models.ForeignKey(User, on_delete=models.PROTECT, related_name="classes_taught")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-school_year", "name"]
+        verbose_name = _("class")
+        verbose_name_plural = _("classes")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "school_year", "name"], name="class_name_unique_per_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school_year} {self.name}"
+
+
+class EnrollmentQuerySet(models.QuerySet):
+    def active_on(self, day: datetime.date) -> EnrollmentQuerySet:
+        return self.filter(starts_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day))
+
+
+class Enrollment(models.Model):
+    """An examinee in a class, with their number in the class (出席番号)."""
+
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.PROTECT, related_name="enrollments")
+    examinee = models.ForeignKey(User, on_delete=models.PROTECT, related_name="enrollments")
+    number = models.PositiveSmallIntegerField(
+        _("number in class"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(999)]
+    )
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until (exclusive)"), null=True, blank=True)
+
+    objects = EnrollmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["number", "examinee__kana", "examinee__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school_class", "examinee"],
+                condition=Q(ends_on__isnull=True),
+                name="one_open_enrollment_per_class",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.examinee} in {self.school_class}"
+
+    def is_active_on(self, day: datetime.date) -> bool:
+        return self.starts_on <= day and (self.ends_on is None or day < self.ends_on)
+
+
+class AuditEntry(models.Model):
+    """Append-only record of who did what, when, to what.
+
+    Never holds a password, an answer or a message body: `details` carries
+    identifiers and short labels only.
+    """
+
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_entries"
+    )
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor_label = models.CharField(max_length=150)
+    action = models.CharField(max_length=60)
+    target_type = models.CharField(max_length=40, blank=True)
+    target_id = models.CharField(max_length=40, blank=True)
+    target_label = models.CharField(max_length=200, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        indexes = [models.Index(fields=["organization", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target_label}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Audit entries are append-only.")
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def record(
+        cls,
+        *,
+        organization: Organization | None,
+        actor: User | None,
+        action: str,
+        target: models.Model | None = None,
+        **details,
+    ) -> AuditEntry:
+        return cls.objects.create(
+            organization=organization,
+            actor=actor,
+            actor_label=str(actor) if actor else "system",
+            action=action,
+            target_type=target._meta.model_name if target is not None else "",
+            target_id=str(target.pk) if target is not None else "",
+            target_label=str(target)[:200] if target is not None else "",
+            details=details,
+        )

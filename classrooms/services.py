@@ -1,0 +1,366 @@
+"""State changes of organizations, accounts, classes and rosters.
+
+Each service is one transaction and writes its audit entry in it. The
+capacity rules (DESIGN §2) are enforced here under row locks, so they hold
+under concurrent requests.
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.contrib.sessions.models import Session
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from classrooms.access import active_membership, members_of
+from classrooms.models import AuditEntry, Enrollment, Membership, Organization, SchoolClass, User
+from classrooms.schoolyear import school_year_bounds, today
+
+TEACHER_CAPACITY = 40
+PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off a paper slip
+LOGIN_SUFFIX_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+class ServiceError(Exception):
+    """A rule of the domain refused the change; the message is for the user."""
+
+
+@dataclass(frozen=True)
+class IssuedCredential:
+    """What goes on a slip. The password exists only here, never in the database."""
+
+    user: User
+    password: str
+    number: int | None = None
+    class_name: str = ""
+
+
+def initial_password() -> str:
+    groups = ["".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(4)) for _ in range(3)]
+    return "-".join(groups)
+
+
+def generated_login_id(organization: Organization) -> str:
+    while True:
+        candidate = f"{organization.code}-" + "".join(secrets.choice(LOGIN_SUFFIX_ALPHABET) for _ in range(6))
+        if not User.objects.filter(login_id=candidate).exists():
+            return candidate
+
+
+# --- Organizations (operators, through the Django admin) ------------------------------
+
+
+def organization_set_status(*, organization: Organization, status: str, by: User) -> Organization:
+    """Approve, suspend, terminate or reinstate. Approval starts the contract on first approval."""
+    with transaction.atomic():
+        organization = Organization.objects.select_for_update().get(pk=organization.pk)
+        previous = organization.status
+        organization.status = status
+        if status == Organization.Status.APPROVED and organization.contract_starts_on is None:
+            organization.contract_starts_on = today()
+        organization.save(update_fields=["status", "contract_starts_on"])
+        AuditEntry.record(
+            organization=organization, actor=by, action=f"organization.{status}", target=organization, previous=previous
+        )
+    if status in (Organization.Status.SUSPENDED, Organization.Status.TERMINATED):
+        member_ids = Membership.objects.filter(organization=organization).values_list("user_id", flat=True)
+        transaction.on_commit(lambda: sessions_end(user_ids=set(member_ids)))
+    return organization
+
+
+def sessions_end(*, user_ids: set[int]) -> int:
+    """Delete the stored sessions of these users (sign them out everywhere).
+
+    The authentication backend already refuses them on their next request;
+    this also frees the session rows. Sessions are not indexed by user, so
+    this decodes the unexpired ones: fine at school scale, and it runs only on
+    suspension.
+    """
+    doomed = []
+    for session in Session.objects.filter(expire_date__gt=datetime.datetime.now(datetime.UTC)).iterator():
+        user_id = session.get_decoded().get("_auth_user_id")
+        if user_id is not None and int(user_id) in user_ids:
+            doomed.append(session.session_key)
+    Session.objects.filter(session_key__in=doomed).delete()
+    return len(doomed)
+
+
+# --- Accounts ------------------------------------------------------------------------------
+
+
+def _user_create(*, organization: Organization, role: str, login_id: str, name: str, kana: str) -> IssuedCredential:
+    password = initial_password()
+    user = User.objects.create_user(
+        login_id=login_id, password=password, name=name, kana=kana, role=role, must_change_password=True
+    )
+    Membership.objects.create(user=user, organization=organization, starts_on=today())
+    return IssuedCredential(user=user, password=password)
+
+
+def member_issue(
+    *, organization: Organization, role: str, name: str, kana: str = "", login_id: str = "", by: User
+) -> IssuedCredential:
+    """Issue a teacher or org admin account with a one-time initial password."""
+    if role not in (User.Role.TEACHER, User.Role.ORG_ADMIN):
+        raise ServiceError(_("Only teacher and org admin accounts are issued here."))
+    with transaction.atomic():
+        login_id = login_id or generated_login_id(organization)
+        if User.objects.filter(login_id=login_id).exists():
+            raise ServiceError(_("The login id %(login_id)s is already taken.") % {"login_id": login_id})
+        issued = _user_create(organization=organization, role=role, login_id=login_id, name=name, kana=kana)
+        AuditEntry.record(organization=organization, actor=by, action=f"{role}.issue", target=issued.user)
+    return issued
+
+
+def user_set_active(*, user: User, active: bool, by: User) -> User:
+    """Suspend or reactivate an account. Suspension signs the user out everywhere at once."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        membership = active_membership(user)
+        AuditEntry.record(
+            organization=membership.organization if membership else None,
+            actor=by,
+            action=f"{user.role}.{'reactivate' if active else 'suspend'}",
+            target=user,
+        )
+        if not active:
+            transaction.on_commit(lambda: sessions_end(user_ids={user.pk}))
+    return user
+
+
+def password_reissue(*, user: User, by: User) -> IssuedCredential:
+    """A new initial password for someone who forgot theirs; shown once on a slip."""
+    password = initial_password()
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        user.set_password(password)
+        user.must_change_password = True
+        user.save(update_fields=["password", "must_change_password"])
+        membership = active_membership(user)
+        AuditEntry.record(
+            organization=membership.organization if membership else None,
+            actor=by,
+            action="password.reissue",
+            target=user,
+        )
+    return IssuedCredential(user=user, password=password)
+
+
+def password_set(*, user: User, password: str) -> None:
+    """The account holder chose their own password."""
+    with transaction.atomic():
+        user.set_password(password)
+        user.must_change_password = False
+        user.save(update_fields=["password", "must_change_password"])
+        membership = active_membership(user)
+        AuditEntry.record(
+            organization=membership.organization if membership else None,
+            actor=user,
+            action="password.change",
+            target=user,
+        )
+
+
+# --- Classes ----------------------------------------------------------------------------------
+
+
+def class_create(*, organization: Organization, teacher: User, school_year: int, name: str, by: User) -> SchoolClass:
+    with transaction.atomic():
+        if SchoolClass.objects.filter(organization=organization, school_year=school_year, name=name).exists():
+            raise ServiceError(_("A class named %(name)s already exists in this school year.") % {"name": name})
+        school_class = SchoolClass.objects.create(
+            organization=organization, teacher=teacher, school_year=school_year, name=name
+        )
+        AuditEntry.record(organization=organization, actor=by, action="class.create", target=school_class)
+    return school_class
+
+
+def class_rename(*, school_class: SchoolClass, name: str, by: User) -> SchoolClass:
+    with transaction.atomic():
+        clash = SchoolClass.objects.filter(
+            organization=school_class.organization_id, school_year=school_class.school_year, name=name
+        ).exclude(pk=school_class.pk)
+        if clash.exists():
+            raise ServiceError(_("A class named %(name)s already exists in this school year.") % {"name": name})
+        previous = school_class.name
+        school_class.name = name
+        school_class.save(update_fields=["name"])
+        AuditEntry.record(
+            organization=school_class.organization, actor=by, action="class.rename", target=school_class, previous=previous
+        )
+    return school_class
+
+
+# --- Rosters and the capacity rules -------------------------------------------------------------
+
+
+def _lock_for_enrollment(school_class: SchoolClass) -> SchoolClass:
+    """Lock the class row, then its teacher's row, in that order.
+
+    Every enrollment into any class of a teacher takes the teacher's lock, so
+    both limits (per class and per teacher and year) are checked and written
+    by one transaction at a time. Call inside a transaction.
+    """
+    locked = SchoolClass.objects.select_for_update().get(pk=school_class.pk)
+    User.objects.select_for_update().filter(pk=locked.teacher_id).first()
+    return locked
+
+
+def _check_capacity(school_class: SchoolClass, examinee_ids: Sequence[int], new_accounts: int) -> None:
+    """Refuse if adding these examinees would break either limit of DESIGN §2."""
+    day = today()
+    class_count = Enrollment.objects.active_on(day).filter(school_class=school_class).count()
+    adding = len(examinee_ids) + new_accounts
+    if class_count + adding > SchoolClass.CAPACITY:
+        raise ServiceError(
+            _("A class holds at most %(limit)d examinees: it has %(count)d, and %(adding)d more would be %(total)d.")
+            % {"limit": SchoolClass.CAPACITY, "count": class_count, "adding": adding, "total": class_count + adding}
+        )
+    first, last = school_year_bounds(school_class.school_year)
+    teacher_examinees = set(
+        Enrollment.objects.active_on(day)
+        .filter(school_class__teacher_id=school_class.teacher_id, school_class__school_year=school_class.school_year)
+        .values_list("examinee_id", flat=True)
+        .distinct()
+    )
+    total = len(teacher_examinees | set(examinee_ids)) + new_accounts
+    if total > TEACHER_CAPACITY:
+        raise ServiceError(
+            _(
+                "A teacher proctors at most %(limit)d examinees in school year %(year)d: "
+                "%(teacher)s has %(count)d, and this would make %(total)d."
+            )
+            % {
+                "limit": TEACHER_CAPACITY,
+                "year": school_class.school_year,
+                "teacher": school_class.teacher.name,
+                "count": len(teacher_examinees),
+                "total": total,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    """One examinee to issue: from the single form or one line of a CSV file."""
+
+    name: str
+    kana: str = ""
+    number: int | None = None
+    login_id: str = ""
+
+
+def examinees_issue(*, school_class: SchoolClass, rows: Sequence[RosterRow], by: User) -> list[IssuedCredential]:
+    """Issue an account for each row and enroll it in the class: all of them, or none.
+
+    Login ids given in rows must be free; blank ones are generated.
+    """
+    if not rows:
+        raise ServiceError(_("There is nobody to add."))
+    organization = school_class.organization
+    with transaction.atomic():
+        school_class = _lock_for_enrollment(school_class)
+        _check_capacity(school_class, examinee_ids=[], new_accounts=len(rows))
+        wanted = [row.login_id for row in rows if row.login_id]
+        taken = sorted(User.objects.filter(login_id__in=wanted).values_list("login_id", flat=True))
+        if taken:
+            raise ServiceError(_("These login ids are already taken: %(ids)s") % {"ids": ", ".join(taken)})
+        issued = []
+        for row in rows:
+            credential = _user_create(
+                organization=organization,
+                role=User.Role.EXAMINEE,
+                login_id=row.login_id or generated_login_id(organization),
+                name=row.name,
+                kana=row.kana,
+            )
+            Enrollment.objects.create(
+                school_class=school_class, examinee=credential.user, number=row.number, starts_on=today()
+            )
+            issued.append(
+                IssuedCredential(
+                    user=credential.user, password=credential.password, number=row.number, class_name=school_class.name
+                )
+            )
+        AuditEntry.record(
+            organization=organization,
+            actor=by,
+            action="examinee.issue",
+            target=school_class,
+            count=len(issued),
+            login_ids=[credential.user.login_id for credential in issued],
+        )
+    return issued
+
+
+def enrollment_create(*, school_class: SchoolClass, examinee: User, number: int | None, by: User) -> Enrollment:
+    """Enroll an existing examinee of the organization in a class."""
+    if not examinee.is_examinee:
+        raise ServiceError(_("Only examinee accounts can be enrolled; teachers and org admins never take tests."))
+    with transaction.atomic():
+        school_class = _lock_for_enrollment(school_class)
+        day = today()
+        if Enrollment.objects.active_on(day).filter(school_class=school_class, examinee=examinee).exists():
+            raise ServiceError(_("%(name)s is already in this class.") % {"name": examinee.name})
+        if not members_of(school_class.organization, User.Role.EXAMINEE, day).filter(pk=examinee.pk).exists():
+            raise ServiceError(_("This examinee is not a member of your organization."))
+        _check_capacity(school_class, examinee_ids=[examinee.pk], new_accounts=0)
+        enrollment = Enrollment.objects.create(school_class=school_class, examinee=examinee, number=number, starts_on=day)
+        AuditEntry.record(
+            organization=school_class.organization,
+            actor=by,
+            action="enrollment.create",
+            target=school_class,
+            examinee=examinee.login_id,
+        )
+    return enrollment
+
+
+def enrollment_end(*, enrollment: Enrollment, by: User) -> Enrollment:
+    """Take an examinee out of a class from today on. Their account and history stay."""
+    with transaction.atomic():
+        enrollment = Enrollment.objects.select_for_update().get(pk=enrollment.pk)
+        day = today()
+        if enrollment.ends_on is None or enrollment.ends_on > day:
+            enrollment.ends_on = day
+            enrollment.save(update_fields=["ends_on"])
+            AuditEntry.record(
+                organization=enrollment.school_class.organization,
+                actor=by,
+                action="enrollment.end",
+                target=enrollment.school_class,
+                examinee=enrollment.examinee.login_id,
+            )
+    return enrollment
+
+
+def examinee_update(*, enrollment: Enrollment, name: str, kana: str, number: int | None, by: User) -> Enrollment:
+    """Edit an examinee's basic information (name, kana, number in this class)."""
+    with transaction.atomic():
+        examinee = User.objects.select_for_update().get(pk=enrollment.examinee_id)
+        changed = [
+            field
+            for field, old, new in (("name", examinee.name, name), ("kana", examinee.kana, kana))
+            if old != new
+        ]
+        examinee.name, examinee.kana = name, kana
+        examinee.save(update_fields=["name", "kana"])
+        if enrollment.number != number:
+            changed.append("number")
+            enrollment.number = number
+            enrollment.save(update_fields=["number"])
+        if changed:
+            AuditEntry.record(
+                organization=enrollment.school_class.organization,
+                actor=by,
+                action="examinee.update",
+                target=examinee,
+                fields=changed,
+            )
+    return enrollment

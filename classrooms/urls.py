@@ -1,0 +1,47 @@
+from django.urls import path
+
+from classrooms.views import accounts, examinee, orgadmin, teacher
+
+urlpatterns = [
+    # Signing in and out, passwords
+    path("", accounts.home, name="home"),
+    path("login/", accounts.login_view, name="login"),
+    path("logout/", accounts.logout_view, name="logout"),
+    path("password/", accounts.password_change, name="password_change"),
+    path("password/new/", accounts.password_change_required, name="password_change_required"),
+    # Teacher: classes and rosters
+    path("teacher/classes/", teacher.class_list, name="teacher_class_list"),
+    path("teacher/classes/new/", teacher.class_create, name="teacher_class_create"),
+    path("teacher/classes/<int:class_id>/", teacher.roster, name="teacher_roster"),
+    path("teacher/classes/<int:class_id>/rename/", teacher.class_rename, name="teacher_class_rename"),
+    path("teacher/classes/<int:class_id>/examinees/new/", teacher.examinee_add, name="teacher_examinee_add"),
+    path("teacher/classes/<int:class_id>/enroll/", teacher.enroll_existing, name="teacher_enroll_existing"),
+    path("teacher/classes/<int:class_id>/import/", teacher.roster_import, name="teacher_roster_import"),
+    path("teacher/classes/<int:class_id>/export.csv", teacher.roster_export, name="teacher_roster_export"),
+    path(
+        "teacher/classes/<int:class_id>/enrollments/<int:enrollment_id>/edit/",
+        teacher.examinee_edit,
+        name="teacher_examinee_edit",
+    ),
+    path(
+        "teacher/classes/<int:class_id>/enrollments/<int:enrollment_id>/unenroll/",
+        teacher.enrollment_end,
+        name="teacher_enrollment_end",
+    ),
+    path(
+        "teacher/classes/<int:class_id>/enrollments/<int:enrollment_id>/password/",
+        teacher.password_reissue,
+        name="teacher_password_reissue",
+    ),
+    # Org admin
+    path("org/teachers/", orgadmin.teacher_list, name="orgadmin_teacher_list"),
+    path("org/teachers/new/", orgadmin.teacher_issue, name="orgadmin_teacher_issue"),
+    path("org/teachers/<int:teacher_id>/suspend/", orgadmin.teacher_suspend, name="orgadmin_teacher_suspend"),
+    path("org/teachers/<int:teacher_id>/reactivate/", orgadmin.teacher_reactivate, name="orgadmin_teacher_reactivate"),
+    path("org/teachers/<int:teacher_id>/password/", orgadmin.teacher_password_reissue, name="orgadmin_teacher_password"),
+    path("org/classes/", orgadmin.class_list, name="orgadmin_class_list"),
+    path("org/classes/<int:class_id>/", orgadmin.class_detail, name="orgadmin_class_detail"),
+    path("org/audit/", orgadmin.audit_log, name="orgadmin_audit_log"),
+    # Examinee
+    path("me/", examinee.home, name="examinee_home"),
+]

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import logout, update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
+from django.contrib.auth.views import LoginView
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from classrooms.forms import LoginForm
+from classrooms.services import password_set
+
+login_view = LoginView.as_view(
+    template_name="registration/login.html", authentication_form=LoginForm, redirect_authenticated_user=True
+)
+
+HOME_BY_ROLE = {
+    "teacher": "teacher_class_list",
+    "org_admin": "orgadmin_teacher_list",
+    "examinee": "examinee_home",
+    "operator": "admin:index",
+}
+
+
+@login_required
+def home(request):
+    return redirect(HOME_BY_ROLE[request.user.role])
+
+
+@require_POST
+def logout_view(request):
+    logout(request)
+    messages.info(request, _("You have signed out."))
+    return redirect("login")
+
+
+def _change_password(request, form_class, template: str):
+    form = form_class(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        password_set(user=request.user, password=form.cleaned_data["new_password1"])
+        update_session_auth_hash(request, request.user)
+        messages.success(request, _("Your new password is saved."))
+        return redirect("home")
+    return render(request, template, {"form": form})
+
+
+@login_required
+def password_change_required(request):
+    """First sign-in with an issued password: choose your own before anything else."""
+    if not request.user.must_change_password:
+        return redirect("home")
+    return _change_password(request, SetPasswordForm, "registration/password_change_required.html")
+
+
+@login_required
+def password_change(request):
+    return _change_password(request, PasswordChangeForm, "registration/password_change.html")

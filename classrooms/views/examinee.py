@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.shortcuts import render
+
+from classrooms.access import role_required
+from classrooms.models import Enrollment, User
+from classrooms.schoolyear import today
+
+
+@role_required(User.Role.EXAMINEE)
+def home(request):
+    """The pupil's home: their classes now, and what comes next (tests, messages)."""
+    enrollments = (
+        Enrollment.objects.active_on(today())
+        .filter(examinee=request.user)
+        .select_related("school_class__teacher")
+        .order_by("-school_class__school_year", "school_class__name")
+    )
+    return render(request, "classrooms/examinee/home.html", {"enrollments": enrollments})

@@ -1,0 +1,26 @@
+"""ASGI entry point: HTTP through Django, websockets through Channels.
+
+Websocket routes are wrapped in AllowedHostsOriginValidator (the Origin must
+be one of ALLOWED_HOSTS) and AuthMiddlewareStack (the session's user, checked
+by the same backend as HTTP). The routes themselves arrive with issues 3 and 5.
+"""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+websocket_urlpatterns: list = []
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    }
+)

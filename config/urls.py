@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from classrooms.views import health
+
+admin.site.site_header = "Kantoku 運営管理"
+admin.site.site_title = "Kantoku"
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("operator/", admin.site.urls),
+    path("", include("classrooms.urls")),
+]

@@ -1,0 +1,139 @@
+"""Shared personas (CONVENTIONS.md): everyone a test may need, in two organizations.
+
+`organization` holds an org admin, two teachers (`teacher` and the colleague
+`other_teacher`), a class of each, an `examinee` in the teacher's class and an
+`examinee_of_other_class`. `other_organization` holds its own admin, teacher,
+class and examinee. The operator belongs to no organization.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from classrooms.models import Enrollment, Membership, Organization, SchoolClass, User
+from classrooms.schoolyear import current_school_year, today
+
+PASSWORD = "correct-horse-battery"
+
+
+def make_organization(code: str, name: str) -> Organization:
+    return Organization.objects.create(
+        code=code,
+        name=name,
+        status=Organization.Status.APPROVED,
+        contract_starts_on=today() - datetime.timedelta(days=30),
+    )
+
+
+def make_user(login_id: str, role: str, organization: Organization | None = None, **fields) -> User:
+    fields.setdefault("name", login_id.replace("-", " ").title())
+    user = User.objects.create_user(login_id=login_id, password=PASSWORD, role=role, **fields)
+    if organization is not None:
+        Membership.objects.create(user=user, organization=organization, starts_on=today() - datetime.timedelta(days=30))
+    return user
+
+
+def make_class(organization: Organization, teacher: User, name: str) -> SchoolClass:
+    return SchoolClass.objects.create(
+        organization=organization, teacher=teacher, school_year=current_school_year(), name=name
+    )
+
+
+def enroll(school_class: SchoolClass, examinee: User, number: int | None = None) -> Enrollment:
+    return Enrollment.objects.create(
+        school_class=school_class, examinee=examinee, number=number, starts_on=today() - datetime.timedelta(days=30)
+    )
+
+
+@pytest.fixture
+def organization(db) -> Organization:
+    return make_organization("sakura", "さくら小学校")
+
+
+@pytest.fixture
+def other_organization(db) -> Organization:
+    return make_organization("midori", "みどり中学校")
+
+
+@pytest.fixture
+def operator(db) -> User:
+    return make_user("operator", User.Role.OPERATOR, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def org_admin(organization) -> User:
+    return make_user("sakura-admin", User.Role.ORG_ADMIN, organization, name="管理 花子")
+
+
+@pytest.fixture
+def teacher(organization) -> User:
+    return make_user("sakura-teacher", User.Role.TEACHER, organization, name="山田 先生", kana="やまだ")
+
+
+@pytest.fixture
+def other_teacher(organization) -> User:
+    return make_user("sakura-colleague", User.Role.TEACHER, organization, name="佐藤 先生", kana="さとう")
+
+
+@pytest.fixture
+def school_class(organization, teacher) -> SchoolClass:
+    return make_class(organization, teacher, "5年1組")
+
+
+@pytest.fixture
+def other_class(organization, other_teacher) -> SchoolClass:
+    return make_class(organization, other_teacher, "5年2組")
+
+
+@pytest.fixture
+def examinee(organization, school_class) -> User:
+    user = make_user("sakura-pupil", User.Role.EXAMINEE, organization, name="鈴木 一郎", kana="すずき いちろう")
+    enroll(school_class, user, number=1)
+    return user
+
+
+@pytest.fixture
+def enrollment(examinee, school_class) -> Enrollment:
+    return Enrollment.objects.get(examinee=examinee, school_class=school_class)
+
+
+@pytest.fixture
+def examinee_of_other_class(organization, other_class) -> User:
+    user = make_user("sakura-pupil2", User.Role.EXAMINEE, organization, name="田中 二郎", kana="たなか じろう")
+    enroll(other_class, user, number=1)
+    return user
+
+
+@pytest.fixture
+def foreign_org_admin(other_organization) -> User:
+    return make_user("midori-admin", User.Role.ORG_ADMIN, other_organization)
+
+
+@pytest.fixture
+def foreign_teacher(other_organization) -> User:
+    return make_user("midori-teacher", User.Role.TEACHER, other_organization)
+
+
+@pytest.fixture
+def foreign_class(other_organization, foreign_teacher) -> SchoolClass:
+    return make_class(other_organization, foreign_teacher, "1年A組")
+
+
+@pytest.fixture
+def foreign_examinee(other_organization, foreign_class) -> User:
+    user = make_user("midori-pupil", User.Role.EXAMINEE, other_organization)
+    enroll(foreign_class, user, number=1)
+    return user
+
+
+@pytest.fixture
+def client_of(client):
+    """`client_of(user)`: the test client signed in as that user."""
+
+    def sign_in(user: User):
+        client.force_login(user)
+        return client
+
+    return sign_in
