@@ -12,6 +12,7 @@ import datetime
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, OuterRef, Q
 from django.http import Http404
 
 from classrooms.models import Enrollment, Membership, Organization, SchoolClass, User
@@ -100,8 +101,8 @@ def get_enrollment_for_teacher(user: User, class_id: int, enrollment_id: int) ->
 def roster_of(school_class: SchoolClass, day: datetime.date | None = None):
     """Active enrollments of the class whose examinee is still a member of its organization."""
     day = day or today()
-    member_ids = Membership.objects.active_on(day).filter(organization_id=school_class.organization_id).values(
-        "user_id"
+    member_ids = (
+        Membership.objects.active_on(day).filter(organization_id=school_class.organization_id).values("user_id")
     )
     return (
         Enrollment.objects.active_on(day)
@@ -134,4 +135,18 @@ def examinees_enrollable(school_class: SchoolClass):
         .filter(is_active=True)
         .exclude(pk__in=in_class)
         .order_by("kana", "name")
+    )
+
+
+def with_roster_counts(classes, day: datetime.date | None = None):
+    """Annotate `examinee_count`: the roster size by the same rules as `roster_of`, in one query."""
+    day = day or today()
+    active_members = Membership.objects.active_on(day).filter(organization_id=OuterRef("organization_id"))
+    return classes.annotate(
+        examinee_count=Count(
+            "enrollments",
+            filter=Q(enrollments__starts_on__lte=day)
+            & (Q(enrollments__ends_on__isnull=True) | Q(enrollments__ends_on__gt=day))
+            & Q(enrollments__examinee_id__in=active_members.values("user_id")),
+        )
     )

@@ -9,7 +9,9 @@ from classrooms.models import SchoolClass, User, login_id_validator
 
 class LoginForm(AuthenticationForm):
     username = forms.CharField(
-        label=_("Login id"), max_length=30, widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True})
+        label=_("Login id"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
     )
     error_messages = {
         "invalid_login": _(

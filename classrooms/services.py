@@ -192,7 +192,11 @@ def class_rename(*, school_class: SchoolClass, name: str, by: User) -> SchoolCla
         school_class.name = name
         school_class.save(update_fields=["name"])
         AuditEntry.record(
-            organization=school_class.organization, actor=by, action="class.rename", target=school_class, previous=previous
+            organization=school_class.organization,
+            actor=by,
+            action="class.rename",
+            target=school_class,
+            previous=previous,
         )
     return school_class
 
@@ -311,7 +315,9 @@ def enrollment_create(*, school_class: SchoolClass, examinee: User, number: int 
         if not members_of(school_class.organization, User.Role.EXAMINEE, day).filter(pk=examinee.pk).exists():
             raise ServiceError(_("This examinee is not a member of your organization."))
         _check_capacity(school_class, examinee_ids=[examinee.pk], new_accounts=0)
-        enrollment = Enrollment.objects.create(school_class=school_class, examinee=examinee, number=number, starts_on=day)
+        enrollment = Enrollment.objects.create(
+            school_class=school_class, examinee=examinee, number=number, starts_on=day
+        )
         AuditEntry.record(
             organization=school_class.organization,
             actor=by,
@@ -345,9 +351,7 @@ def examinee_update(*, enrollment: Enrollment, name: str, kana: str, number: int
     with transaction.atomic():
         examinee = User.objects.select_for_update().get(pk=enrollment.examinee_id)
         changed = [
-            field
-            for field, old, new in (("name", examinee.name, name), ("kana", examinee.kana, kana))
-            if old != new
+            field for field, old, new in (("name", examinee.name, name), ("kana", examinee.kana, kana)) if old != new
         ]
         examinee.name, examinee.kana = name, kana
         examinee.save(update_fields=["name", "kana"])

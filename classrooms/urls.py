@@ -1,6 +1,6 @@
 from django.urls import path
 
-from classrooms.views import accounts, examinee, orgadmin, teacher
+from classrooms.views import accounts, examinee, orgadmin, roster_files, teacher
 
 urlpatterns = [
     # Signing in and out, passwords
@@ -16,8 +16,8 @@ urlpatterns = [
     path("teacher/classes/<int:class_id>/rename/", teacher.class_rename, name="teacher_class_rename"),
     path("teacher/classes/<int:class_id>/examinees/new/", teacher.examinee_add, name="teacher_examinee_add"),
     path("teacher/classes/<int:class_id>/enroll/", teacher.enroll_existing, name="teacher_enroll_existing"),
-    path("teacher/classes/<int:class_id>/import/", teacher.roster_import, name="teacher_roster_import"),
-    path("teacher/classes/<int:class_id>/export.csv", teacher.roster_export, name="teacher_roster_export"),
+    path("teacher/classes/<int:class_id>/import/", roster_files.roster_import, name="teacher_roster_import"),
+    path("teacher/classes/<int:class_id>/export.csv", roster_files.roster_export, name="teacher_roster_export"),
     path(
         "teacher/classes/<int:class_id>/enrollments/<int:enrollment_id>/edit/",
         teacher.examinee_edit,
@@ -38,7 +38,9 @@ urlpatterns = [
     path("org/teachers/new/", orgadmin.teacher_issue, name="orgadmin_teacher_issue"),
     path("org/teachers/<int:teacher_id>/suspend/", orgadmin.teacher_suspend, name="orgadmin_teacher_suspend"),
     path("org/teachers/<int:teacher_id>/reactivate/", orgadmin.teacher_reactivate, name="orgadmin_teacher_reactivate"),
-    path("org/teachers/<int:teacher_id>/password/", orgadmin.teacher_password_reissue, name="orgadmin_teacher_password"),
+    path(
+        "org/teachers/<int:teacher_id>/password/", orgadmin.teacher_password_reissue, name="orgadmin_teacher_password"
+    ),
     path("org/classes/", orgadmin.class_list, name="orgadmin_class_list"),
     path("org/classes/<int:class_id>/", orgadmin.class_detail, name="orgadmin_class_detail"),
     path("org/audit/", orgadmin.audit_log, name="orgadmin_audit_log"),

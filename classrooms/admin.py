@@ -1,0 +1,161 @@
+"""The operators' console (Django admin): organizations and contracts, accounts, the audit trail."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, render
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from classrooms import services
+from classrooms.forms import PersonForm
+from classrooms.models import AuditEntry, Membership, Organization, SchoolClass, User
+
+
+def _status_action(status: str, label):
+    def action(modeladmin, request, queryset):
+        for organization in queryset:
+            services.organization_set_status(organization=organization, status=status, by=request.user)
+        modeladmin.message_user(request, _("%(count)d organization(s) updated.") % {"count": queryset.count()})
+
+    action.short_description = label
+    action.__name__ = f"set_{status}"
+    return action
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "status", "contract_starts_on", "contract_end", "unit_price"]
+    list_filter = ["status"]
+    search_fields = ["name", "code"]
+    readonly_fields = ["status", "contract_starts_on", "created_at", "contract_end"]
+    fields = ["name", "code", "unit_price", "notice_given_on", *readonly_fields]
+    actions = [
+        _status_action(Organization.Status.APPROVED, _("Approve (starts the contract) or reinstate")),
+        _status_action(Organization.Status.SUSPENDED, _("Suspend: lock every account out")),
+        _status_action(Organization.Status.TERMINATED, _("Terminate the contract")),
+    ]
+    change_form_template = "admin/classrooms/organization/change_form.html"
+
+    @admin.display(description=_("contract end"))
+    def contract_end(self, organization: Organization):
+        return organization.contract_ends_on()
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        AuditEntry.record(
+            organization=obj,
+            actor=request.user,
+            action="organization.edit" if change else "organization.create",
+            target=obj,
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:organization_id>/issue-admin/",
+                self.admin_site.admin_view(self.issue_org_admin),
+                name="classrooms_organization_issue_admin",
+            ),
+            *super().get_urls(),
+        ]
+
+    def issue_org_admin(self, request, organization_id: int):
+        """Issue an org admin account for this organization; the password is shown once."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        organization = get_object_or_404(Organization, pk=organization_id)
+        form = PersonForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                issued = services.member_issue(
+                    organization=organization, role=User.Role.ORG_ADMIN, by=request.user, **form.cleaned_data
+                )
+            except services.ServiceError as error:
+                messages.error(request, str(error))
+            else:
+                return render(
+                    request,
+                    "classrooms/slips.html",
+                    {
+                        "credentials": [issued],
+                        "organization": organization,
+                        "back_url": reverse("admin:classrooms_organization_change", args=[organization.pk]),
+                        "title": _("New org admin account"),
+                    },
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "organization": organization,
+            "opts": self.opts,
+        }
+        return render(request, "admin/classrooms/organization/issue_admin.html", context)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ["organization", "starts_on", "ends_on"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(User)
+class UserAdmin(admin.ModelAdmin):
+    list_display = ["login_id", "name", "role", "is_active", "must_change_password", "date_joined"]
+    list_filter = ["role", "is_active"]
+    search_fields = ["login_id", "name", "kana"]
+    fields = ["login_id", "name", "kana", "role", "is_active", "must_change_password", "last_login", "date_joined"]
+    readonly_fields = ["login_id", "role", "is_active", "last_login", "date_joined", "must_change_password"]
+    inlines = [MembershipInline]
+    actions = ["suspend", "reactivate"]
+
+    def has_add_permission(self, request):
+        return False  # accounts are issued by org admins and teachers, or with "issue org admin"
+
+    @admin.action(description=_("Suspend (signs them out everywhere)"))
+    def suspend(self, request, queryset):
+        for user in queryset:
+            services.user_set_active(user=user, active=False, by=request.user)
+
+    @admin.action(description=_("Reactivate"))
+    def reactivate(self, request, queryset):
+        for user in queryset:
+            services.user_set_active(user=user, active=True, by=request.user)
+
+
+@admin.register(SchoolClass)
+class SchoolClassAdmin(admin.ModelAdmin):
+    list_display = ["name", "school_year", "organization", "teacher"]
+    list_filter = ["school_year", "organization"]
+    search_fields = ["name"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only: the audit log is append-only."""
+
+    list_display = ["at", "organization", "actor_label", "action", "target_label"]
+    list_filter = ["action", "organization"]
+    search_fields = ["actor_label", "target_label", "action"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,144 @@
+"""Demo data for `make run`: two schools, their staff, classes and pupils. Idempotent."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from classrooms import services
+from classrooms.models import Organization, SchoolClass, User
+from classrooms.schoolyear import current_school_year, school_year_bounds
+
+DEMO_PASSWORD = "kantoku-demo"  # noqa: S105 - published demo credential
+OPERATOR_PASSWORD = "kantoku-operator"  # noqa: S105
+
+SCHOOLS = [
+    {
+        "code": "sakura",
+        "name": "さくら市立さくら小学校",
+        "admin": ("sakura-admin", "校務 花子", "こうむ はなこ"),
+        "teachers": [("sakura-teacher", "山田 太郎", "やまだ たろう"), ("sakura-teacher2", "佐藤 恵", "さとう めぐみ")],
+        "classes": [
+            (
+                "5年1組",
+                "sakura-teacher",
+                [
+                    ("sakura-pupil1", "青木 蓮", "あおき れん"),
+                    ("sakura-pupil2", "石川 陽菜", "いしかわ ひな"),
+                    ("sakura-pupil3", "上田 湊", "うえだ みなと"),
+                    ("sakura-pupil4", "江口 結衣", "えぐち ゆい"),
+                    ("sakura-pupil5", "大野 悠真", "おおの ゆうま"),
+                    ("sakura-pupil6", "加藤 芽依", "かとう めい"),
+                ],
+            ),
+            (
+                "5年2組",
+                "sakura-teacher2",
+                [
+                    ("sakura-pupil7", "木村 大和", "きむら やまと"),
+                    ("sakura-pupil8", "小林 咲良", "こばやし さくら"),
+                ],
+            ),
+        ],
+    },
+    {
+        "code": "midori",
+        "name": "みどり学園中学校",
+        "admin": ("midori-admin", "緑川 誠", "みどりかわ まこと"),
+        "teachers": [("midori-teacher", "中村 健", "なかむら けん")],
+        "classes": [
+            (
+                "1年A組",
+                "midori-teacher",
+                [
+                    ("midori-pupil1", "森 蒼", "もり あおい"),
+                    ("midori-pupil2", "吉田 凛", "よしだ りん"),
+                ],
+            ),
+        ],
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo organizations and accounts (safe to run again: existing data is left as it is)."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            operator = self._operator()
+            for school in SCHOOLS:
+                self._school(school, operator)
+            Organization.objects.get_or_create(
+                code="hikari", defaults={"name": "ひかり高等学校 (承認待ち / pending)", "unit_price": 300}
+            )
+        self._print_logins()
+
+    def _operator(self) -> User:
+        operator = User.objects.filter(login_id="operator").first()
+        if operator is None:
+            operator = User.objects.create_superuser("operator", OPERATOR_PASSWORD, name="運営 担当")
+        return operator
+
+    def _demo_password(self, user: User) -> None:
+        user.set_password(DEMO_PASSWORD)
+        user.must_change_password = False
+        user.save(update_fields=["password", "must_change_password"])
+
+    def _school(self, school: dict, operator: User) -> None:
+        organization, created = Organization.objects.get_or_create(
+            code=school["code"], defaults={"name": school["name"], "unit_price": 300}
+        )
+        if created:
+            services.organization_set_status(
+                organization=organization, status=Organization.Status.APPROVED, by=operator
+            )
+            # Contracts begin with the school year, so the demo shows a realistic term.
+            Organization.objects.filter(pk=organization.pk).update(
+                contract_starts_on=school_year_bounds(current_school_year())[0]
+            )
+        admin = self._member(organization, User.Role.ORG_ADMIN, school["admin"], operator)
+        teachers = {
+            login_id: self._member(organization, User.Role.TEACHER, (login_id, name, kana), admin)
+            for login_id, name, kana in school["teachers"]
+        }
+        for class_name, teacher_login, pupils in school["classes"]:
+            teacher = teachers[teacher_login]
+            school_class = SchoolClass.objects.filter(
+                organization=organization, school_year=current_school_year(), name=class_name
+            ).first() or services.class_create(
+                organization=organization,
+                teacher=teacher,
+                school_year=current_school_year(),
+                name=class_name,
+                by=teacher,
+            )
+            rows = [
+                services.RosterRow(name=name, kana=kana, number=number, login_id=login_id)
+                for number, (login_id, name, kana) in enumerate(pupils, start=1)
+                if not User.objects.filter(login_id=login_id).exists()
+            ]
+            if rows:
+                for credential in services.examinees_issue(school_class=school_class, rows=rows, by=teacher):
+                    self._demo_password(credential.user)
+
+    def _member(self, organization: Organization, role: str, person: tuple[str, str, str], by: User) -> User:
+        login_id, name, kana = person
+        user = User.objects.filter(login_id=login_id).first()
+        if user is None:
+            user = services.member_issue(
+                organization=organization, role=role, name=name, kana=kana, login_id=login_id, by=by
+            ).user
+            self._demo_password(user)
+        return user
+
+    def _print_logins(self) -> None:
+        line = "-" * 64
+        self.stdout.write(line)
+        self.stdout.write("Kantoku demo logins (http://127.0.0.1:8000/)")
+        self.stdout.write(line)
+        self.stdout.write(f"  operator   operator        / {OPERATOR_PASSWORD}   (console: /operator/)")
+        self.stdout.write(f"  org admin  sakura-admin    / {DEMO_PASSWORD}")
+        self.stdout.write(f"  teacher    sakura-teacher  / {DEMO_PASSWORD}   (class 5年1組)")
+        self.stdout.write(f"  examinee   sakura-pupil1   / {DEMO_PASSWORD}   (… sakura-pupil8)")
+        self.stdout.write(f"  other org  midori-admin, midori-teacher, midori-pupil1 / {DEMO_PASSWORD}")
+        self.stdout.write(line)
