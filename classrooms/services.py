@@ -18,10 +18,10 @@ from django.utils.translation import gettext as _
 
 from classrooms.access import active_membership, members_of
 from classrooms.models import AuditEntry, Enrollment, Membership, Organization, SchoolClass, User
-from classrooms.schoolyear import school_year_bounds, today
+from classrooms.schoolyear import today
 
 TEACHER_CAPACITY = 40
-PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off a paper slip
+PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 - no 0/o, 1/l/i: read off a paper slip
 LOGIN_SUFFIX_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
@@ -226,7 +226,6 @@ def _check_capacity(school_class: SchoolClass, examinee_ids: Sequence[int], new_
             _("A class holds at most %(limit)d examinees: it has %(count)d, and %(adding)d more would be %(total)d.")
             % {"limit": SchoolClass.CAPACITY, "count": class_count, "adding": adding, "total": class_count + adding}
         )
-    first, last = school_year_bounds(school_class.school_year)
     teacher_examinees = set(
         Enrollment.objects.active_on(day)
         .filter(school_class__teacher_id=school_class.teacher_id, school_class__school_year=school_class.school_year)
