@@ -354,6 +354,7 @@ def examinee_update(*, enrollment: Enrollment, name: str, kana: str, number: int
         ]
         examinee.name, examinee.kana = name, kana
         examinee.save(update_fields=["name", "kana"])
+        enrollment.examinee = examinee
         if enrollment.number != number:
             changed.append("number")
             enrollment.number = number

@@ -47,6 +47,12 @@ def enroll(school_class: SchoolClass, examinee: User, number: int | None = None)
     )
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Argon2 is deliberately slow; tests that are not about hashing use a fast hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def organization(db) -> Organization:
     return make_organization("sakura", "さくら小学校")

@@ -1,0 +1,123 @@
+"""Sign-in by login id, the forced first password change, and lockouts by suspension."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from classrooms import services
+from config import settings as project_settings
+from classrooms.models import AuditEntry, Membership, Organization, User
+from classrooms.schoolyear import today
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def sign_in(client, login_id: str, password: str = PASSWORD):
+    return client.post(reverse("login"), {"username": login_id, "password": password})
+
+
+def test_it_signs_in_by_login_id_and_sends_each_role_home(client, teacher, org_admin, examinee):
+    for user, home in (
+        (teacher, "teacher_class_list"),
+        (org_admin, "orgadmin_teacher_list"),
+        (examinee, "examinee_home"),
+    ):
+        client.logout()
+        response = sign_in(client, user.login_id.upper())  # login ids are case-insensitive
+        assert response.status_code == 302
+        assert client.get(reverse("home")).url == reverse(home)
+
+
+def test_it_hashes_passwords_with_argon2(settings, teacher):
+    settings.PASSWORD_HASHERS = project_settings.PASSWORD_HASHERS  # the conftest swapped in a fast one
+    teacher.set_password("another-long-password")
+    assert teacher.password.startswith("argon2$")
+    assert teacher.check_password("another-long-password")
+
+
+def test_wrong_password_gets_a_clear_error(client, teacher):
+    response = sign_in(client, teacher.login_id, "nope")
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+    assert response.context["form"].non_field_errors()
+
+
+def test_issued_account_must_choose_a_new_password_first(client, school_class, teacher):
+    [credential] = services.examinees_issue(
+        school_class=school_class, rows=[services.RosterRow(name="新人")], by=teacher
+    )
+    assert sign_in(client, credential.user.login_id, credential.password).status_code == 302
+
+    assert client.get(reverse("examinee_home")).url == reverse("password_change_required")
+    response = client.post(
+        reverse("password_change_required"),
+        {"new_password1": "sakura-blossom-77", "new_password2": "sakura-blossom-77"},
+    )
+    assert response.status_code == 302
+    assert client.get(reverse("examinee_home")).status_code == 200  # still signed in, now free to go
+    credential.user.refresh_from_db()
+    assert not credential.user.must_change_password
+    assert credential.user.check_password("sakura-blossom-77")
+    entry = AuditEntry.objects.get(action="password.change")
+    assert "sakura-blossom-77" not in str(entry.details) and credential.password not in str(entry.details)
+
+
+def test_weak_new_password_is_refused(client_of, school_class, teacher):
+    [credential] = services.examinees_issue(
+        school_class=school_class, rows=[services.RosterRow(name="新人")], by=teacher
+    )
+    client = client_of(credential.user)
+    response = client.post(reverse("password_change_required"), {"new_password1": "1234", "new_password2": "1234"})
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    credential.user.refresh_from_db()
+    assert credential.user.must_change_password
+
+
+def test_suspension_ends_existing_sessions_at_once(client_of, teacher, org_admin):
+    client = client_of(teacher)
+    assert client.get(reverse("teacher_class_list")).status_code == 200
+
+    services.user_set_active(user=teacher, active=False, by=org_admin)
+
+    response = client.get(reverse("teacher_class_list"))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+    assert sign_in(client, teacher.login_id).status_code == 200  # and cannot sign in again
+
+
+@pytest.mark.parametrize("status", [Organization.Status.SUSPENDED, Organization.Status.TERMINATED])
+def test_suspended_or_terminated_organization_locks_every_account_out(
+    client_of, organization, teacher, operator, status
+):
+    client = client_of(teacher)
+    services.organization_set_status(organization=organization, status=status, by=operator)
+    response = client.get(reverse("teacher_class_list"))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+    assert sign_in(client, teacher.login_id).status_code == 200
+
+
+def test_ended_membership_locks_the_account_out_of_the_organization(client_of, teacher):
+    client = client_of(teacher)
+    Membership.objects.filter(user=teacher).update(ends_on=today())
+    assert client.get(reverse("teacher_class_list")).status_code == 302
+
+
+def test_operator_belongs_to_no_organization_and_reaches_the_console(client, operator):
+    assert sign_in(client, operator.login_id).status_code == 302
+    assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_sign_out_is_a_post(client_of, teacher):
+    client = client_of(teacher)
+    assert client.get(reverse("logout")).status_code == 405
+    assert client.post(reverse("logout")).status_code == 302
+    assert client.get(reverse("teacher_class_list")).status_code == 302
+
+
+def test_pupil_cannot_reach_staff_screens(client_of, examinee):
+    client = client_of(examinee)
+    assert client.get(reverse("teacher_class_list")).status_code == 404
+    assert client.get(reverse("orgadmin_teacher_list")).status_code == 404
+    assert User.objects.get(pk=examinee.pk).is_examinee
