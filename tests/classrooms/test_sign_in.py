@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 
 from classrooms import services
-from config import settings as project_settings
 from classrooms.models import AuditEntry, Membership, Organization, User
 from classrooms.schoolyear import today
+from config import settings as project_settings
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
