@@ -1,0 +1,60 @@
+"""Operators approve, suspend and terminate organizations and issue org admin accounts in the Django admin."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from classrooms.models import AuditEntry, Membership, Organization, User
+from classrooms.schoolyear import today
+
+pytestmark = pytest.mark.django_db
+
+
+def test_approval_starts_the_contract_and_is_audited(client_of, operator):
+    pending = Organization.objects.create(name="ひかり高校", code="hikari")
+    response = client_of(operator).post(
+        reverse("admin:classrooms_organization_changelist"),
+        {"action": "set_approved", "_selected_action": [pending.pk]},
+    )
+    assert response.status_code == 302
+    pending.refresh_from_db()
+    assert pending.status == Organization.Status.APPROVED
+    assert pending.contract_starts_on == today()
+    assert pending.is_in_service_on(today())
+    assert AuditEntry.objects.filter(organization=pending, action="organization.approved", actor=operator).exists()
+
+
+def test_suspending_from_the_console_locks_the_school_out(client_of, client, operator, organization, teacher):
+    client_of(operator).post(
+        reverse("admin:classrooms_organization_changelist"),
+        {"action": "set_suspended", "_selected_action": [organization.pk]},
+    )
+    client.force_login(teacher)
+    assert client.get(reverse("teacher_class_list")).status_code == 302
+
+
+def test_it_issues_an_org_admin_with_a_one_time_password(client_of, operator, organization):
+    url = reverse("admin:classrooms_organization_issue_admin", args=[organization.pk])
+    response = client_of(operator).post(url, {"name": "校務 次郎", "login_id": "sakura-admin2"})
+    assert response.status_code == 200
+    [credential] = response.context["credentials"]
+    admin = User.objects.get(login_id="sakura-admin2")
+    assert admin.role == User.Role.ORG_ADMIN and admin.must_change_password
+    assert admin.check_password(credential.password)
+    assert Membership.objects.get(user=admin).organization == organization
+
+
+@pytest.mark.parametrize("persona", ["org_admin", "teacher", "examinee"])
+def test_the_console_is_for_operators_only(client_of, request, persona, organization):
+    client = client_of(request.getfixturevalue(persona))
+    response = client.get(reverse("admin:classrooms_organization_issue_admin", args=[organization.pk]))
+    assert response.status_code == 302  # the admin sends non-staff to its own sign-in
+    assert not User.objects.filter(role=User.Role.ORG_ADMIN).exclude(login_id="sakura-admin").exists()
+
+
+def test_audit_entries_cannot_be_changed(operator, organization):
+    entry = AuditEntry.record(organization=organization, actor=operator, action="test")
+    entry.action = "tampered"
+    with pytest.raises(ValueError, match="append-only"):
+        entry.save()
