@@ -18,6 +18,7 @@ urlpatterns = [
     path("teacher/classes/<int:class_id>/enroll/", teacher.enroll_existing, name="teacher_enroll_existing"),
     path("teacher/classes/<int:class_id>/import/", roster_files.roster_import, name="teacher_roster_import"),
     path("teacher/classes/<int:class_id>/export.csv", roster_files.roster_export, name="teacher_roster_export"),
+    path("teacher/roster-template.csv", roster_files.roster_template, name="teacher_roster_template"),
     path(
         "teacher/classes/<int:class_id>/enrollments/<int:enrollment_id>/edit/",
         teacher.examinee_edit,

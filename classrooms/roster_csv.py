@@ -1,0 +1,303 @@
+"""Roster files: reading the CSV a teacher uploads, writing the CSV they download (DESIGN §2).
+
+A file is read whole and checked whole: `parse_roster` either returns every
+row or raises `RosterFileError` listing every problem with its line number,
+so the import is all-or-nothing and the teacher can fix the file in one go.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import TextIO
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from classrooms.models import Enrollment, SchoolClass, User, login_id_validator
+from classrooms.services import RosterRow
+
+MAX_BYTES = 1024 * 1024
+MAX_NAME_LENGTH = 100  # User.name and User.kana
+MAX_NUMBER = 999  # Enrollment.number
+
+EXPORT_HEADER = ["番号", "氏名", "ふりがな", "利用者ID"]
+
+# Accepted headings, compared after _heading_key(): NFKC (so full-width "ＩＤ" is "ID"), casefolded.
+HEADINGS = {
+    "number": "number",
+    "no": "number",
+    "番号": "number",
+    "出席番号": "number",
+    "name": "name",
+    "氏名": "name",
+    "kana": "kana",
+    "ふりがな": "kana",
+    "フリガナ": "kana",
+    "よみがな": "kana",
+    "ヨミガナ": "kana",
+    "かな": "kana",
+    "login_id": "login_id",
+    "利用者id": "login_id",
+}
+
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection).
+# The full-width forms are included because Japanese spreadsheets may treat them alike.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+UTF8_BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+WORKBOOK_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # .xlsx (a zip) and the older .xls
+
+
+class RosterFileError(Exception):
+    """The file cannot be imported. `message` says why in general; `errors` lists (line, reason)."""
+
+    def __init__(self, message: str, errors: Iterable[tuple[int, str]] = ()):
+        super().__init__(message)
+        self.message = message
+        self.errors = sorted(errors, key=lambda error: error[0])  # stable: a line's reasons keep their order
+
+
+def parse_roster(data: bytes, *, max_rows: int = SchoolClass.CAPACITY) -> list[RosterRow]:
+    """The rows of a roster file, or RosterFileError with every problem found.
+
+    Line numbers are physical lines of the file, the header being line 1.
+    Login ids already taken in the database are reported too (the service
+    checks again under its lock).
+    """
+    text = _decode(data)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records: list[tuple[int, list[str]]] = []
+    line = 0
+    try:
+        for cells in reader:
+            first_line, line = line + 1, reader.line_num
+            cells = [cell.strip() for cell in cells]
+            if any(cells):
+                records.append((first_line, cells))
+    except csv.Error as error:
+        raise RosterFileError(
+            _("The file could not be read as CSV."),
+            [(line + 1, _("This line is not valid CSV (%(detail)s).") % {"detail": error})],
+        ) from None
+
+    if not records:
+        raise RosterFileError(
+            _("The file is empty. The first line must be the header, for example: %(header)s")
+            % {"header": ",".join(EXPORT_HEADER)}
+        )
+    header_line, header = records[0]
+    columns = _columns(header_line, header)
+    body = records[1:]
+    if not body:
+        raise RosterFileError(_("The file has a header but no examinees."))
+    if len(body) > max_rows:
+        raise RosterFileError(
+            _("The file lists %(count)d examinees; a class holds at most %(limit)d. Split it or remove rows.")
+            % {"count": len(body), "limit": max_rows}
+        )
+
+    errors: list[tuple[int, str]] = []
+    rows: list[tuple[int, RosterRow]] = []
+    for line_number, cells in body:
+        row_problems, row = _row(cells, columns)
+        errors.extend((line_number, problem) for problem in row_problems)
+        rows.append((line_number, row))
+    errors.extend(_duplicates(rows, "login_id", _("The login id %(value)s is also on line %(other)s.")))
+    errors.extend(_duplicates(rows, "number", _("The number %(value)s is also on line %(other)s.")))
+    errors.extend(_taken_login_ids(rows))
+    if errors:
+        raise RosterFileError(_("Nothing was imported. Correct these lines and upload the file again."), errors)
+    return [row for _line, row in rows]
+
+
+def _decode(data: bytes) -> str:
+    if len(data) > MAX_BYTES:
+        raise RosterFileError(_("The file is larger than 1 MB."))
+    if data.startswith(UTF16_BOMS):
+        raise RosterFileError(_("The file is saved as UTF-16 (Unicode text). Save it as “CSV UTF-8” or “CSV” instead."))
+    if data.startswith(WORKBOOK_SIGNATURES):
+        raise RosterFileError(
+            _("This is an Excel workbook, not a CSV file. In Excel, choose “Save As” and the type “CSV UTF-8”.")
+        )
+    if b"\x00" in data:
+        raise RosterFileError(_("This is not a CSV text file. Save the roster as “CSV UTF-8” or “CSV” and try again."))
+    if data.startswith(UTF8_BOM):
+        try:
+            return data[len(UTF8_BOM) :].decode("utf-8")
+        except UnicodeDecodeError:
+            raise RosterFileError(_("The file starts like UTF-8 but contains bytes that are not UTF-8.")) from None
+    for encoding in ("utf-8", "cp932"):  # cp932: Shift_JIS as written by Japanese Excel, with its extra kanji
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise RosterFileError(
+        _("The file is neither UTF-8 nor Shift_JIS text. Save the roster as “CSV UTF-8” or “CSV” and try again.")
+    )
+
+
+def _heading_key(cell: str) -> str:
+    key = unicodedata.normalize("NFKC", cell).strip().casefold()
+    return key.replace(" ", "_").replace("-", "_")
+
+
+def _columns(line_number: int, header: list[str]) -> list[str | None]:
+    """The field of each column; None for trailing blank headings (Excel leaves those)."""
+    while header and not header[-1]:
+        header = header[:-1]
+    problems = []
+    columns: list[str | None] = []
+    seen: dict[str, str] = {}
+    for position, heading in enumerate(header, start=1):
+        field = HEADINGS.get(_heading_key(heading))
+        if not heading:
+            problems.append(_("Column %(position)d has no heading.") % {"position": position})
+        elif field is None:
+            problems.append(_("Unknown column “%(heading)s”.") % {"heading": _shorten(heading)})
+        elif field in seen:
+            problems.append(
+                _("The columns “%(first)s” and “%(second)s” are the same column.")
+                % {"first": seen[field], "second": _shorten(heading)}
+            )
+        else:
+            seen[field] = _shorten(heading)
+        columns.append(field)
+    if "name" not in seen:
+        problems.append(_("There is no name column (氏名 or name)."))
+    if problems:
+        raise RosterFileError(
+            _(
+                "The header (the first line) is not right. Use the headings 番号, 氏名, ふりがな and 利用者ID "
+                "(or number, name, kana, login_id); only 氏名 is required."
+            ),
+            [(line_number, problem) for problem in problems],
+        )
+    return columns
+
+
+def _row(cells: list[str], columns: list[str | None]) -> tuple[list[str], RosterRow]:
+    """The problems of one line, and the row as far as it could be read.
+
+    A number or login id that is not valid is left out of the row, so the
+    duplicate checks that follow only compare valid values.
+    """
+    problems = []
+    if any(cells[len(columns) :]):
+        problems.append(
+            _("This line has more values than the header has columns (%(columns)d).") % {"columns": len(columns)}
+        )
+    values = dict.fromkeys(("number", "name", "kana", "login_id"), "")
+    for field, cell in zip(columns, cells, strict=False):
+        if field is not None:
+            values[field] = _unquote_formula(cell)
+
+    # Whole sentences per field, so each translates naturally.
+    checks = {
+        "name": (
+            _('The name contains a line break or control character (is a closing quote “"” missing?).'),
+            _("The name has %(length)d characters; at most %(limit)d are allowed."),
+        ),
+        "kana": (
+            _('The kana contains a line break or control character (is a closing quote “"” missing?).'),
+            _("The kana has %(length)d characters; at most %(limit)d are allowed."),
+        ),
+    }
+    for field, (control_message, length_message) in checks.items():
+        value = values[field]
+        if any(unicodedata.category(char) == "Cc" for char in value):
+            problems.append(control_message)
+        elif len(value) > MAX_NAME_LENGTH:
+            problems.append(length_message % {"length": len(value), "limit": MAX_NAME_LENGTH})
+    if not values["name"]:
+        problems.append(_("The name is empty."))
+
+    number = None
+    if values["number"]:
+        digits = unicodedata.normalize("NFKC", values["number"])  # full-width "１２" is 12
+        if digits.isascii() and digits.isdigit() and len(digits) <= 4 and 1 <= int(digits) <= MAX_NUMBER:
+            number = int(digits)
+        else:
+            problems.append(
+                _("The number “%(value)s” is not a whole number from 1 to %(limit)d.")
+                % {"value": _shorten(values["number"]), "limit": MAX_NUMBER}
+            )
+
+    login_id = unicodedata.normalize("NFKC", values["login_id"]).lower()
+    if login_id:
+        try:
+            login_id_validator(login_id)
+        except ValidationError as error:
+            problems.append(
+                _("The login id “%(value)s” is not valid. %(reason)s")
+                % {"value": _shorten(values["login_id"]), "reason": " ".join(error.messages)}
+            )
+            login_id = ""
+
+    return problems, RosterRow(name=values["name"], kana=values["kana"], number=number, login_id=login_id)
+
+
+def _duplicates(rows: list[tuple[int, RosterRow]], field: str, template: str) -> list[tuple[int, str]]:
+    lines_by_value: dict[object, list[int]] = defaultdict(list)
+    for line_number, row in rows:
+        value = getattr(row, field)
+        if value not in ("", None):
+            lines_by_value[value].append(line_number)
+    problems = []
+    for value, lines in lines_by_value.items():
+        if len(lines) > 1:
+            for line_number in lines:
+                others = ", ".join(str(other) for other in lines if other != line_number)
+                problems.append((line_number, template % {"value": value, "other": others}))
+    return problems
+
+
+def _taken_login_ids(rows: list[tuple[int, RosterRow]]) -> list[tuple[int, str]]:
+    wanted = {row.login_id for _line, row in rows if row.login_id}
+    if not wanted:
+        return []
+    taken = set(User.objects.filter(login_id__in=wanted).values_list("login_id", flat=True))
+    return [
+        (line_number, _("The login id %(value)s is already taken.") % {"value": row.login_id})
+        for line_number, row in rows
+        if row.login_id in taken
+    ]
+
+
+def _shorten(value: str, limit: int = 20) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _unquote_formula(cell: str) -> str:
+    """Undo `_neutralize` so an exported file imports back unchanged."""
+    if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS):
+        return cell[1:]
+    return cell
+
+
+def _neutralize(value: str) -> str:
+    """Keep spreadsheets from running a cell as a formula: prefix a single quote."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def write_roster(enrollments: Iterable[Enrollment], out: TextIO) -> None:
+    """Write the roster as CSV (Excel's dialect, CRLF) to a text stream.
+
+    The caller writes the BOM if it wants one. Enrollments need their examinee loaded.
+    """
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_HEADER)
+    for enrollment in enrollments:
+        examinee = enrollment.examinee
+        writer.writerow(
+            [
+                "" if enrollment.number is None else str(enrollment.number),
+                _neutralize(examinee.name),
+                _neutralize(examinee.kana),
+                _neutralize(examinee.login_id),
+            ]
+        )
