@@ -7,13 +7,12 @@ under concurrent requests.
 
 from __future__ import annotations
 
-import datetime
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.contrib.sessions.models import Session
 from django.db import transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from classrooms.access import active_membership, members_of
@@ -66,27 +65,10 @@ def organization_set_status(*, organization: Organization, status: str, by: User
         AuditEntry.record(
             organization=organization, actor=by, action=f"organization.{status}", target=organization, previous=previous
         )
-    if status in (Organization.Status.SUSPENDED, Organization.Status.TERMINATED):
-        member_ids = Membership.objects.filter(organization=organization).values_list("user_id", flat=True)
-        transaction.on_commit(lambda: sessions_end(user_ids=set(member_ids)))
+        if status in (Organization.Status.SUSPENDED, Organization.Status.TERMINATED):
+            member_ids = Membership.objects.filter(organization=organization).values("user_id")
+            User.objects.filter(pk__in=member_ids).update(session_generation=F("session_generation") + 1)
     return organization
-
-
-def sessions_end(*, user_ids: set[int]) -> int:
-    """Delete the stored sessions of these users (sign them out everywhere).
-
-    The authentication backend already refuses them on their next request;
-    this also frees the session rows. Sessions are not indexed by user, so
-    this decodes the unexpired ones: fine at school scale, and it runs only on
-    suspension.
-    """
-    doomed = []
-    for session in Session.objects.filter(expire_date__gt=datetime.datetime.now(datetime.UTC)).iterator():
-        user_id = session.get_decoded().get("_auth_user_id")
-        if user_id is not None and int(user_id) in user_ids:
-            doomed.append(session.session_key)
-    Session.objects.filter(session_key__in=doomed).delete()
-    return len(doomed)
 
 
 # --- Accounts ------------------------------------------------------------------------------
@@ -121,7 +103,9 @@ def user_set_active(*, user: User, active: bool, by: User) -> User:
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         user.is_active = active
-        user.save(update_fields=["is_active"])
+        if not active:
+            user.session_generation += 1  # ends every session at once, and for good
+        user.save(update_fields=["is_active", "session_generation"])
         membership = active_membership(user)
         AuditEntry.record(
             organization=membership.organization if membership else None,
@@ -129,8 +113,6 @@ def user_set_active(*, user: User, active: bool, by: User) -> User:
             action=f"{user.role}.{'reactivate' if active else 'suspend'}",
             target=user,
         )
-        if not active:
-            transaction.on_commit(lambda: sessions_end(user_ids={user.pk}))
     return user
 
 

@@ -87,6 +87,14 @@ def test_suspension_ends_existing_sessions_at_once(client_of, teacher, org_admin
     assert sign_in(client, teacher.login_id).status_code == 200  # and cannot sign in again
 
 
+def test_reactivation_does_not_revive_old_sessions(client_of, teacher, org_admin):
+    client = client_of(teacher)
+    services.user_set_active(user=teacher, active=False, by=org_admin)
+    services.user_set_active(user=teacher, active=True, by=org_admin)
+    assert client.get(reverse("teacher_class_list")).status_code == 302
+    assert sign_in(client, teacher.login_id).status_code == 302  # signing in afresh works
+
+
 @pytest.mark.parametrize("status", [Organization.Status.SUSPENDED, Organization.Status.TERMINATED])
 def test_suspended_or_terminated_organization_locks_every_account_out(
     client_of, organization, teacher, operator, status
