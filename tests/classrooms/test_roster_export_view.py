@@ -17,12 +17,6 @@ pytestmark = pytest.mark.django_db
 BOM = "\ufeff"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The personas' passwords are hashed when they are made; Argon2 makes that slow.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def export_url(school_class) -> str:
     return reverse("teacher_roster_export", args=[school_class.pk])
 

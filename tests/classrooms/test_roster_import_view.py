@@ -13,12 +13,6 @@ from tests.conftest import enroll, make_class, make_user
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Personas and issued accounts hash a password each; Argon2 would make these tests slow.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def import_url(school_class: SchoolClass) -> str:
     return reverse("teacher_roster_import", args=[school_class.pk])
 
