@@ -1,34 +1,301 @@
-"""WORK IN PROGRESS: placeholder replaced in this session."""
+"""Org admin screens: the organization's teachers, its classes, and its audit log (DESIGN §1, §7)."""
 
-def teacher_list(request, **kwargs):
-    raise NotImplementedError
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Prefetch
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from classrooms import services
+from classrooms.access import (
+    get_class_for_org_admin,
+    get_member_for_org_admin,
+    members_of,
+    organization_of,
+    role_required,
+    roster_of,
+    with_roster_counts,
+)
+from classrooms.forms import PersonForm
+from classrooms.models import AuditEntry, Membership, Organization, SchoolClass, User
+from classrooms.schoolyear import current_school_year, today
+
+org_admin_required = role_required(User.Role.ORG_ADMIN)
+
+AUDIT_PAGE_SIZE = 50
+
+# Labels for the codes services write into AuditEntry.action; unknown codes are shown as they are.
+AUDIT_ACTION_LABELS = {
+    "organization.pending": gettext_lazy("Organization set to pending approval"),
+    "organization.approved": gettext_lazy("Organization approved"),
+    "organization.suspended": gettext_lazy("Organization suspended"),
+    "organization.terminated": gettext_lazy("Organization terminated"),
+    "org_admin.issue": gettext_lazy("Org admin account issued"),
+    "org_admin.suspend": gettext_lazy("Org admin suspended"),
+    "org_admin.reactivate": gettext_lazy("Org admin reactivated"),
+    "teacher.issue": gettext_lazy("Teacher account issued"),
+    "teacher.suspend": gettext_lazy("Teacher suspended"),
+    "teacher.reactivate": gettext_lazy("Teacher reactivated"),
+    "examinee.issue": gettext_lazy("Examinee accounts issued"),
+    "examinee.update": gettext_lazy("Examinee details edited"),
+    "examinee.suspend": gettext_lazy("Examinee suspended"),
+    "examinee.reactivate": gettext_lazy("Examinee reactivated"),
+    "enrollment.create": gettext_lazy("Examinee added to a class"),
+    "enrollment.end": gettext_lazy("Examinee removed from a class"),
+    "class.create": gettext_lazy("Class created"),
+    "class.rename": gettext_lazy("Class renamed"),
+    "password.reissue": gettext_lazy("Password reissued"),
+    "password.change": gettext_lazy("Password changed"),
+}
+
+AUDIT_DETAIL_LABELS = {
+    "previous": gettext_lazy("before"),
+    "count": gettext_lazy("number"),
+    "login_ids": gettext_lazy("login ids"),
+    "examinee": gettext_lazy("examinee"),
+    "fields": gettext_lazy("changed"),
+}
 
 
-def teacher_issue(request, **kwargs):
-    raise NotImplementedError
+def _year_from(request) -> int:
+    try:
+        return int(request.GET.get("year", ""))
+    except ValueError:
+        return current_school_year()
 
 
-def teacher_suspend(request, **kwargs):
-    raise NotImplementedError
+def _teachers(organization: Organization):
+    """Teachers whose membership is active today, each with `current_classes` of this school year."""
+    classes = SchoolClass.objects.filter(organization=organization, school_year=current_school_year())
+    return (
+        members_of(organization, User.Role.TEACHER)
+        .order_by("kana", "name", "login_id")
+        .prefetch_related(Prefetch("classes_taught", queryset=classes.order_by("name"), to_attr="current_classes"))
+    )
 
 
-def teacher_reactivate(request, **kwargs):
-    raise NotImplementedError
+@org_admin_required
+@require_GET
+def teacher_list(request):
+    organization = organization_of(request.user)
+    context = {
+        "organization": organization,
+        "teachers": _teachers(organization),
+        "org_admins": members_of(organization, User.Role.ORG_ADMIN).order_by("kana", "name", "login_id"),
+        "year": current_school_year(),
+    }
+    return render(request, "classrooms/orgadmin/teacher_list.html", context)
 
 
-def teacher_password_reissue(request, **kwargs):
-    raise NotImplementedError
+def _slip(request, credential: services.IssuedCredential, title: str):
+    context = {
+        "credentials": [credential],
+        "organization": organization_of(request.user),
+        "back_url": reverse("orgadmin_teacher_list"),
+        "title": title,
+    }
+    return render(request, "classrooms/slips.html", context)
 
 
-def class_list(request, **kwargs):
-    raise NotImplementedError
+@org_admin_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def teacher_issue(request):
+    """Issue a teacher account; its initial password is shown once, on a printable slip."""
+    form = PersonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            credential = services.member_issue(
+                organization=organization_of(request.user), role=User.Role.TEACHER, by=request.user, **form.cleaned_data
+            )
+        except services.ServiceError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The account of %(name)s is issued.") % {"name": credential.user.name})
+            return _slip(request, credential, _("New teacher account"))
+    return render(request, "classrooms/orgadmin/teacher_issue.html", {"form": form})
 
 
-def class_detail(request, **kwargs):
-    raise NotImplementedError
+def _teacher_set_active(request, teacher_id: int, *, active: bool):
+    teacher = get_member_for_org_admin(request.user, teacher_id, User.Role.TEACHER)
+    services.user_set_active(user=teacher, active=active, by=request.user)
+    if request.htmx:
+        teacher = _teachers(organization_of(request.user)).get(pk=teacher.pk)
+        return render(request, "classrooms/orgadmin/partials/teacher_row.html", {"teacher": teacher})
+    if active:
+        messages.success(request, _("%(name)s can sign in again.") % {"name": teacher.name})
+    else:
+        messages.success(request, _("%(name)s is suspended and signed out everywhere.") % {"name": teacher.name})
+    return redirect("orgadmin_teacher_list")
 
 
-def audit_log(request, **kwargs):
-    raise NotImplementedError
+@org_admin_required
+@require_POST
+def teacher_suspend(request, teacher_id: int):
+    return _teacher_set_active(request, teacher_id, active=False)
 
 
+@org_admin_required
+@require_POST
+def teacher_reactivate(request, teacher_id: int):
+    return _teacher_set_active(request, teacher_id, active=True)
+
+
+@org_admin_required
+@never_cache
+@require_POST
+def teacher_password_reissue(request, teacher_id: int):
+    teacher = get_member_for_org_admin(request.user, teacher_id, User.Role.TEACHER)
+    credential = services.password_reissue(user=teacher, by=request.user)
+    return _slip(request, credential, _("New initial password"))
+
+
+@org_admin_required
+@require_GET
+def class_list(request):
+    """All classes of the organization in one school year, with their teacher and roster size."""
+    organization = organization_of(request.user)
+    year = _year_from(request)
+    all_classes = SchoolClass.objects.filter(organization=organization)
+    years = set(all_classes.order_by().values_list("school_year", flat=True).distinct())
+    # A teacher who has left the organization is not named on its screens (DESIGN §7).
+    teacher_is_member = Exists(
+        Membership.objects.active_on(today()).filter(organization=organization, user_id=OuterRef("teacher_id"))
+    )
+    classes = (
+        with_roster_counts(all_classes.filter(school_year=year))
+        .annotate(teacher_is_member=teacher_is_member)
+        .select_related("teacher")
+        .order_by("name")
+    )
+    context = {"classes": classes, "year": year, "years": sorted(years | {current_school_year()}, reverse=True)}
+    return render(request, "classrooms/orgadmin/class_list.html", context)
+
+
+@org_admin_required
+@require_GET
+def class_detail(request, class_id: int):
+    school_class = get_class_for_org_admin(request.user, class_id)
+    teachers = members_of(school_class.organization, User.Role.TEACHER)
+    context = {
+        "school_class": school_class,
+        "enrollments": roster_of(school_class),
+        "teacher_is_member": teachers.filter(pk=school_class.teacher_id).exists(),
+        "capacity": SchoolClass.CAPACITY,
+    }
+    return render(request, "classrooms/orgadmin/class_detail.html", context)
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.ChoiceField(label=gettext_lazy("Action"), required=False)
+
+    def __init__(self, *args, actions: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        labelled = sorted((code, str(AUDIT_ACTION_LABELS.get(code, code))) for code in actions)
+        self.fields["action"].choices = [("", _("All actions")), *labelled]
+
+
+@org_admin_required
+@require_GET
+def audit_log(request):
+    """The organization's audit entries, newest first, optionally of one action."""
+    organization = organization_of(request.user)
+    entries = AuditEntry.objects.filter(organization=organization).select_related("actor")
+    actions = entries.order_by().values_list("action", flat=True).distinct()
+    form = AuditFilterForm(request.GET or None, actions=list(actions))
+    action = form.cleaned_data["action"] if form.is_valid() else ""
+    if action:
+        entries = entries.filter(action=action)
+    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page": page,
+        "rows": _audit_rows(page.object_list, organization),
+        "filter_query": urlencode({"action": action}) if action else "",
+    }
+    return render(request, "classrooms/orgadmin/audit_log.html", context)
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One audit entry as the organization may see it today."""
+
+    at: datetime.datetime
+    who: str
+    action: str
+    target: str
+    details: list[tuple[str, str]]
+
+
+def _audit_rows(entries, organization: Organization) -> list[AuditRow]:
+    """Format entries for display, without naming anyone who is no longer a member (DESIGN §1, §7).
+
+    The log keeps its labels as they were written; whether a person may be
+    named is decided today, like everywhere else. Constant number of queries.
+    """
+    entries = list(entries)
+    members_now = Membership.objects.active_on(today()).filter(organization=organization)
+    user_ids = {entry.actor_id for entry in entries if entry.actor_id is not None}
+    user_ids |= {int(entry.target_id) for entry in entries if entry.target_type == "user" and entry.target_id.isdigit()}
+    present = set(members_now.filter(user_id__in=user_ids).values_list("user_id", flat=True))
+    login_ids = {value for entry in entries for _key, value in _detail_values(entry.details)}
+    hidden_login_ids = set(
+        User.objects.filter(login_id__in=login_ids)
+        .exclude(pk__in=members_now.values("user_id"))
+        .values_list("login_id", flat=True)
+    )
+    former = _("former member")
+
+    def who(entry: AuditEntry) -> str:
+        if entry.actor is None:
+            return _("System") if entry.actor_label == "system" else entry.actor_label
+        if entry.actor.is_operator:
+            return _("Kantoku operator")
+        return entry.actor_label if entry.actor_id in present else former
+
+    def target(entry: AuditEntry) -> str:
+        if entry.target_type == "user" and (not entry.target_id.isdigit() or int(entry.target_id) not in present):
+            return former
+        return entry.target_label
+
+    def details(entry: AuditEntry) -> list[tuple[str, str]]:
+        shown: dict[str, list[str]] = {}
+        for key, value in _detail_values(entry.details):
+            shown.setdefault(key, []).append(former if value in hidden_login_ids else value)
+        return [(str(AUDIT_DETAIL_LABELS.get(key, key)), ", ".join(values)) for key, values in shown.items()]
+
+    return [
+        AuditRow(
+            at=entry.at,
+            who=who(entry),
+            action=str(AUDIT_ACTION_LABELS.get(entry.action, entry.action)),
+            target=target(entry),
+            details=details(entry),
+        )
+        for entry in entries
+    ]
+
+
+def _detail_values(details: dict) -> list[tuple[str, str]]:
+    """(key, value) pairs of an entry's details, lists flattened, as text.
+
+    Services never store a password; a key that says otherwise is still not shown.
+    """
+    pairs = []
+    for key, value in details.items():
+        if "password" in key.lower():
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            pairs.append((key, str(item)))
+    return pairs
