@@ -22,3 +22,14 @@ class MembershipBackend(ModelBackend):
             return True
         membership = active_membership(user)
         return membership is not None and membership.organization.is_in_service_on(membership.checked_on)
+
+
+def throttled_login_id(request, credentials: dict | None) -> str | None:
+    """The login id that django-axes counts failures against.
+
+    Normalized as sign-in normalizes it, so 'Sakura-Pupil1' and 'sakura-pupil1'
+    share one counter and changing case cannot buy extra guesses.
+    """
+    source = credentials if credentials else getattr(request, "POST", {})
+    login_id = source.get("username") if source else None
+    return login_id.strip().lower() if isinstance(login_id, str) else None

@@ -34,12 +34,13 @@ class PersonForm(forms.Form):
         label=_("Login id"),
         max_length=30,
         required=False,
-        validators=[login_id_validator],
         help_text=_("Leave blank to have one generated."),
     )
 
     def clean_login_id(self) -> str:
         login_id = self.cleaned_data["login_id"].strip().lower()
+        if login_id:
+            login_id_validator(login_id)  # after lowercasing: sign-in ignores case too
         if login_id and User.objects.filter(login_id=login_id).exists():
             raise forms.ValidationError(_("This login id is already taken."))
         return login_id

@@ -24,3 +24,12 @@ def current_school_year() -> int:
 def school_year_bounds(year: int) -> tuple[datetime.date, datetime.date]:
     """First and last day of a school year."""
     return datetime.date(year, 4, 1), datetime.date(year + 1, 3, 31)
+
+
+def parse_school_year(value: str | None) -> int:
+    """A school year from a query parameter; the current one when missing or not a sensible year."""
+    try:
+        year = int(value or "")
+    except ValueError:
+        return current_school_year()
+    return year if 2000 <= year <= 2100 else current_school_year()

@@ -29,7 +29,7 @@ from classrooms.access import (
 )
 from classrooms.forms import PersonForm
 from classrooms.models import AuditEntry, Membership, Organization, SchoolClass, User
-from classrooms.schoolyear import current_school_year, today
+from classrooms.schoolyear import current_school_year, parse_school_year, today
 
 org_admin_required = role_required(User.Role.ORG_ADMIN)
 
@@ -66,13 +66,6 @@ AUDIT_DETAIL_LABELS = {
     "examinee": gettext_lazy("examinee"),
     "fields": gettext_lazy("changed"),
 }
-
-
-def _year_from(request) -> int:
-    try:
-        return int(request.GET.get("year", ""))
-    except ValueError:
-        return current_school_year()
 
 
 def _teachers(organization: Organization):
@@ -166,7 +159,7 @@ def teacher_password_reissue(request, teacher_id: int):
 def class_list(request):
     """All classes of the organization in one school year, with their teacher and roster size."""
     organization = organization_of(request.user)
-    year = _year_from(request)
+    year = parse_school_year(request.GET.get("year"))
     all_classes = SchoolClass.objects.filter(organization=organization)
     years = set(all_classes.order_by().values_list("school_year", flat=True).distinct())
     # A teacher who has left the organization is not named on its screens (DESIGN §7).

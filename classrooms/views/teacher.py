@@ -19,23 +19,16 @@ from classrooms.access import (
 )
 from classrooms.forms import ClassRenameForm, EnrollForm, ExamineeEditForm, ExamineeForm, SchoolClassForm
 from classrooms.models import SchoolClass, User
-from classrooms.schoolyear import current_school_year
+from classrooms.schoolyear import current_school_year, parse_school_year
 
 teacher_required = role_required(User.Role.TEACHER)
-
-
-def _year_from(request) -> int:
-    try:
-        return int(request.GET.get("year", ""))
-    except ValueError:
-        return current_school_year()
 
 
 @teacher_required
 @require_GET
 def class_list(request):
     organization = organization_of(request.user)
-    year = _year_from(request)
+    year = parse_school_year(request.GET.get("year"))
     mine = SchoolClass.objects.filter(organization=organization, teacher=request.user)
     years = sorted(set(mine.values_list("school_year", flat=True)) | {current_school_year()}, reverse=True)
     classes = with_roster_counts(mine.filter(school_year=year)).order_by("name")
