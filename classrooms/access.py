@@ -35,6 +35,20 @@ def active_membership(user: User, day: datetime.date | None = None) -> Membershi
     return cache[day]
 
 
+def account_in_good_standing(user: User) -> bool:
+    """May this account act today: active, and an operator or a member of an organization in service?
+
+    The authentication backend asks this on every request; websocket consumers
+    ask it again on every frame, with a freshly loaded user.
+    """
+    if not user.is_active:
+        return False
+    if user.is_operator:
+        return True
+    membership = active_membership(user)
+    return membership is not None and membership.organization.is_in_service_on(membership.checked_on)
+
+
 def organization_of(user: User) -> Organization:
     membership = active_membership(user)
     if membership is None:

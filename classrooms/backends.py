@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth.backends import ModelBackend
 
-from classrooms.access import active_membership
+from classrooms.access import account_in_good_standing
 
 
 class MembershipBackend(ModelBackend):
@@ -16,12 +16,7 @@ class MembershipBackend(ModelBackend):
     """
 
     def user_can_authenticate(self, user) -> bool:
-        if not super().user_can_authenticate(user):
-            return False
-        if user.is_operator:
-            return True
-        membership = active_membership(user)
-        return membership is not None and membership.organization.is_in_service_on(membership.checked_on)
+        return super().user_can_authenticate(user) and account_in_good_standing(user)
 
 
 def throttled_login_id(request, credentials: dict | None) -> str | None:

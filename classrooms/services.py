@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from classrooms.access import active_membership, members_of
 from classrooms.models import AuditEntry, Enrollment, Membership, Organization, SchoolClass, User
 from classrooms.schoolyear import today
+from proctoring import realtime
 
 TEACHER_CAPACITY = 40
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 - no 0/o, 1/l/i: read off a paper slip
@@ -68,6 +69,8 @@ def organization_set_status(*, organization: Organization, status: str, by: User
         if status in (Organization.Status.SUSPENDED, Organization.Status.TERMINATED):
             member_ids = Membership.objects.filter(organization=organization).values("user_id")
             User.objects.filter(pk__in=member_ids).update(session_generation=F("session_generation") + 1)
+            for user_id in Membership.objects.filter(organization=organization).values_list("user_id", flat=True):
+                realtime.close_user_sockets(user_id)
     return organization
 
 
@@ -105,6 +108,7 @@ def user_set_active(*, user: User, active: bool, by: User) -> User:
         user.is_active = active
         if not active:
             user.session_generation += 1  # ends every session at once, and for good
+            realtime.close_user_sockets(user.pk)
         user.save(update_fields=["is_active", "session_generation"])
         membership = active_membership(user)
         AuditEntry.record(

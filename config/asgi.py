@@ -2,7 +2,7 @@
 
 Websocket routes are wrapped in AllowedHostsOriginValidator (the Origin must
 be one of ALLOWED_HOSTS) and AuthMiddlewareStack (the session's user, checked
-by the same backend as HTTP). The routes themselves arrive with issues 3 and 5.
+by the same backend as HTTP). Routes: proctoring/routing.py.
 """
 
 import os
@@ -16,7 +16,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set u
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-websocket_urlpatterns: list = []
+from proctoring.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

@@ -75,6 +75,9 @@ class Connection(models.Model):
     opened_at = models.DateTimeField(default=timezone.now)
     last_heartbeat_at = models.DateTimeField(default=timezone.now)
 
+    def __str__(self) -> str:
+        return f"{self.channel_name} ({self.seat})"
+
 
 class Signal(models.Model):
     """Integrity evidence (DESIGN §4): from the examinee's browser or from the server.
@@ -110,7 +113,9 @@ class Signal(models.Model):
     session = models.ForeignKey(ProctoredSession, on_delete=models.CASCADE, related_name="signals")
     examinee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signals")
     kind = models.CharField(max_length=24, choices=Kind.choices)
-    client_id = models.UUIDField(default=uuid.uuid4, help_text="Sent by the browser, so a resent signal is stored once.")
+    client_id = models.UUIDField(
+        default=uuid.uuid4, help_text="Sent by the browser, so a resent signal is stored once."
+    )
     from_server = models.BooleanField(default=False)
     at = models.DateTimeField(default=timezone.now)
     last_at = models.DateTimeField(default=timezone.now)
@@ -120,9 +125,7 @@ class Signal(models.Model):
 
     class Meta:
         ordering = ["at"]
-        constraints = [
-            models.UniqueConstraint(fields=["session", "examinee", "client_id"], name="signal_stored_once")
-        ]
+        constraints = [models.UniqueConstraint(fields=["session", "examinee", "client_id"], name="signal_stored_once")]
         indexes = [models.Index(fields=["session", "examinee", "kind", "-last_at"])]
 
     def __str__(self) -> str:

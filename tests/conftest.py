@@ -143,3 +143,28 @@ def client_of(client):
         return client
 
     return sign_in
+
+
+def make_exam(code: str = "reading-test", questions: int = 6, per_attempt: int = 5, minutes: int = 10):
+    from exams.models import Choice, Exam, Question
+
+    exam = Exam.objects.create(
+        code=code, title="読解テスト", time_limit_minutes=minutes, questions_per_attempt=per_attempt, pass_mark_percent=60
+    )
+    for number in range(questions):
+        question = Question.objects.create(exam=exam, key=f"q{number}", prompt=f"問{number}", position=number)
+        for choice in range(4):
+            Choice.objects.create(question=question, text=f"選択肢{number}-{choice}", is_correct=choice == 0, position=choice)
+    return exam
+
+
+@pytest.fixture
+def exam(db):
+    return make_exam()
+
+
+@pytest.fixture
+def proctored_session(school_class, exam, teacher):
+    from proctoring.models import ProctoredSession
+
+    return ProctoredSession.objects.create(school_class=school_class, exam=exam, teacher=teacher)

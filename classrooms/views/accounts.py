@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from classrooms.forms import LoginForm
 from classrooms.services import password_set
+from proctoring.realtime import close_user_sockets
 
 login_view = LoginView.as_view(
     template_name="registration/login.html", authentication_form=LoginForm, redirect_authenticated_user=True
@@ -31,6 +32,8 @@ def home(request):
 
 @require_POST
 def logout_view(request):
+    if request.user.is_authenticated:
+        close_user_sockets(request.user.pk)
     logout(request)
     messages.info(request, _("You have signed out."))
     return redirect("login")

@@ -1,0 +1,15 @@
+"""Finish every attempt whose deadline passed with nobody there. Safe to run any time (cron)."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from exams.services import attempts_finish_overdue
+
+
+class Command(BaseCommand):
+    help = "Finish and score running attempts whose deadline has passed."
+
+    def handle(self, *args, **options):
+        finished = attempts_finish_overdue()
+        self.stdout.write(f"{finished} overdue attempt(s) finished.")

@@ -1,0 +1,193 @@
+"""Attempts: drawing questions, saving answers, finishing and scoring exactly once.
+
+The server keeps the clock. Every change here happens in one transaction
+holding the attempt's row lock, so a submit, the deadline and the proctor's
+end can race freely: the first to take the lock finishes the attempt, the
+others see it finished and change nothing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from exams.models import Attempt, AttemptQuestion, Choice
+from proctoring import realtime
+
+_random = random.SystemRandom()
+
+
+class AttemptError(Exception):
+    """The attempt cannot take this change; the message is for the examinee."""
+
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.code = code
+
+
+def attempt_start(*, session, examinee, now: datetime.datetime | None = None) -> tuple[Attempt, bool]:
+    """The examinee's attempt in this session, created with its own draw if it does not exist.
+
+    Returns (attempt, created). Idempotent: a reconnect or a second device gets
+    the same attempt. Call inside a transaction that holds the session's lock.
+    """
+    existing = Attempt.objects.filter(session=session, examinee=examinee).first()
+    if existing is not None:
+        return existing, False
+    now = now or timezone.now()
+    exam = session.exam
+    questions = list(exam.questions.all())
+    drawn = _random.sample(questions, min(exam.questions_per_attempt, len(questions)))
+    attempt = Attempt.objects.create(
+        session=session, examinee=examinee, exam=exam, started_at=now, deadline=now + exam.time_limit, total=len(drawn)
+    )
+    choice_ids: dict[int, list[int]] = {}
+    for choice in Choice.objects.filter(question__in=drawn).only("id", "question_id"):
+        choice_ids.setdefault(choice.question_id, []).append(choice.id)
+    rows = []
+    for position, question in enumerate(drawn):
+        order = choice_ids[question.id][:]
+        _random.shuffle(order)
+        rows.append(AttemptQuestion(attempt=attempt, position=position, question=question, choice_order=order))
+    AttemptQuestion.objects.bulk_create(rows)
+    return attempt, True
+
+
+@dataclass(frozen=True)
+class SaveOutcome:
+    """What became of one answer save: `applied` is False for a stale (older) save."""
+
+    attempt: Attempt
+    position: int
+    applied: bool
+
+
+def answer_save(*, attempt: Attempt, position: int, choice: int | None, seq: int) -> SaveOutcome:
+    """Record the examinee's answer to one question.
+
+    Idempotent and ordered: `seq` is the browser's per-attempt sequence number;
+    the answer with the highest seq wins, whatever order the saves arrive in.
+    `choice` is an index into the question's choice order, or None to clear.
+    Past the deadline nothing is saved and the attempt is finished instead.
+    """
+    with transaction.atomic():
+        attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
+        refusal = _refusal(attempt)
+        applied = False
+        if refusal is None:
+            row = attempt.questions.select_for_update().filter(position=position).first()
+            if row is None:
+                refusal = AttemptError(_("There is no such question."), code="bad_question")
+            elif choice is not None and not 0 <= choice < len(row.choice_order):
+                refusal = AttemptError(_("There is no such choice."), code="bad_choice")
+            elif seq > row.save_seq:
+                applied = True
+                was_answered = row.answer is not None
+                row.answer, row.save_seq, row.answered_at = choice, seq, timezone.now()
+                row.save(update_fields=["answer", "save_seq", "answered_at"])
+                if was_answered != (choice is not None):  # the answered count changed
+                    realtime.announce_tile(attempt.session, attempt.examinee_id)
+    if refusal is not None:
+        if refusal.code == "time_up":
+            attempt_finish(attempt=attempt, reason=Attempt.FinishReason.DEADLINE)
+        raise refusal
+    return SaveOutcome(attempt=attempt, position=position, applied=applied)
+
+
+def _refusal(attempt: Attempt) -> AttemptError | None:
+    if attempt.status == Attempt.Status.FINISHED:
+        return AttemptError(_("This test is over: your answers were handed in."), code="finished")
+    if attempt.status == Attempt.Status.PAUSED:
+        return AttemptError(_("Your teacher has paused your test. Wait a moment."), code="paused")
+    if attempt.is_past_deadline():
+        return AttemptError(_("Time is up: your answers were handed in."), code="time_up")
+    return None
+
+
+def _score(attempt: Attempt) -> int:
+    drawn = attempt.questions.values("question")
+    correct = set(Choice.objects.filter(question__in=drawn, is_correct=True).values_list("id", flat=True))
+    return sum(
+        1
+        for row in attempt.questions.all()
+        if row.answer is not None and row.answer < len(row.choice_order) and row.choice_order[row.answer] in correct
+    )
+
+
+def attempt_finish(*, attempt: Attempt, reason: str, now: datetime.datetime | None = None) -> bool:
+    """Finish and score the attempt unless it is finished already. Returns whether this call finished it.
+
+    Exactly once: the row lock serializes racing callers (submit, deadline,
+    session end), and only the first finds it open.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        attempt = Attempt.objects.select_for_update().select_related("exam", "session").get(pk=attempt.pk)
+        if attempt.status == Attempt.Status.FINISHED:
+            return False
+        if reason == Attempt.FinishReason.DEADLINE:
+            now = min(now, attempt.deadline)
+        score = _score(attempt)
+        attempt.status = Attempt.Status.FINISHED
+        attempt.finished_at = now
+        attempt.finish_reason = reason
+        attempt.score = score
+        attempt.passed = attempt.exam.passes(score, attempt.total)
+        attempt.paused_at = None
+        attempt.save(update_fields=["status", "finished_at", "finish_reason", "score", "passed", "paused_at"])
+        realtime.announce_tile(attempt.session, attempt.examinee_id)
+        realtime.tell_examinee(attempt.session, attempt.examinee_id, {"type": "ended", "reason": reason})
+    return True
+
+
+def attempt_finish_if_due(*, attempt: Attempt, now: datetime.datetime | None = None) -> bool:
+    """Finish an attempt whose deadline passed with nobody there (on the next access)."""
+    if attempt.is_past_deadline(now):
+        return attempt_finish(attempt=attempt, reason=Attempt.FinishReason.DEADLINE, now=now)
+    return False
+
+
+def attempts_finish_overdue(*, now: datetime.datetime | None = None) -> int:
+    """Finish every running attempt past its deadline (the `finish_overdue_attempts` command)."""
+    now = now or timezone.now()
+    overdue = Attempt.objects.filter(status=Attempt.Status.RUNNING, deadline__lte=now)
+    return sum(attempt_finish(attempt=attempt, reason=Attempt.FinishReason.DEADLINE, now=now) for attempt in overdue)
+
+
+def attempt_pause(*, attempt: Attempt, now: datetime.datetime | None = None) -> Attempt:
+    """Stop the examinee's clock. Call inside a transaction."""
+    now = now or timezone.now()
+    attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
+    if attempt.status != Attempt.Status.RUNNING:
+        raise AttemptError(_("Only a running attempt can be paused."), code="not_running")
+    attempt.status, attempt.paused_at = Attempt.Status.PAUSED, now
+    attempt.save(update_fields=["status", "paused_at"])
+    return attempt
+
+
+def attempt_resume(*, attempt: Attempt, now: datetime.datetime | None = None) -> Attempt:
+    """Start the clock again: the deadline moves by the time spent paused. Call inside a transaction."""
+    now = now or timezone.now()
+    attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
+    if attempt.status != Attempt.Status.PAUSED:
+        raise AttemptError(_("Only a paused attempt can be resumed."), code="not_paused")
+    attempt.deadline += now - attempt.paused_at
+    attempt.status, attempt.paused_at = Attempt.Status.RUNNING, None
+    attempt.save(update_fields=["status", "paused_at", "deadline"])
+    return attempt
+
+
+def attempt_extend(*, attempt: Attempt, minutes: int) -> Attempt:
+    """Give extra time (accommodations). Call inside a transaction."""
+    attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
+    if attempt.status == Attempt.Status.FINISHED:
+        raise AttemptError(_("This attempt is already finished."), code="finished")
+    attempt.deadline += datetime.timedelta(minutes=minutes)
+    attempt.extra_minutes += minutes
+    attempt.save(update_fields=["deadline", "extra_minutes"])
+    return attempt

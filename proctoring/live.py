@@ -1,0 +1,133 @@
+"""What the live screens show: the proctor's tiles and snapshot, the examinee's state.
+
+Read-only and in a constant number of queries per call, so a snapshot of 40
+examinees costs the same as one of 4.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Count, Max, Q, Sum
+from django.utils import timezone
+
+from classrooms.access import roster_of
+from exams.models import Attempt
+from proctoring.models import Connection, ProctoredSession, Seat, Signal
+
+PRESENCE_TIMEOUT = datetime.timedelta(seconds=45)  # three missed heartbeats
+
+
+def _iso(moment: datetime.datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _attempt_fields(attempt: Attempt | None, answered: int, now: datetime.datetime) -> dict:
+    if attempt is None:
+        return {"attempt": None, "answered": 0, "total": 0, "deadline": None, "remaining_ms": None}
+    return {
+        "attempt": attempt.pk,
+        "answered": answered,
+        "total": attempt.total,
+        "deadline": _iso(attempt.deadline),
+        "remaining_ms": int(attempt.remaining(now).total_seconds() * 1000),
+        "extra_minutes": attempt.extra_minutes,
+        "finish_reason": attempt.finish_reason or None,
+    }
+
+
+def _state(seat: Seat | None, attempt: Attempt | None) -> str:
+    if attempt is not None:
+        return {"running": "answering", "paused": "paused", "finished": "submitted"}[attempt.status]
+    return "waiting" if seat is not None else "absent"
+
+
+def tiles(session: ProctoredSession, examinee_ids: list[int] | None = None) -> list[dict]:
+    """One tile per examinee on the class roster (or of `examinee_ids`), in roster order."""
+    now = timezone.now()
+    enrollments = roster_of(session.school_class)
+    if examinee_ids is not None:
+        enrollments = enrollments.filter(examinee_id__in=examinee_ids)
+    enrollments = list(enrollments)
+    ids = [enrollment.examinee_id for enrollment in enrollments]
+    seats = {seat.examinee_id: seat for seat in Seat.objects.filter(session=session, examinee_id__in=ids)}
+    live = dict(
+        Connection.objects.filter(
+            seat__session=session, seat__examinee_id__in=ids, last_heartbeat_at__gte=now - PRESENCE_TIMEOUT
+        )
+        .values_list("seat__examinee_id")
+        .annotate(n=Count("id"))
+    )
+    attempts = {
+        attempt.examinee_id: attempt
+        for attempt in Attempt.objects.filter(session=session, examinee_id__in=ids).annotate(
+            answered=Count("questions", filter=Q(questions__answer__isnull=False))
+        )
+    }
+    flags: dict[int, list[dict]] = {}
+    for row in (
+        Signal.objects.filter(session=session, examinee_id__in=ids)
+        .values("examinee_id", "kind")
+        .annotate(count=Sum("count"), last_at=Max("last_at"))
+        .order_by("last_at")
+    ):
+        flags.setdefault(row["examinee_id"], []).append(
+            {"kind": row["kind"], "count": row["count"], "last_at": _iso(row["last_at"])}
+        )
+    result = []
+    for enrollment in enrollments:
+        examinee = enrollment.examinee
+        seat, attempt = seats.get(examinee.pk), attempts.get(examinee.pk)
+        online = live.get(examinee.pk, 0) > 0
+        result.append(
+            {
+                "id": examinee.pk,
+                "name": examinee.name,
+                "number": enrollment.number,
+                "online": online,
+                "connections": live.get(examinee.pk, 0),
+                "offline_since": None if online or seat is None else _iso(seat.offline_since or seat.last_seen_at),
+                "state": _state(seat, attempt),
+                "warnings": seat.warnings if seat else 0,
+                "flags": flags.get(examinee.pk, []),
+                **_attempt_fields(attempt, getattr(attempt, "answered", 0), now),
+            }
+        )
+    return result
+
+
+def tile(session: ProctoredSession, examinee_id: int) -> dict | None:
+    found = tiles(session, [examinee_id])
+    return found[0] if found else None
+
+
+def session_fields(session: ProctoredSession) -> dict:
+    return {
+        "id": session.pk,
+        "status": session.status,
+        "exam": session.exam.title,
+        "class": session.school_class.name,
+        "started_at": _iso(session.started_at),
+        "ended_at": _iso(session.ended_at),
+    }
+
+
+def snapshot(session: ProctoredSession) -> dict:
+    """The proctor's full picture. `seq` is read first: any later event has a higher number."""
+    session.refresh_from_db(fields=["seq", "status", "started_at", "ended_at"])
+    return {"type": "snapshot", "session": session_fields(session), "examinees": tiles(session), "seq": session.seq}
+
+
+def examinee_state(session: ProctoredSession, examinee_id: int) -> dict:
+    """The `state` frame: what an examinee's page needs to show where they are."""
+    session.refresh_from_db(fields=["status", "started_at", "ended_at"])
+    attempt = Attempt.objects.filter(session=session, examinee_id=examinee_id).first()
+    fields = _attempt_fields(attempt, 0, timezone.now())
+    return {
+        "type": "state",
+        "session": {"id": session.pk, "status": session.status},
+        "attempt": None
+        if attempt is None
+        else {"id": attempt.pk, "status": attempt.status, "remaining_ms": fields["remaining_ms"]},
+        "deadline": fields["deadline"],
+    }

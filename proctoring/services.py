@@ -1,0 +1,299 @@
+"""Proctored sessions: open, enter, start, end; warnings, pauses, extra time; presence and signals.
+
+Each service is one transaction; broadcasts go out through proctoring.realtime
+after commit. Proctor actions are authorised by the access helpers before a
+service is called; services check the session's state.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from classrooms.models import AuditEntry, SchoolClass, User
+from exams import services as exam_services
+from exams.models import Attempt, Exam
+from proctoring import realtime
+from proctoring.live import PRESENCE_TIMEOUT, examinee_state
+from proctoring.models import Connection, ProctoredSession, Seat, Signal
+
+BURST_WINDOW = datetime.timedelta(seconds=1)
+MAX_EXTRA_MINUTES = 120
+MAX_WARNING_LENGTH = 200
+
+
+class ProctoringError(Exception):
+    """A rule refused the action; `code` is for clients, the message for people."""
+
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.code = code
+
+
+def _locked(session: ProctoredSession) -> ProctoredSession:
+    locked = ProctoredSession.objects.select_for_update().select_related("exam", "school_class").get(pk=session.pk)
+    session.status, session.seq = locked.status, locked.seq
+    return locked
+
+
+def session_open(*, school_class: SchoolClass, exam: Exam, by: User) -> ProctoredSession:
+    """Open the waiting room of a test for a class. One session per class at a time."""
+    with transaction.atomic():
+        SchoolClass.objects.select_for_update().get(pk=school_class.pk)
+        if (
+            ProctoredSession.objects.filter(school_class=school_class)
+            .exclude(status=ProctoredSession.Status.ENDED)
+            .exists()
+        ):
+            raise ProctoringError(_("This class already has a test open. End it first."), code="already_open")
+        if not exam.is_active or not exam.questions.exists():
+            raise ProctoringError(_("This test is not available."), code="exam_unavailable")
+        session = ProctoredSession.objects.create(school_class=school_class, exam=exam, teacher=by)
+        AuditEntry.record(
+            organization=school_class.organization, actor=by, action="session.open", target=session, exam=exam.code
+        )
+    return session
+
+
+def seat_take(*, session: ProctoredSession, examinee: User) -> tuple[Seat, Attempt | None]:
+    """The examinee enters the waiting room; in a running session they join late and start at once.
+
+    An examinee is in one session at a time.
+    """
+    with transaction.atomic():
+        session = _locked(session)
+        if session.status == ProctoredSession.Status.ENDED:
+            raise ProctoringError(_("This test has ended."), code="ended")
+        elsewhere = Seat.objects.filter(examinee=examinee, session__status__in=["open", "running"]).exclude(
+            session=session
+        )
+        if elsewhere.exists():
+            raise ProctoringError(_("You are already in another test. Finish it first."), code="busy")
+        seat, created = Seat.objects.get_or_create(session=session, examinee=examinee)
+        attempt = None
+        if session.status == ProctoredSession.Status.RUNNING:
+            attempt, _created = exam_services.attempt_start(session=session, examinee=examinee)
+        if created or attempt is not None:
+            realtime.announce_tile(session, examinee.pk)
+    return seat, attempt
+
+
+def session_start(*, session: ProctoredSession, by: User) -> ProctoredSession:
+    """Start the test: an attempt for every examinee present in the waiting room now.
+
+    Those seated but offline start when they come back (late join).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        session = _locked(session)
+        if session.status != ProctoredSession.Status.OPEN:
+            raise ProctoringError(_("The test is not in the waiting room."), code="not_open")
+        session.status, session.started_at = ProctoredSession.Status.RUNNING, now
+        session.save(update_fields=["status", "started_at"])
+        present = Seat.objects.filter(
+            session=session, connections__last_heartbeat_at__gte=now - PRESENCE_TIMEOUT
+        ).distinct()
+        for seat in present.select_related("examinee"):
+            exam_services.attempt_start(session=session, examinee=seat.examinee, now=now)
+            realtime.announce_tile(session, seat.examinee_id)
+            realtime.tell_examinee(session, seat.examinee_id, examinee_state(session, seat.examinee_id))
+        realtime.announce_session(session)
+        realtime.tell_examinees(session, {"type": "session", "status": session.status})
+        AuditEntry.record(
+            organization=session.school_class.organization, actor=by, action="session.start", target=session
+        )
+    return session
+
+
+def session_end(*, session: ProctoredSession, by: User | None) -> ProctoredSession:
+    """End the test: every open attempt is finished and scored (once)."""
+    now = timezone.now()
+    with transaction.atomic():
+        session = _locked(session)
+        if session.status == ProctoredSession.Status.ENDED:
+            return session
+        session.status, session.ended_at = ProctoredSession.Status.ENDED, now
+        session.save(update_fields=["status", "ended_at"])
+        for attempt in Attempt.objects.filter(session=session).exclude(status=Attempt.Status.FINISHED):
+            exam_services.attempt_finish(attempt=attempt, reason=Attempt.FinishReason.SESSION_ENDED, now=now)
+        realtime.announce_session(session)
+        realtime.tell_examinees(session, {"type": "ended", "reason": Attempt.FinishReason.SESSION_ENDED})
+        AuditEntry.record(
+            organization=session.school_class.organization, actor=by, action="session.end", target=session
+        )
+    return session
+
+
+def _attempt_of(session: ProctoredSession, seat: Seat) -> Attempt:
+    attempt = Attempt.objects.filter(session=session, examinee_id=seat.examinee_id).first()
+    if attempt is None:
+        raise ProctoringError(_("This examinee has not started yet."), code="no_attempt")
+    return attempt
+
+
+def examinee_warn(*, session: ProctoredSession, seat: Seat, text: str, by: User) -> None:
+    text = text.strip()
+    if not text or len(text) > MAX_WARNING_LENGTH:
+        raise ProctoringError(
+            _("A warning needs 1 to %(limit)d characters.") % {"limit": MAX_WARNING_LENGTH}, code="bad_text"
+        )
+    with transaction.atomic():
+        Seat.objects.select_for_update().filter(pk=seat.pk).update(warnings=seat.warnings + 1)
+        realtime.tell_examinee(session, seat.examinee_id, {"type": "warning", "text": text})
+        realtime.announce_tile(session, seat.examinee_id)
+        AuditEntry.record(
+            organization=session.school_class.organization, actor=by, action="session.warn", target=session,
+            examinee=seat.examinee.login_id,
+        )  # fmt: skip
+
+
+def examinee_pause(*, session: ProctoredSession, seat: Seat, by: User) -> None:
+    with transaction.atomic():
+        try:
+            exam_services.attempt_pause(attempt=_attempt_of(session, seat))
+        except exam_services.AttemptError as error:
+            raise ProctoringError(str(error), code=error.code) from None
+        realtime.tell_examinee(session, seat.examinee_id, {"type": "paused"})
+        realtime.announce_tile(session, seat.examinee_id)
+
+
+def examinee_resume(*, session: ProctoredSession, seat: Seat, by: User) -> None:
+    with transaction.atomic():
+        try:
+            exam_services.attempt_resume(attempt=_attempt_of(session, seat))
+        except exam_services.AttemptError as error:
+            raise ProctoringError(str(error), code=error.code) from None
+        state = examinee_state(session, seat.examinee_id)
+        realtime.tell_examinee(session, seat.examinee_id, {"type": "resumed", "deadline": state["deadline"]})
+        realtime.tell_examinee(session, seat.examinee_id, state)
+        realtime.announce_tile(session, seat.examinee_id)
+
+
+def examinee_extend(*, session: ProctoredSession, seat: Seat, minutes: int, by: User) -> None:
+    if not 1 <= minutes <= MAX_EXTRA_MINUTES:
+        raise ProctoringError(
+            _("Extra time is 1 to %(limit)d minutes.") % {"limit": MAX_EXTRA_MINUTES}, code="bad_minutes"
+        )
+    with transaction.atomic():
+        try:
+            exam_services.attempt_extend(attempt=_attempt_of(session, seat), minutes=minutes)
+        except exam_services.AttemptError as error:
+            raise ProctoringError(str(error), code=error.code) from None
+        realtime.tell_examinee(session, seat.examinee_id, examinee_state(session, seat.examinee_id))
+        realtime.announce_tile(session, seat.examinee_id)
+        AuditEntry.record(
+            organization=session.school_class.organization, actor=by, action="session.extend", target=session,
+            examinee=seat.examinee.login_id, minutes=minutes,
+        )  # fmt: skip
+
+
+# --- Presence --------------------------------------------------------------------------
+
+
+def _server_signal(session: ProctoredSession, examinee_id: int, kind: str, duration_ms: int | None = None) -> None:
+    signal = Signal.objects.create(
+        session=session, examinee_id=examinee_id, kind=kind, from_server=True, duration_ms=duration_ms
+    )
+    realtime.announce_signal(signal)
+
+
+def connection_open(*, session: ProctoredSession, examinee: User, channel_name: str, ip: str | None) -> dict:
+    """An examinee's socket connected. Returns the `state` frame to send them.
+
+    In a running session a seated examinee who has no attempt yet starts now
+    (they were offline at the start, or joined late).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        session = _locked(session)
+        seat, _created = Seat.objects.select_for_update().get_or_create(session=session, examinee=examinee)
+        live = seat.connections.filter(last_heartbeat_at__gte=now - PRESENCE_TIMEOUT)
+        if live.exists():
+            _server_signal(session, examinee.pk, Signal.Kind.SECOND_CONNECTION)
+        if seat.last_ip and ip and seat.last_ip != ip:
+            _server_signal(session, examinee.pk, Signal.Kind.IP_CHANGED)
+        if seat.offline_since is not None:
+            offline_ms = int((now - seat.offline_since).total_seconds() * 1000)
+            _server_signal(session, examinee.pk, Signal.Kind.CONNECTION_RESTORED, duration_ms=offline_ms)
+        seat.offline_since, seat.last_seen_at, seat.last_ip = None, now, ip or seat.last_ip
+        seat.save(update_fields=["offline_since", "last_seen_at", "last_ip"])
+        Connection.objects.create(seat=seat, channel_name=channel_name, ip=ip)
+        if session.status == ProctoredSession.Status.RUNNING:
+            attempt, _created = exam_services.attempt_start(session=session, examinee=examinee, now=now)
+            exam_services.attempt_finish_if_due(attempt=attempt, now=now)
+        realtime.announce_tile(session, examinee.pk)
+        return examinee_state(session, examinee.pk)
+
+
+def connection_heartbeat(*, channel_name: str) -> None:
+    now = timezone.now()
+    Connection.objects.filter(channel_name=channel_name).update(last_heartbeat_at=now)
+    Seat.objects.filter(connections__channel_name=channel_name).update(last_seen_at=now)
+
+
+def connection_close(*, channel_name: str) -> None:
+    """A socket closed. When it was the examinee's last, they are offline from now."""
+    now = timezone.now()
+    with transaction.atomic():
+        connection = Connection.objects.select_related("seat__session").filter(channel_name=channel_name).first()
+        if connection is None:
+            return
+        seat, session = connection.seat, connection.seat.session
+        connection.delete()
+        if not seat.connections.filter(last_heartbeat_at__gte=now - PRESENCE_TIMEOUT).exists():
+            Seat.objects.filter(pk=seat.pk).update(offline_since=now)
+            if session.status != ProctoredSession.Status.ENDED:
+                _server_signal(session, seat.examinee_id, Signal.Kind.CONNECTION_LOST)
+        realtime.announce_tile(session, seat.examinee_id)
+
+
+# --- Integrity signals from the browser --------------------------------------------------
+
+
+def signal_record(
+    *,
+    session: ProctoredSession,
+    examinee: User,
+    kind: str,
+    client_id: uuid.UUID,
+    client_ts: datetime.datetime | None,
+    duration_ms: int | None,
+) -> Signal:
+    """Store a browser's signal, then announce it. A burst of one kind is one grouped row.
+
+    Resending a signal (same client id) stores nothing new.
+    """
+    if kind not in Signal.CLIENT_KINDS:
+        raise ProctoringError(_("Unknown signal."), code="bad_kind")
+    now = timezone.now()
+    with transaction.atomic():
+        existing = Signal.objects.filter(session=session, examinee=examinee, client_id=client_id).first()
+        if existing is not None:
+            return existing
+        recent = (
+            Signal.objects.select_for_update()
+            .filter(session=session, examinee=examinee, kind=kind, from_server=False, last_at__gte=now - BURST_WINDOW)
+            .order_by("-last_at")
+            .first()
+        )
+        if recent is not None:
+            recent.count += 1
+            recent.last_at = now
+            recent.duration_ms = max(recent.duration_ms or 0, duration_ms or 0) or None
+            recent.save(update_fields=["count", "last_at", "duration_ms"])
+            signal = recent
+        else:
+            try:
+                with transaction.atomic():
+                    signal = Signal.objects.create(
+                        session=session, examinee=examinee, kind=kind, client_id=client_id, client_ts=client_ts,
+                        duration_ms=duration_ms, at=now, last_at=now,
+                    )  # fmt: skip
+            except IntegrityError:  # the same signal raced in on another socket
+                return Signal.objects.get(session=session, examinee=examinee, client_id=client_id)
+        realtime.announce_signal(signal)
+    return signal
