@@ -10,5 +10,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("operator/", admin.site.urls),
+    path("exam/", include("exams.urls")),
+    path("proctor/", include("proctoring.urls")),
     path("", include("classrooms.urls")),
 ]
