@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from classrooms.models import AuditEntry, Enrollment, Organization, SchoolClass, User
+from exams.models import Exam
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +16,7 @@ def test_healthz_checks_database_and_channel_layer(client):
 
 
 def counts():
-    return [model.objects.count() for model in (Organization, User, SchoolClass, Enrollment, AuditEntry)]
+    return [model.objects.count() for model in (Organization, User, SchoolClass, Enrollment, AuditEntry, Exam)]
 
 
 def test_demo_data_loads_and_loading_again_changes_nothing(capsys):
@@ -28,3 +29,4 @@ def test_demo_data_loads_and_loading_again_changes_nothing(capsys):
     teacher = User.objects.get(login_id="sakura-teacher")
     assert teacher.check_password("kantoku-demo") and not teacher.must_change_password
     assert Enrollment.objects.filter(school_class__teacher=teacher).count() == 6
+    assert Exam.objects.filter(code__in=["reading-spring", "reading-library"]).count() == 2

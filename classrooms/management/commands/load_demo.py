@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from classrooms import services
 from classrooms.models import Organization, SchoolClass, User
 from classrooms.schoolyear import current_school_year, school_year_bounds
+from exams.catalog import load_exam_document
+from exams.models import Exam
 
 DEMO_PASSWORD = "kantoku-demo"  # noqa: S105 - published demo credential
 OPERATOR_PASSWORD = "kantoku-operator"  # noqa: S105
@@ -71,7 +76,15 @@ class Command(BaseCommand):
             Organization.objects.get_or_create(
                 code="hikari", defaults={"name": "ひかり高等学校 (承認待ち / pending)", "unit_price": 300}
             )
+            self._exams()
         self._print_logins()
+
+    def _exams(self) -> None:
+        """The sample reading quizzes; an exam whose code exists is left as it is."""
+        for path in sorted((settings.BASE_DIR / "exams" / "samples").glob("*.json")):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not Exam.objects.filter(code=data["code"]).exists():
+                load_exam_document(data)
 
     def _operator(self) -> User:
         operator = User.objects.filter(login_id="operator").first()
