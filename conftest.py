@@ -1,0 +1,32 @@
+"""Project-wide pytest hooks (fixtures and personas live in tests/conftest.py).
+
+Tests marked `postgres` prove things only PostgreSQL can show (row locks
+under real concurrency). Without a PostgreSQL DATABASE_URL they are skipped
+on a developer's machine, with the reason, and fail in CI (CI=true), where a
+missing database must never pass for a green run. `make test` starts a
+throwaway cluster with scripts/pgtest and sets DATABASE_URL for them.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+NO_POSTGRES = "needs PostgreSQL: run `make test`, or `scripts/pgtest start` and set DATABASE_URL to the URL it prints"
+
+
+def running_in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres") is None:
+        return
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    if running_in_ci():
+        pytest.fail(f"{NO_POSTGRES} (CI=true: a missing PostgreSQL is a failure, not a skip)", pytrace=False)
+    pytest.skip(NO_POSTGRES)
