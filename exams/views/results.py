@@ -1,3 +1,218 @@
-"""Placeholder, being written now."""
+"""Results screens (DESIGN §3): the examinee's own result and history, a class's results, chart and CSV.
 
-urlpatterns: list = []
+Which results may be shown is decided in exams/results.py, never here.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from typing import TextIO
+from urllib.parse import urlencode
+
+from django import forms
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from classrooms.access import get_class_for_org_admin, get_class_for_teacher, role_required
+from classrooms.models import SchoolClass, User
+from classrooms.roster_csv import _neutralize
+from classrooms.views.roster_files import _attachment
+from exams.access import get_attempt_for_examinee
+from exams.results import (
+    ClassSummary,
+    class_summary,
+    result_of,
+    results_for_class,
+    results_for_examinee,
+    sessions_of_class,
+)
+from proctoring.models import ProctoredSession
+
+examinee_required = role_required(User.Role.EXAMINEE)
+
+CSV_HEADER = ["番号", "氏名", "利用者ID", "テスト", "受検日時", "得点", "満点", "得点率(%)", "合否"]
+
+
+@examinee_required
+@require_GET
+@never_cache  # children's scores: not for the back button of a shared school tablet
+def attempt_result(request, attempt_id: int):
+    attempt = get_attempt_for_examinee(request.user, attempt_id)
+    if attempt.is_open:
+        return redirect(reverse("exam_attempt", args=[attempt.pk]))
+    return render(request, "exams/result.html", {"result": result_of(attempt)})
+
+
+@examinee_required
+@require_GET
+@never_cache
+def history(request):
+    return render(request, "exams/history.html", {"results": results_for_examinee(request.user)})
+
+
+@role_required(User.Role.TEACHER)
+@require_GET
+@never_cache
+def class_results(request, class_id: int):
+    school_class = get_class_for_teacher(request.user, class_id)
+    return _class_results_page(
+        request,
+        school_class,
+        back_url=reverse("teacher_roster", args=[school_class.pk]),
+        export_url=reverse("exam_class_results_export", args=[school_class.pk]),
+    )
+
+
+@role_required(User.Role.ORG_ADMIN)
+@require_GET
+@never_cache
+def org_class_results(request, class_id: int):
+    school_class = get_class_for_org_admin(request.user, class_id)
+    return _class_results_page(
+        request, school_class, back_url=reverse("orgadmin_class_detail", args=[school_class.pk]), export_url=None
+    )
+
+
+@role_required(User.Role.TEACHER)
+@require_GET
+def class_results_export(request, class_id: int):
+    school_class = get_class_for_teacher(request.user, class_id)
+    session = _chosen_session(request, school_class)[1]
+    # The BOM tells Excel the file is UTF-8; without it Japanese Excel reads Shift_JIS and garbles names.
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response.write("\ufeff")
+    _write_results(results_for_class(school_class, session), response)
+    response["Content-Disposition"] = _attachment(f"results-{school_class.school_year}-{school_class.name}.csv")
+    response["Cache-Control"] = "no-store"  # children's names and scores: keep them out of shared caches
+    return response
+
+
+class ResultsFilterForm(forms.Form):
+    session = forms.ModelChoiceField(
+        label=gettext_lazy("Test"),
+        queryset=ProctoredSession.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("All tests"),
+    )
+
+    def __init__(self, *args, school_class: SchoolClass, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["session"]
+        field.queryset = sessions_of_class(school_class)
+        field.label_from_instance = _session_label
+
+
+def _session_label(session: ProctoredSession) -> str:
+    day = timezone.localtime(session.started_at or session.created_at)
+    return f"{formats.date_format(day, 'SHORT_DATE_FORMAT')} {session.exam.title}"
+
+
+def _chosen_session(request, school_class: SchoolClass) -> tuple[ResultsFilterForm, ProctoredSession | None]:
+    """The `?session=` filter; a session that is not this class's is as unknown as any other id."""
+    form = ResultsFilterForm(request.GET, school_class=school_class)
+    if not form.is_valid():
+        raise Http404
+    return form, form.cleaned_data["session"]
+
+
+def _class_results_page(request, school_class: SchoolClass, *, back_url: str, export_url: str | None):
+    form, session = _chosen_session(request, school_class)
+    results = list(results_for_class(school_class, session))
+    summary = class_summary(results)
+    if export_url and session is not None:
+        export_url += "?" + urlencode({"session": session.pk})
+    context = {
+        "school_class": school_class,
+        "form": form,
+        "session": session,
+        "results": results,
+        "summary": summary,
+        "chart": ScoreChart.of(summary),
+        "back_url": back_url,
+        "export_url": export_url,
+    }
+    return render(request, "exams/class_results.html", context)
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    count: int
+    x: int
+    y: int
+    height: int
+    label_x: int
+
+
+@dataclass(frozen=True)
+class ScoreChart:
+    """Geometry of the score histogram, drawn as inline SVG by exams/partials/score_chart.html."""
+
+    width: int
+    height: int
+    left: int
+    baseline: int
+    top: int
+    largest: int
+    bars: list[Bar]
+
+    PLOT_HEIGHT = 180
+    SLOT = 56
+    BAR = 40
+
+    @classmethod
+    def of(cls, summary: ClassSummary) -> ScoreChart:
+        left, top = 40, 24
+        baseline = top + cls.PLOT_HEIGHT
+        largest = max(summary.largest_bucket, 1)
+        bars = []
+        for index, bucket in enumerate(summary.buckets):
+            height = round(bucket.count * cls.PLOT_HEIGHT / largest)
+            x = left + index * cls.SLOT + (cls.SLOT - cls.BAR) // 2
+            bars.append(
+                Bar(
+                    label=f"{bucket.low}–{bucket.high}",
+                    count=bucket.count,
+                    x=x,
+                    y=baseline - height,
+                    height=height,
+                    label_x=x + cls.BAR // 2,
+                )
+            )
+        width = left + len(bars) * cls.SLOT + 8
+        return cls(width=width, height=baseline + 40, left=left, baseline=baseline, top=top, largest=largest, bars=bars)
+
+
+def _write_results(results, out: TextIO) -> None:
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    for result in results:
+        examinee = result.examinee
+        writer.writerow(
+            [
+                "" if result.number is None else str(result.number),
+                _neutralize(examinee.name),
+                _neutralize(examinee.login_id),
+                _neutralize(result.exam.title),
+                timezone.localtime(result.finished_at).strftime("%Y-%m-%d %H:%M"),
+                str(result.score),
+                str(result.total),
+                str(result.percent),
+                "合格" if result.passed else "不合格",
+            ]
+        )
+
+
+urlpatterns = [
+    path("attempts/<int:attempt_id>/result/", attempt_result, name="exam_result"),
+    path("history/", history, name="exam_history"),
+    path("classes/<int:class_id>/results/", class_results, name="exam_class_results"),
+    path("classes/<int:class_id>/results.csv", class_results_export, name="exam_class_results_export"),
+    path("org/classes/<int:class_id>/results/", org_class_results, name="exam_org_class_results"),
+]

@@ -1,0 +1,22 @@
+"""The only door from user input to attempts (see classrooms/access.py)."""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from classrooms.models import User
+from exams.models import Attempt
+
+
+def get_attempt_for_examinee(user: User, attempt_id: int) -> Attempt:
+    """The examinee's own attempt; 404 for anyone else, whatever their role.
+
+    No membership check: an examinee who moved to another organization keeps
+    their own history (DESIGN §7).
+    """
+    if not user.is_authenticated or not user.is_examinee:
+        raise Http404
+    try:
+        return Attempt.objects.select_related("exam", "session__school_class").get(pk=attempt_id, examinee=user)
+    except Attempt.DoesNotExist:
+        raise Http404 from None

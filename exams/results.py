@@ -1,0 +1,120 @@
+"""Results: every query that shows a finished attempt's score lives here (DESIGN §3).
+
+A result is a finished attempt. Keeping all result queries behind `_results()`
+means a rule about which results may be shown (revocation, DESIGN §5) is
+added in one place and holds for the examinee's history, the class page and
+the CSV export alike.
+
+A class sees the results of examinees on its roster today only (`roster_of`):
+an examinee who left the class or the organization disappears from its
+results, name, score and counts alike (DESIGN §7).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Case, F, OuterRef, QuerySet, Subquery, Value, When
+from django.http import Http404
+
+from classrooms.access import roster_of
+from classrooms.models import SchoolClass, User
+from exams.models import Attempt
+from proctoring.models import ProctoredSession
+
+BUCKET_COUNT = 10  # 0–9 %, 10–19 %, …, 90–100 %
+
+
+def _results() -> QuerySet[Attempt]:
+    """The attempts that count as results: finished ones. The single place to hide a result."""
+    return Attempt.objects.filter(status=Attempt.Status.FINISHED).annotate(
+        # Rounded down, like the pass mark compares (Exam.passes), so 59.9 % never shows as a passing 60 %.
+        percent=Case(When(total=0, then=Value(0)), default=F("score") * 100 / F("total")),
+    )
+
+
+def result_of(attempt: Attempt) -> Attempt:
+    """The examinee's result for a finished attempt they may see (from `get_attempt_for_examinee`); else 404."""
+    try:
+        return _results().select_related("exam").get(pk=attempt.pk)
+    except Attempt.DoesNotExist:
+        raise Http404 from None
+
+
+def results_for_examinee(user: User) -> QuerySet[Attempt]:
+    """The examinee's own results, newest first. Theirs to keep wherever they move (DESIGN §7)."""
+    return _results().filter(examinee=user).select_related("exam").order_by("-finished_at", "-pk")
+
+
+def sessions_of_class(school_class: SchoolClass) -> QuerySet[ProctoredSession]:
+    """The class's sessions, newest first: what the class results page can be narrowed to."""
+    return ProctoredSession.objects.filter(school_class=school_class).select_related("exam").order_by("-created_at")
+
+
+def results_for_class(school_class: SchoolClass, session: ProctoredSession | None = None) -> QuerySet[Attempt]:
+    """Results from the class's sessions of examinees on its roster today, each with their class `number`.
+
+    Newest session first, then by number in class. One query.
+    """
+    roster = roster_of(school_class)
+    results = _results().filter(session__school_class=school_class, examinee_id__in=roster.values("examinee_id"))
+    if session is not None:
+        results = results.filter(session=session)
+    return (
+        results.annotate(number=Subquery(roster.filter(examinee_id=OuterRef("examinee_id")).values("number")[:1]))
+        .select_related("examinee", "exam", "session")
+        .order_by(
+            "-session__created_at", "-session_id", F("number").asc(nulls_last=True), "examinee__kana", "examinee__name"
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Bucket:
+    low: int
+    high: int  # inclusive; the top bucket holds 100 %
+    count: int
+
+
+@dataclass(frozen=True)
+class ClassSummary:
+    count: int
+    passed: int
+    mean_percent: float | None  # None when there is no result
+    pass_rate: float | None
+    buckets: list[Bucket]
+
+    @property
+    def largest_bucket(self) -> int:
+        return max(bucket.count for bucket in self.buckets)
+
+
+def bucket_of(percent: int) -> int:
+    """The score-percent bucket (0–9) a percentage falls in; 100 % shares the top bucket."""
+    return min(max(percent, 0) // 10, BUCKET_COUNT - 1)
+
+
+def class_summary(results) -> ClassSummary:
+    """Count, mean percentage, pass rate and distribution of results (from `results_for_class`).
+
+    The mean is taken over exact percentages, not the rounded-down ones shown per row.
+    """
+    results = list(results)
+    counts = [0] * BUCKET_COUNT
+    for result in results:
+        counts[bucket_of(result.percent)] += 1
+    buckets = [
+        Bucket(low=index * 10, high=100 if index == BUCKET_COUNT - 1 else index * 10 + 9, count=count)
+        for index, count in enumerate(counts)
+    ]
+    if not results:
+        return ClassSummary(count=0, passed=0, mean_percent=None, pass_rate=None, buckets=buckets)
+    passed = sum(1 for result in results if result.passed)
+    exact = [result.score * 100 / result.total if result.total else 0.0 for result in results]
+    return ClassSummary(
+        count=len(results),
+        passed=passed,
+        mean_percent=round(sum(exact) / len(results), 1),
+        pass_rate=round(passed * 100 / len(results), 1),
+        buckets=buckets,
+    )
