@@ -13,7 +13,10 @@ import os
 
 import pytest
 
-NO_POSTGRES = "needs PostgreSQL: run `make test`, or `scripts/pgtest start` and set DATABASE_URL to the URL it prints"
+NO_POSTGRES = (
+    "needs PostgreSQL, and DATABASE_URL is not a PostgreSQL URL: `scripts/pgtest start` prints one "
+    "(make test does this, and says above why it could not)"
+)
 
 
 def running_in_ci() -> bool:
