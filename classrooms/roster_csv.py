@@ -12,13 +12,13 @@ import io
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import TextIO
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from classrooms.models import Enrollment, SchoolClass, User, login_id_validator
 from classrooms.services import RosterRow
+from classrooms.spreadsheet import unquote_formula
 
 MAX_BYTES = 1024 * 1024
 MAX_NAME_LENGTH = 100  # User.name and User.kana
@@ -46,7 +46,6 @@ HEADINGS = {
 
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 # The full-width forms are included because Japanese spreadsheets may treat them alike.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 UTF8_BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -194,7 +193,7 @@ def _row(cells: list[str], columns: list[str | None]) -> tuple[list[str], Roster
     values = dict.fromkeys(("number", "name", "kana", "login_id"), "")
     for field, cell in zip(columns, cells, strict=False):
         if field is not None:
-            values[field] = _unquote_formula(cell)
+            values[field] = unquote_formula(cell)
 
     # Whole sentences per field, so each translates naturally.
     checks = {
@@ -272,32 +271,9 @@ def _shorten(value: str, limit: int = 20) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def _unquote_formula(cell: str) -> str:
-    """Undo `_neutralize` so an exported file imports back unchanged."""
-    if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS):
-        return cell[1:]
-    return cell
-
-
-def _neutralize(value: str) -> str:
-    """Keep spreadsheets from running a cell as a formula: prefix a single quote."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
-def write_roster(enrollments: Iterable[Enrollment], out: TextIO) -> None:
-    """Write the roster as CSV (Excel's dialect, CRLF) to a text stream.
-
-    The caller writes the BOM if it wants one. Enrollments need their examinee loaded.
-    """
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_HEADER)
+def roster_rows(enrollments: Iterable[Enrollment]) -> Iterable[list[str]]:
+    """The export's rows under EXPORT_HEADER. Enrollments need their examinee loaded."""
     for enrollment in enrollments:
         examinee = enrollment.examinee
-        writer.writerow(
-            [
-                "" if enrollment.number is None else str(enrollment.number),
-                _neutralize(examinee.name),
-                _neutralize(examinee.kana),
-                _neutralize(examinee.login_id),
-            ]
-        )
+        number = "" if enrollment.number is None else str(enrollment.number)
+        yield [number, examinee.name, examinee.kana, examinee.login_id]

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from urllib.parse import quote
-
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,11 +10,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from classrooms.access import get_class_for_teacher, role_required, roster_of
 from classrooms.forms import RosterUploadForm
 from classrooms.models import User
-from classrooms.roster_csv import RosterFileError, parse_roster, write_roster
+from classrooms.roster_csv import EXPORT_HEADER, RosterFileError, parse_roster, roster_rows
 from classrooms.services import ServiceError, examinees_issue
-
-# Characters no file name may carry across operating systems, plus quotes that would end the header value.
-UNSAFE_IN_FILENAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|;]')
+from classrooms.spreadsheet import csv_download
 
 
 @role_required(User.Role.TEACHER)
@@ -61,28 +55,12 @@ def roster_import(request, class_id: int):
 def roster_export(request, class_id: int):
     school_class = get_class_for_teacher(request.user, class_id)
     filename = f"roster-{school_class.school_year}-{school_class.name}.csv"
-    return _csv_response(roster_of(school_class).order_by("number", "examinee__kana", "examinee__name"), filename)
+    enrollments = roster_of(school_class).order_by("number", "examinee__kana", "examinee__name")
+    return csv_download(filename, EXPORT_HEADER, roster_rows(enrollments))
 
 
 @role_required(User.Role.TEACHER)
 @require_GET
 def roster_template(request):
     """The header line alone, for a teacher to fill in with Excel."""
-    return _csv_response([], "roster-template.csv")
-
-
-def _csv_response(enrollments, filename: str) -> HttpResponse:
-    # The BOM tells Excel the file is UTF-8; without it Japanese Excel reads Shift_JIS and garbles names.
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response.write("\ufeff")
-    write_roster(enrollments, response)
-    response["Content-Disposition"] = _attachment(filename)
-    response["Cache-Control"] = "no-store"  # names of children: keep them out of shared caches
-    return response
-
-
-def _attachment(filename: str) -> str:
-    """Content-Disposition with an ASCII fallback and the real name per RFC 5987/6266."""
-    filename = UNSAFE_IN_FILENAME.sub("_", filename)
-    fallback = filename.encode("ascii", "replace").decode("ascii").replace("?", "_")
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    return csv_download("roster-template.csv", EXPORT_HEADER, [])

@@ -5,13 +5,11 @@ Which results may be shown is decided in exams/results.py, never here.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
-from typing import TextIO
 from urllib.parse import urlencode
 
 from django import forms
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import formats, timezone
@@ -21,8 +19,7 @@ from django.views.decorators.http import require_GET
 
 from classrooms.access import get_class_for_org_admin, get_class_for_teacher, role_required
 from classrooms.models import SchoolClass, User
-from classrooms.roster_csv import _neutralize
-from classrooms.views.roster_files import _attachment
+from classrooms.spreadsheet import csv_download
 from exams.access import get_attempt_for_examinee
 from exams.results import (
     ClassSummary,
@@ -84,13 +81,8 @@ def org_class_results(request, class_id: int):
 def class_results_export(request, class_id: int):
     school_class = get_class_for_teacher(request.user, class_id)
     session = _chosen_session(request, school_class)[1]
-    # The BOM tells Excel the file is UTF-8; without it Japanese Excel reads Shift_JIS and garbles names.
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response.write("\ufeff")
-    _write_results(results_for_class(school_class, session), response)
-    response["Content-Disposition"] = _attachment(f"results-{school_class.school_year}-{school_class.name}.csv")
-    response["Cache-Control"] = "no-store"  # children's names and scores: keep them out of shared caches
-    return response
+    filename = f"results-{school_class.school_year}-{school_class.name}.csv"
+    return csv_download(filename, CSV_HEADER, _result_rows(results_for_class(school_class, session)))
 
 
 class ResultsFilterForm(forms.Form):
@@ -189,24 +181,19 @@ class ScoreChart:
         return cls(width=width, height=baseline + 40, left=left, baseline=baseline, top=top, largest=largest, bars=bars)
 
 
-def _write_results(results, out: TextIO) -> None:
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
+def _result_rows(results):
     for result in results:
-        examinee = result.examinee
-        writer.writerow(
-            [
-                "" if result.number is None else str(result.number),
-                _neutralize(examinee.name),
-                _neutralize(examinee.login_id),
-                _neutralize(result.exam.title),
-                timezone.localtime(result.finished_at).strftime("%Y-%m-%d %H:%M"),
-                str(result.score),
-                str(result.total),
-                str(result.percent),
-                "合格" if result.passed else "不合格",
-            ]
-        )
+        yield [
+            "" if result.number is None else str(result.number),
+            result.examinee.name,
+            result.examinee.login_id,
+            result.exam.title,
+            timezone.localtime(result.finished_at).strftime("%Y-%m-%d %H:%M"),
+            str(result.score),
+            str(result.total),
+            str(result.percent),
+            "合格" if result.passed else "不合格",
+        ]
 
 
 urlpatterns = [

@@ -1,0 +1,50 @@
+"""CSV files for Excel, as Japanese schools open them.
+
+UTF-8 with a BOM (without it Japanese Excel reads Shift_JIS and garbles names),
+CRLF line ends, no cell that a spreadsheet would run as a formula, and a
+download name that survives any browser.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Sequence
+from urllib.parse import quote
+
+from django.http import HttpResponse
+
+# Cells starting with these are formulas to Excel or LibreOffice (full-width forms too).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+UNSAFE_IN_FILENAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|;]')
+
+
+def neutralize_formula(value: str) -> str:
+    """Keep spreadsheets from running a cell as a formula: prefix a single quote."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def unquote_formula(cell: str) -> str:
+    """Undo `neutralize_formula`, so an exported file imports back unchanged."""
+    if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS):
+        return cell[1:]
+    return cell
+
+
+def attachment_disposition(filename: str) -> str:
+    """Content-Disposition with an ASCII fallback and the real name per RFC 5987/6266."""
+    filename = UNSAFE_IN_FILENAME.sub("_", filename)
+    fallback = filename.encode("ascii", "replace").decode("ascii").replace("?", "_")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def csv_download(filename: str, header: Sequence[str], rows: Iterable[Sequence[str]]) -> HttpResponse:
+    """A CSV attachment; every text cell is neutralized. Rows hold strings."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(header)
+    writer.writerows([neutralize_formula(cell) for cell in row] for row in rows)
+    response["Content-Disposition"] = attachment_disposition(filename)
+    response["Cache-Control"] = "no-store"  # children's names and scores: keep them out of shared caches
+    return response
