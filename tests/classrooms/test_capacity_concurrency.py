@@ -10,18 +10,40 @@ counts below overshoot the limits and these tests fail.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from functools import partial
 
 import pytest
 from django.db import connection, connections
 
+from classrooms import services
 from classrooms.models import Enrollment, Membership, SchoolClass, User
 from classrooms.schoolyear import today
 from classrooms.services import TEACHER_CAPACITY, RosterRow, ServiceError, enrollment_create, examinees_issue
 from tests.conftest import enroll, make_class, make_user
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+RACE_WINDOW_SECONDS = 0.05
+
+
+@pytest.fixture(autouse=True)
+def wide_race_window(monkeypatch):
+    """Pause between the capacity check and the writes that follow it.
+
+    With the locks, the pause only serializes (it is taken while holding
+    them); without them, every concurrent call passes its check before any
+    writes, so a missing lock fails these tests every time rather than now
+    and then. This widens a window; it waits for nothing.
+    """
+    check = services._check_capacity
+
+    def check_then_pause(*args, **kwargs):
+        check(*args, **kwargs)
+        time.sleep(RACE_WINDOW_SECONDS)
+
+    monkeypatch.setattr(services, "_check_capacity", check_then_pause)
 
 
 def run_concurrently(calls: list[Callable[[], object]]) -> tuple[int, list[ServiceError], list[BaseException]]:
