@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.db import transaction
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
@@ -113,9 +114,26 @@ def session_fields(session: ProctoredSession) -> dict:
 
 
 def snapshot(session: ProctoredSession) -> dict:
-    """The proctor's full picture. `seq` is read first: any later event has a higher number."""
-    session.refresh_from_db(fields=["seq", "status", "started_at", "ended_at"])
-    return {"type": "snapshot", "session": session_fields(session), "examinees": tiles(session), "seq": session.seq}
+    """The proctor's full picture exactly as of `seq`.
+
+    Every event takes the session's row lock (realtime.next_seq) before it
+    commits, so holding that lock here lets nothing land in between.
+    """
+    with transaction.atomic():
+        current = (
+            ProctoredSession.objects.select_for_update()
+            .values("seq", "status", "started_at", "ended_at")
+            .get(pk=session.pk)
+        )
+        for field, value in current.items():
+            setattr(session, field, value)
+        return {
+            "type": "snapshot",
+            "session": session_fields(session),
+            "examinees": tiles(session),
+            "seq": session.seq,
+            "now": _iso(timezone.now()),
+        }
 
 
 def examinee_state(session: ProctoredSession, examinee_id: int) -> dict:

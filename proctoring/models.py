@@ -130,3 +130,24 @@ class Signal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} ×{self.count}"
+
+
+class SignalReceipt(models.Model):
+    """Each browser signal as received, under the (possibly grouped) Signal it joined.
+
+    The receipt keeps every client id, so a signal resent after a reconnect is
+    recognised even when it had been merged into a burst.
+    """
+
+    signal = models.ForeignKey(Signal, on_delete=models.CASCADE, related_name="receipts")
+    examinee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    client_id = models.UUIDField()
+    client_ts = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["examinee", "client_id"], name="signal_received_once")]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} → {self.signal_id}"

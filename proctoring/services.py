@@ -11,6 +11,7 @@ import datetime
 import uuid
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,7 +20,7 @@ from exams import services as exam_services
 from exams.models import Attempt, Exam
 from proctoring import realtime
 from proctoring.live import PRESENCE_TIMEOUT, examinee_state
-from proctoring.models import Connection, ProctoredSession, Seat, Signal
+from proctoring.models import Connection, ProctoredSession, Seat, Signal, SignalReceipt
 
 BURST_WINDOW = datetime.timedelta(seconds=1)
 MAX_EXTRA_MINUTES = 120
@@ -142,7 +143,9 @@ def examinee_warn(*, session: ProctoredSession, seat: Seat, text: str, by: User)
             _("A warning needs 1 to %(limit)d characters.") % {"limit": MAX_WARNING_LENGTH}, code="bad_text"
         )
     with transaction.atomic():
-        Seat.objects.select_for_update().filter(pk=seat.pk).update(warnings=seat.warnings + 1)
+        if _locked(session).status == ProctoredSession.Status.ENDED:
+            raise ProctoringError(_("This test has ended."), code="ended")
+        Seat.objects.filter(pk=seat.pk).update(warnings=F("warnings") + 1)
         realtime.tell_examinee(session, seat.examinee_id, {"type": "warning", "text": text})
         realtime.announce_tile(session, seat.examinee_id)
         AuditEntry.record(
@@ -230,9 +233,28 @@ def connection_open(*, session: ProctoredSession, examinee: User, channel_name: 
 
 
 def connection_heartbeat(*, channel_name: str) -> None:
+    """The socket is alive. Also sweeps the session for sockets that died without closing."""
     now = timezone.now()
     Connection.objects.filter(channel_name=channel_name).update(last_heartbeat_at=now)
     Seat.objects.filter(connections__channel_name=channel_name).update(last_seen_at=now)
+    session_id = (
+        Seat.objects.filter(connections__channel_name=channel_name).values_list("session_id", flat=True).first()
+    )
+    if session_id is not None:
+        presence_sweep(session_id=session_id, now=now)
+
+
+def presence_sweep(*, session_id: int, now: datetime.datetime | None = None) -> int:
+    """Close the connections whose heartbeats stopped (a crashed browser or server process).
+
+    Their examinees go offline on the dashboard as if the socket had closed.
+    """
+    now = now or timezone.now()
+    stale = Connection.objects.filter(seat__session_id=session_id, last_heartbeat_at__lt=now - PRESENCE_TIMEOUT)
+    channel_names = list(stale.values_list("channel_name", flat=True))
+    for name in channel_names:
+        connection_close(channel_name=name)
+    return len(channel_names)
 
 
 def connection_close(*, channel_name: str) -> None:
@@ -265,35 +287,41 @@ def signal_record(
 ) -> Signal:
     """Store a browser's signal, then announce it. A burst of one kind is one grouped row.
 
-    Resending a signal (same client id) stores nothing new.
+    Resending a signal (same client id) stores nothing new, even when it had
+    joined a burst: every client id has its receipt.
     """
     if kind not in Signal.CLIENT_KINDS:
         raise ProctoringError(_("Unknown signal."), code="bad_kind")
     now = timezone.now()
-    with transaction.atomic():
-        existing = Signal.objects.filter(session=session, examinee=examinee, client_id=client_id).first()
-        if existing is not None:
-            return existing
-        recent = (
-            Signal.objects.select_for_update()
-            .filter(session=session, examinee=examinee, kind=kind, from_server=False, last_at__gte=now - BURST_WINDOW)
-            .order_by("-last_at")
-            .first()
-        )
-        if recent is not None:
-            recent.count += 1
-            recent.last_at = now
-            recent.duration_ms = max(recent.duration_ms or 0, duration_ms or 0) or None
-            recent.save(update_fields=["count", "last_at", "duration_ms"])
-            signal = recent
-        else:
-            try:
-                with transaction.atomic():
-                    signal = Signal.objects.create(
-                        session=session, examinee=examinee, kind=kind, client_id=client_id, client_ts=client_ts,
-                        duration_ms=duration_ms, at=now, last_at=now,
-                    )  # fmt: skip
-            except IntegrityError:  # the same signal raced in on another socket
-                return Signal.objects.get(session=session, examinee=examinee, client_id=client_id)
-        realtime.announce_signal(signal)
+    received = SignalReceipt.objects.select_related("signal").filter(examinee=examinee, client_id=client_id)
+    try:
+        with transaction.atomic():
+            receipt = received.first()
+            if receipt is not None:
+                return receipt.signal
+            signal = (
+                Signal.objects.select_for_update()
+                .filter(
+                    session=session, examinee=examinee, kind=kind, from_server=False, last_at__gte=now - BURST_WINDOW
+                )
+                .order_by("-last_at")
+                .first()
+            )
+            if signal is not None:
+                signal.count += 1
+                signal.last_at = now
+                signal.duration_ms = max(signal.duration_ms or 0, duration_ms or 0) or None
+                signal.save(update_fields=["count", "last_at", "duration_ms"])
+            else:
+                signal = Signal.objects.create(
+                    session=session, examinee=examinee, kind=kind, client_id=client_id, client_ts=client_ts,
+                    duration_ms=duration_ms, at=now, last_at=now,
+                )  # fmt: skip
+            SignalReceipt.objects.create(
+                signal=signal, examinee=examinee, client_id=client_id, client_ts=client_ts, duration_ms=duration_ms,
+                received_at=now,
+            )  # fmt: skip
+            realtime.announce_signal(signal)
+    except IntegrityError:  # the same signal raced in on another socket: the other one stored it
+        return received.get().signal
     return signal
