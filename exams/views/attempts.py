@@ -1,3 +1,241 @@
-"""Placeholder, being written now."""
+"""Taking a test (DESIGN §3, §4): enter the waiting room, one question at a time, answers, submit.
 
-urlpatterns: list = []
+The server keeps the clock and the answers; the page (static/js/exam.js) only
+shows them and sends each answer as it is given, so a reload, a lost network
+or another device resumes the same attempt. A choice reaches the browser only
+as its index in the attempt's choice order, never with its id or whether it
+is correct.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.contrib import messages
+from django.http import JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from classrooms.access import role_required
+from classrooms.models import User
+from exams import services
+from exams.access import get_attempt_for_examinee
+from exams.models import Attempt, Choice
+from proctoring.access import get_session_for_examinee
+from proctoring.frames import strict_types
+from proctoring.models import ProctoredSession
+from proctoring.services import ProctoringError, seat_take
+
+examinee_required = role_required(User.Role.EXAMINEE)
+
+# How a refused answer is told to the browser: 410 = the attempt is over (go to
+# the result), 409 = not now (paused), 400 = there is no such question or choice.
+ANSWER_REFUSAL_STATUS = {"finished": 410, "time_up": 410, "paused": 409, "bad_question": 400, "bad_choice": 400}
+MAX_SEQ = 2**31 - 1  # AttemptQuestion.save_seq is a PositiveIntegerField
+
+
+class AnswerForm(forms.Form):
+    """One answer save: `position` of the question in the attempt (from 0), `choice` an index
+    into its choice order (empty or null clears the answer), `seq` the browser's number for this save."""
+
+    position = forms.IntegerField(min_value=0, max_value=32767)
+    choice = forms.IntegerField(min_value=0, max_value=32767, required=False)
+    seq = forms.IntegerField(min_value=1, max_value=MAX_SEQ)
+
+    def clean(self):
+        # An absent `choice` must not silently clear an answer: clearing is said explicitly.
+        if "choice" not in self.data:
+            self.add_error("choice", _("Give a choice, or leave it empty to clear the answer."))
+        return super().clean()
+
+
+class QuestionPageForm(forms.Form):
+    q = forms.IntegerField(min_value=1, required=False)
+
+
+def _answer_form(request) -> AnswerForm | None:
+    """The form for a JSON or a form-encoded body; None for a body that is neither."""
+    if request.content_type != "application/json":
+        return AnswerForm(request.POST)
+    try:
+        data = json.loads(request.body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not strict_types(data, AnswerForm):
+        return None
+    return AnswerForm(data)
+
+
+def _result_url(attempt: Attempt) -> str:
+    return reverse("exam_result", args=[attempt.pk])
+
+
+def _finished(attempt: Attempt) -> bool:
+    """Whether the attempt is over, finishing it first when its deadline passed with nobody there."""
+    return services.attempt_finish_if_due(attempt=attempt) or not attempt.is_open
+
+
+def _strings() -> dict[str, str]:
+    """Words exam.js shows, translated here (there is no JavaScript catalog)."""
+    return {
+        "offline": _("Offline: your answers are saved on this device and will be sent when the connection is back."),
+        "serverDown": _(
+            "The server is not answering. Your answers are saved on this device and will be sent when it is back."
+        ),
+        "questionOffline": _("This question will appear when the connection is back."),
+        "connecting": _("Connecting…"),
+        "connected": _("Connected. Please wait for your teacher to start the test."),
+        "reconnecting": _("The connection was lost. Trying again…"),
+        "refused": _("You cannot join this test. Ask your teacher."),
+        "timeUp": _("Time is up! Your answers are being handed in."),
+        "answered": _("answered"),
+        "notAnswered": _("not answered yet"),
+        "notSent": _("not sent yet"),
+        "confirmSubmit": _("Hand in your answers now? You cannot change them afterwards."),
+        "confirmUnanswered": _("Questions without an answer: %(count)s."),
+        "waitForSending": _("Some answers have not been sent yet. Please wait until the connection is back."),
+        "fiveMinutes": _("5 minutes left."),
+        "oneMinute": _("1 minute left."),
+    }
+
+
+@examinee_required
+@require_POST
+def session_enter(request, session_id: int):
+    session = get_session_for_examinee(request.user, session_id)
+    try:
+        _seat, attempt = seat_take(session=session, examinee=request.user)
+    except ProctoringError as error:
+        messages.error(request, str(error))
+        return redirect("examinee_home")
+    if attempt is not None:  # the test is running already: join late
+        return redirect("exam_attempt", attempt_id=attempt.pk)
+    return redirect("exam_waiting_room", session_id=session.pk)
+
+
+@examinee_required
+@require_GET
+@never_cache
+def waiting_room(request, session_id: int):
+    session = get_session_for_examinee(request.user, session_id)
+    attempt = Attempt.objects.filter(session=session, examinee=request.user).first()
+    if attempt is not None:
+        return redirect("exam_attempt", attempt_id=attempt.pk)
+    if session.status == ProctoredSession.Status.ENDED:
+        messages.info(request, _("This test has ended."))
+        return redirect("examinee_home")
+    config = {"page": "waiting", "session": session.pk, "socket": f"/ws/exam/{session.pk}/", "strings": _strings()}
+    return render(request, "exams/waiting_room.html", {"session": session, "config": config})
+
+
+@examinee_required
+@require_GET
+@never_cache
+def attempt_page(request, attempt_id: int):
+    attempt = get_attempt_for_examinee(request.user, attempt_id)
+    if _finished(attempt):
+        return redirect(_result_url(attempt))
+    rows = list(attempt.questions.only("position", "answer", "save_seq"))
+    page = QuestionPageForm(request.GET)
+    wanted = page.cleaned_data["q"] if page.is_valid() else None
+    first_unanswered = next((row.position for row in rows if row.answer is None), 0)
+    start = wanted - 1 if wanted is not None and wanted <= len(rows) else first_unanswered
+    config = {
+        "page": "attempt",
+        "attempt": attempt.pk,
+        "session": attempt.session_id,
+        "socket": f"/ws/exam/{attempt.session_id}/",
+        "remainingMs": int(attempt.remaining().total_seconds() * 1000),
+        "paused": attempt.status == Attempt.Status.PAUSED,
+        # Saves from another device may have used higher numbers: continue above them.
+        "maxSeq": max((row.save_seq for row in rows), default=0),
+        "answerUrl": reverse("exam_answer_save", args=[attempt.pk]),
+        "resultUrl": _result_url(attempt),
+        "csrfToken": get_token(request),
+        "strings": _strings(),
+    }
+    questions = [
+        {"position": row.position, "number": row.position + 1, "answered": row.answer is not None} for row in rows
+    ]
+    context = {"attempt": attempt, "questions": questions, "start": start, "config": config}
+    return render(request, "exams/attempt.html", context)
+
+
+@examinee_required
+@require_GET
+@never_cache
+def question_fragment(request, attempt_id: int, position: int):
+    attempt = get_attempt_for_examinee(request.user, attempt_id)
+    if _finished(attempt):
+        if request.htmx:
+            return HttpResponseClientRedirect(_result_url(attempt))
+        return redirect(_result_url(attempt))
+    row = get_object_or_404(attempt.questions.select_related("question"), position=position)
+    if attempt.status == Attempt.Status.PAUSED:  # the clock stands still: no reading either
+        return render(request, "exams/partials/paused.html", {"position": row.position})
+    texts = dict(Choice.objects.filter(pk__in=row.choice_order).values_list("pk", "text"))
+    # Only what the page shows: the template never holds a choice id or a Choice.
+    context = {
+        "attempt": attempt,
+        "position": row.position,
+        "passage": row.question.passage,
+        "prompt": row.question.prompt,
+        "answer": row.answer,
+        "number": row.position + 1,
+        "total": attempt.total,
+        "choices": [(index, texts.get(choice_id, "")) for index, choice_id in enumerate(row.choice_order)],
+        "previous": row.position - 1 if row.position > 0 else None,
+        "next": row.position + 1 if row.position + 1 < attempt.total else None,
+    }
+    return render(request, "exams/partials/question.html", context)
+
+
+@examinee_required
+@require_POST
+@never_cache
+def answer_save(request, attempt_id: int):
+    attempt = get_attempt_for_examinee(request.user, attempt_id)
+    form = _answer_form(request)
+    if form is None or not form.is_valid():
+        errors = form.errors.get_json_data() if form is not None else {}
+        return JsonResponse(
+            {"saved": False, "error": "invalid", "message": _("This answer could not be read."), "fields": errors},
+            status=400,
+        )
+    data = form.cleaned_data
+    try:
+        outcome = services.answer_save(
+            attempt=attempt, position=data["position"], choice=data["choice"], seq=data["seq"]
+        )
+    except services.AttemptError as error:
+        status = ANSWER_REFUSAL_STATUS.get(error.code, 409)
+        body = {"saved": False, "error": error.code, "message": str(error)}
+        if status == 410:
+            body["result_url"] = _result_url(attempt)
+        return JsonResponse(body, status=status)
+    return JsonResponse({"saved": True, "applied": outcome.applied, "position": outcome.position, "seq": data["seq"]})
+
+
+@examinee_required
+@require_POST
+def attempt_submit(request, attempt_id: int):
+    attempt = get_attempt_for_examinee(request.user, attempt_id)
+    if not _finished(attempt):
+        services.attempt_finish(attempt=attempt, reason=Attempt.FinishReason.SUBMITTED)
+    return redirect(_result_url(attempt))
+
+
+urlpatterns = [
+    path("sessions/<int:session_id>/enter/", session_enter, name="exam_session_enter"),
+    path("sessions/<int:session_id>/", waiting_room, name="exam_waiting_room"),
+    path("attempts/<int:attempt_id>/", attempt_page, name="exam_attempt"),
+    path("attempts/<int:attempt_id>/questions/<int:position>/", question_fragment, name="exam_question"),
+    path("attempts/<int:attempt_id>/answers/", answer_save, name="exam_answer_save"),
+    path("attempts/<int:attempt_id>/submit/", attempt_submit, name="exam_submit"),
+]
