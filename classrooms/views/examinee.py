@@ -5,6 +5,7 @@ from django.shortcuts import render
 from classrooms.access import role_required
 from classrooms.models import Enrollment, User
 from classrooms.schoolyear import today
+from proctoring.access import sessions_for_examinee
 
 
 @role_required(User.Role.EXAMINEE)
@@ -16,4 +17,8 @@ def home(request):
         .select_related("school_class__teacher")
         .order_by("-school_class__school_year", "school_class__name")
     )
-    return render(request, "classrooms/examinee/home.html", {"enrollments": enrollments})
+    return render(
+        request,
+        "classrooms/examinee/home.html",
+        {"enrollments": enrollments, "sessions": sessions_for_examinee(request.user)},
+    )

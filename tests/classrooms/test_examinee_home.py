@@ -17,6 +17,24 @@ def test_it_shows_my_classes_and_that_no_test_is_running(client_of, examinee, sc
     assert school_class.name in body and school_class.teacher.name in body
 
 
+def test_it_lists_the_tests_i_can_enter_with_a_button(client_of, examinee, proctored_session):
+    response = client_of(examinee).get(reverse("examinee_home"))
+    assert list(response.context["sessions"]) == [proctored_session]
+    body = response.content.decode()
+    assert proctored_session.exam.title in body
+    assert f'action="{reverse("exam_session_enter", args=[proctored_session.pk])}"' in body
+
+
+def test_tests_of_other_classes_and_ended_tests_are_not_listed(
+    client_of, examinee, examinee_of_other_class, teacher, proctored_session
+):
+    from proctoring.services import session_end
+
+    assert list(client_of(examinee_of_other_class).get(reverse("examinee_home")).context["sessions"]) == []
+    session_end(session=proctored_session, by=teacher)
+    assert list(client_of(examinee).get(reverse("examinee_home")).context["sessions"]) == []
+
+
 def test_a_class_i_left_is_not_shown(client_of, examinee, school_class):
     Enrollment.objects.filter(examinee=examinee).update(ends_on=today())
     assert list(client_of(examinee).get(reverse("examinee_home")).context["enrollments"]) == []
