@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404
 
+from classrooms.access import roster_of
 from classrooms.models import User
 from exams.models import Attempt
 
@@ -20,3 +21,11 @@ def get_attempt_for_examinee(user: User, attempt_id: int) -> Attempt:
         return Attempt.objects.select_related("exam", "session__school_class").get(pk=attempt_id, examinee=user)
     except Attempt.DoesNotExist:
         raise Http404 from None
+
+
+def get_attempt_to_take(user: User, attempt_id: int) -> Attempt:
+    """The examinee's own attempt, in a class they are still in today: only there may they answer."""
+    attempt = get_attempt_for_examinee(user, attempt_id)
+    if not roster_of(attempt.session.school_class).filter(examinee=user).exists():
+        raise Http404
+    return attempt

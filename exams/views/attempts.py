@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.http import JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -25,7 +25,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from classrooms.access import role_required
 from classrooms.models import User
 from exams import services
-from exams.access import get_attempt_for_examinee
+from exams.access import get_attempt_to_take
 from exams.models import Attempt, Choice
 from proctoring.access import get_session_for_examinee
 from proctoring.frames import strict_types
@@ -138,7 +138,7 @@ def waiting_room(request, session_id: int):
 @require_GET
 @never_cache
 def attempt_page(request, attempt_id: int):
-    attempt = get_attempt_for_examinee(request.user, attempt_id)
+    attempt = get_attempt_to_take(request.user, attempt_id)
     if _finished(attempt):
         return redirect(_result_url(attempt))
     rows = list(attempt.questions.only("position", "answer", "save_seq"))
@@ -171,7 +171,7 @@ def attempt_page(request, attempt_id: int):
 @require_GET
 @never_cache
 def question_fragment(request, attempt_id: int, position: int):
-    attempt = get_attempt_for_examinee(request.user, attempt_id)
+    attempt = get_attempt_to_take(request.user, attempt_id)
     if _finished(attempt):
         if request.htmx:
             return HttpResponseClientRedirect(_result_url(attempt))
@@ -200,7 +200,7 @@ def question_fragment(request, attempt_id: int, position: int):
 @require_POST
 @never_cache
 def answer_save(request, attempt_id: int):
-    attempt = get_attempt_for_examinee(request.user, attempt_id)
+    attempt = get_attempt_to_take(request.user, attempt_id)
     form = _answer_form(request)
     if form is None or not form.is_valid():
         errors = form.errors.get_json_data() if form is not None else {}
@@ -225,17 +225,7 @@ def answer_save(request, attempt_id: int):
 @examinee_required
 @require_POST
 def attempt_submit(request, attempt_id: int):
-    attempt = get_attempt_for_examinee(request.user, attempt_id)
+    attempt = get_attempt_to_take(request.user, attempt_id)
     if not _finished(attempt):
         services.attempt_finish(attempt=attempt, reason=Attempt.FinishReason.SUBMITTED)
     return redirect(_result_url(attempt))
-
-
-urlpatterns = [
-    path("sessions/<int:session_id>/enter/", session_enter, name="exam_session_enter"),
-    path("sessions/<int:session_id>/", waiting_room, name="exam_waiting_room"),
-    path("attempts/<int:attempt_id>/", attempt_page, name="exam_attempt"),
-    path("attempts/<int:attempt_id>/questions/<int:position>/", question_fragment, name="exam_question"),
-    path("attempts/<int:attempt_id>/answers/", answer_save, name="exam_answer_save"),
-    path("attempts/<int:attempt_id>/submit/", attempt_submit, name="exam_submit"),
-]

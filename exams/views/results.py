@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -194,12 +194,3 @@ def _result_rows(results):
             str(result.percent),
             "合格" if result.passed else "不合格",
         ]
-
-
-urlpatterns = [
-    path("attempts/<int:attempt_id>/result/", attempt_result, name="exam_result"),
-    path("history/", history, name="exam_history"),
-    path("classes/<int:class_id>/results/", class_results, name="exam_class_results"),
-    path("classes/<int:class_id>/results.csv", class_results_export, name="exam_class_results_export"),
-    path("org/classes/<int:class_id>/results/", org_class_results, name="exam_org_class_results"),
-]

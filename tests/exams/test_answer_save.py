@@ -225,3 +225,17 @@ def test_saving_after_the_proctor_ended_the_session_is_refused(client_of, examin
 
 def test_answer_save_needs_post(client_of, examinee, attempt):
     assert client_of(examinee).get(reverse("exam_answer_save", args=[attempt.pk])).status_code == 405
+
+
+def test_an_examinee_taken_out_of_the_class_can_no_longer_answer(client_of, attempt, examinee):
+    from classrooms.models import Enrollment
+    from classrooms.schoolyear import today
+
+    Enrollment.objects.filter(examinee=examinee).update(ends_on=today())
+    status = client_of(examinee).post(
+        reverse("exam_answer_save", args=[attempt.pk]),
+        data=json.dumps({"position": 0, "choice": 1, "seq": 1}),
+        content_type="application/json",
+    )
+    assert status.status_code == 404
+    assert row(attempt).answer is None
