@@ -17,6 +17,12 @@ from tests.conftest import make_user
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def english(settings):
+    """These tests read the page's words; the English source strings are the stable ones."""
+    settings.LANGUAGE_CODE = "en"
+
+
 def finished_attempt(
     session: ProctoredSession,
     examinee: User,
