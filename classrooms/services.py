@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -77,13 +78,26 @@ def organization_set_status(*, organization: Organization, status: str, by: User
 # --- Accounts ------------------------------------------------------------------------------
 
 
-def _user_create(*, organization: Organization, role: str, login_id: str, name: str, kana: str) -> IssuedCredential:
-    password = initial_password()
-    user = User.objects.create_user(
-        login_id=login_id, password=password, name=name, kana=kana, role=role, must_change_password=True
+def _hashed_initial_passwords(count: int) -> list[tuple[str, str]]:
+    """(password, hash) pairs. Hashing is slow on purpose (Argon2): do it before taking any lock."""
+    return [(password, make_password(password)) for password in (initial_password() for _ in range(count))]
+
+
+def _user_create(
+    *,
+    organization: Organization,
+    role: str,
+    login_id: str,
+    name: str,
+    kana: str,
+    password: tuple[str, str] | None = None,
+) -> IssuedCredential:
+    plain, hashed = password or _hashed_initial_passwords(1)[0]
+    user = User.objects.create(
+        login_id=login_id.lower(), password=hashed, name=name, kana=kana, role=role, must_change_password=True
     )
     Membership.objects.create(user=user, organization=organization, starts_on=today())
-    return IssuedCredential(user=user, password=password)
+    return IssuedCredential(user=user, password=plain)
 
 
 def member_issue(
@@ -253,6 +267,7 @@ def examinees_issue(*, school_class: SchoolClass, rows: Sequence[RosterRow], by:
     if not rows:
         raise ServiceError(_("There is nobody to add."))
     organization = school_class.organization
+    passwords = _hashed_initial_passwords(len(rows))
     with transaction.atomic():
         school_class = _lock_for_enrollment(school_class)
         _check_capacity(school_class, examinee_ids=[], new_accounts=len(rows))
@@ -261,13 +276,14 @@ def examinees_issue(*, school_class: SchoolClass, rows: Sequence[RosterRow], by:
         if taken:
             raise ServiceError(_("These login ids are already taken: %(ids)s") % {"ids": ", ".join(taken)})
         issued = []
-        for row in rows:
+        for row, password in zip(rows, passwords, strict=True):
             credential = _user_create(
                 organization=organization,
                 role=User.Role.EXAMINEE,
                 login_id=row.login_id or generated_login_id(organization),
                 name=row.name,
                 kana=row.kana,
+                password=password,
             )
             Enrollment.objects.create(
                 school_class=school_class, examinee=credential.user, number=row.number, starts_on=today()

@@ -18,8 +18,19 @@ from django.utils.translation import gettext as _
 
 from exams.models import Attempt, AttemptQuestion, Choice
 from proctoring import realtime
+from proctoring.models import ProctoredSession
 
 _random = random.SystemRandom()
+
+
+def _lock_session_of(attempt: Attempt) -> None:
+    """Take the session's row lock before the attempt's.
+
+    Every change that announces an event needs the session row (its seq), so
+    every path locks session first, then attempt: a submit racing the deadline
+    and the proctor's end cannot deadlock.
+    """
+    ProctoredSession.objects.select_for_update().filter(pk=attempt.session_id).values_list("pk", flat=True).get()
 
 
 class AttemptError(Exception):
@@ -76,6 +87,7 @@ def answer_save(*, attempt: Attempt, position: int, choice: int | None, seq: int
     Past the deadline nothing is saved and the attempt is finished instead.
     """
     with transaction.atomic():
+        _lock_session_of(attempt)
         attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
         refusal = _refusal(attempt)
         applied = False
@@ -127,6 +139,7 @@ def attempt_finish(*, attempt: Attempt, reason: str, now: datetime.datetime | No
     """
     now = now or timezone.now()
     with transaction.atomic():
+        _lock_session_of(attempt)
         attempt = Attempt.objects.select_for_update().select_related("exam", "session").get(pk=attempt.pk)
         if attempt.status == Attempt.Status.FINISHED:
             return False
@@ -162,6 +175,7 @@ def attempts_finish_overdue(*, now: datetime.datetime | None = None) -> int:
 def attempt_pause(*, attempt: Attempt, now: datetime.datetime | None = None) -> Attempt:
     """Stop the examinee's clock. Call inside a transaction."""
     now = now or timezone.now()
+    _lock_session_of(attempt)
     attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
     if attempt.status != Attempt.Status.RUNNING:
         raise AttemptError(_("Only a running attempt can be paused."), code="not_running")
@@ -173,6 +187,7 @@ def attempt_pause(*, attempt: Attempt, now: datetime.datetime | None = None) -> 
 def attempt_resume(*, attempt: Attempt, now: datetime.datetime | None = None) -> Attempt:
     """Start the clock again: the deadline moves by the time spent paused. Call inside a transaction."""
     now = now or timezone.now()
+    _lock_session_of(attempt)
     attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
     if attempt.status != Attempt.Status.PAUSED:
         raise AttemptError(_("Only a paused attempt can be resumed."), code="not_paused")
@@ -184,6 +199,7 @@ def attempt_resume(*, attempt: Attempt, now: datetime.datetime | None = None) ->
 
 def attempt_extend(*, attempt: Attempt, minutes: int) -> Attempt:
     """Give extra time (accommodations). Call inside a transaction."""
+    _lock_session_of(attempt)
     attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
     if attempt.status == Attempt.Status.FINISHED:
         raise AttemptError(_("This attempt is already finished."), code="finished")

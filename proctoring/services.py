@@ -264,7 +264,7 @@ def connection_close(*, channel_name: str) -> None:
         connection = Connection.objects.select_related("seat__session").filter(channel_name=channel_name).first()
         if connection is None:
             return
-        seat, session = connection.seat, connection.seat.session
+        seat, session = connection.seat, _locked(connection.seat.session)
         connection.delete()
         if not seat.connections.filter(last_heartbeat_at__gte=now - PRESENCE_TIMEOUT).exists():
             Seat.objects.filter(pk=seat.pk).update(offline_since=now)
@@ -296,6 +296,7 @@ def signal_record(
     received = SignalReceipt.objects.select_related("signal").filter(examinee=examinee, client_id=client_id)
     try:
         with transaction.atomic():
+            _locked(session)
             receipt = received.first()
             if receipt is not None:
                 return receipt.signal
