@@ -10,7 +10,7 @@ STAMP := $(VENV)/.requirements-installed
 ADDR ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test lint fmt constraints pg-stop
+.PHONY: help setup run test lint fmt constraints pg-stop redis-stop
 
 help:
 	@echo "make setup        create .venv (Python 3.11), install pinned requirements, compile translations"
@@ -20,6 +20,7 @@ help:
 	@echo "make fmt          ruff check --fix and ruff format"
 	@echo "make constraints  rewrite constraints.txt from the packages installed in .venv"
 	@echo "make pg-stop      stop the throwaway PostgreSQL cluster of make test"
+	@echo "make redis-stop   stop the throwaway Redis of make test"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +40,9 @@ run: setup
 	$(BIN)/python manage.py runserver $(ADDR)
 
 # Two pytest runs, so that the last summary line is the big one:
-#  1. tests marked `postgres` against a throwaway cluster (scripts/pgtest). If
-#     it cannot start they are skipped with the reason, or fail when CI=true
+#  1. tests marked `postgres` against a throwaway cluster (scripts/pgtest), with
+#     a throwaway Redis (scripts/redistest) for those also marked `redis`. If
+#     they cannot start they are skipped with the reason, or fail when CI=true
 #     (see conftest.py);
 #  2. everything else on SQLite.
 # Both always run; the target fails if either failed. pytest's exit code 5
@@ -54,9 +56,16 @@ test: setup
 		echo "make test: the throwaway PostgreSQL did not start (see above);" \
 			"postgres-marked tests will be $$([ "$${CI:-}" = true ] && echo FAILED || echo skipped)" >&2; \
 	fi; \
-	echo "== make test: PostgreSQL-marked tests ($${DATABASE_URL:-no PostgreSQL})"; \
+	if redis_url="$$(scripts/redistest start)"; then \
+		export REDIS_URL="$$redis_url"; \
+	else \
+		unset REDIS_URL; \
+		echo "make test: the throwaway Redis did not start (see above); redis-marked tests start" \
+			"their own redis-server if there is one, or are $$([ "$${CI:-}" = true ] && echo FAILED || echo skipped)" >&2; \
+	fi; \
+	echo "== make test: PostgreSQL-marked tests ($${DATABASE_URL:-no PostgreSQL}; $${REDIS_URL:-no Redis})"; \
 	$(BIN)/pytest -m postgres $(PYTEST_ARGS); pg_status=$$?; \
-	unset DATABASE_URL; \
+	unset DATABASE_URL REDIS_URL; \
 	echo "== make test: the rest of the suite on SQLite"; \
 	$(BIN)/pytest -m "not postgres" $(PYTEST_ARGS); rest_status=$$?; \
 	for status in $$pg_status $$rest_status; do \
@@ -84,3 +93,6 @@ constraints: setup
 
 pg-stop:
 	scripts/pgtest stop
+
+redis-stop:
+	scripts/redistest stop

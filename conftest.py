@@ -5,11 +5,16 @@ under real concurrency). Without a PostgreSQL DATABASE_URL they are skipped
 on a developer's machine, with the reason, and fail in CI (CI=true), where a
 missing database must never pass for a green run. `make test` starts a
 throwaway cluster with scripts/pgtest and sets DATABASE_URL for them.
+
+Tests marked `redis` (scale-out across processes) follow the same rule: they
+need REDIS_URL (`make test` starts scripts/redistest and sets it), or a
+redis-server on PATH for the test to start one of its own.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
@@ -17,13 +22,25 @@ NO_POSTGRES = (
     "needs PostgreSQL, and DATABASE_URL is not a PostgreSQL URL: `scripts/pgtest start` prints one "
     "(make test does this, and says above why it could not)"
 )
+NO_REDIS = (
+    "needs Redis: REDIS_URL is not set and there is no redis-server to start; `scripts/redistest start` "
+    "prints a REDIS_URL (make test does this, and says above why it could not)"
+)
 
 
 def running_in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 
+def redis_available() -> bool:
+    return bool(os.environ.get("REDIS_URL")) or shutil.which("redis-server") is not None
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("redis") is not None and not redis_available():
+        if running_in_ci():
+            pytest.fail(f"{NO_REDIS} (CI=true: a missing Redis is a failure, not a skip)", pytrace=False)
+        pytest.skip(NO_REDIS)
     if item.get_closest_marker("postgres") is None:
         return
     from django.db import connection
