@@ -9,6 +9,10 @@ throwaway cluster with scripts/pgtest and sets DATABASE_URL for them.
 Tests marked `redis` (scale-out across processes) follow the same rule: they
 need REDIS_URL (`make test` starts scripts/redistest and sets it), or a
 redis-server on PATH for the test to start one of its own.
+
+Tests marked `browser` drive Debian's Chromium with Playwright (which never
+downloads a browser here): skipped with the reason where /usr/bin/chromium is
+missing, a failure in CI, where .ci/run installs it.
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ NO_REDIS = (
     "prints a REDIS_URL (make test does this, and says above why it could not)"
 )
 
+CHROMIUM = "/usr/bin/chromium"
+NO_CHROMIUM = f"needs Debian's Chromium at {CHROMIUM}: `apt-get install chromium` (.ci/run does this)"
+
 
 def running_in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
@@ -36,7 +43,15 @@ def redis_available() -> bool:
     return bool(os.environ.get("REDIS_URL")) or shutil.which("redis-server") is not None
 
 
+def chromium_available() -> bool:
+    return os.access(CHROMIUM, os.X_OK)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("browser") is not None and not chromium_available():
+        if running_in_ci():
+            pytest.fail(f"{NO_CHROMIUM} (CI=true: a missing Chromium is a failure, not a skip)", pytrace=False)
+        pytest.skip(NO_CHROMIUM)
     if item.get_closest_marker("redis") is not None and not redis_available():
         if running_in_ci():
             pytest.fail(f"{NO_REDIS} (CI=true: a missing Redis is a failure, not a skip)", pytrace=False)
