@@ -141,7 +141,7 @@
     if (tile.extra_minutes > 0) {
       notes.push(format(text.extra_minutes, { minutes: tile.extra_minutes }));
     }
-    if (tile.state === "submitted" && tile.finish_reason) {
+    if (tile.state === "submitted" && tile.finish_reason && tile.finish_reason !== "submitted") {
       notes.push(text.finish_reasons[tile.finish_reason] || "");
     }
     setText(element.querySelector(".tile-note"), notes.join(" · "));
@@ -164,10 +164,15 @@
       item.className = "flag";
       item.classList.toggle("flag-return", RETURN_KINDS.has(kind));
       item.classList.toggle("flag-new", flag.freshUntil > now);
-      item.textContent = `${text.signals[kind] || kind} ×${flag.count}`;
-      if (flag.lastAt) {
-        item.title = new Date(flag.lastAt).toLocaleTimeString();
-      }
+      const label = document.createElement("span");
+      label.className = "flag-label";
+      label.textContent = text.signals[kind] || kind;
+      const count = document.createElement("span");
+      count.className = "flag-count";
+      count.textContent = ` ×${flag.count}`;
+      item.replaceChildren(label, count);
+      const when = flag.lastAt ? ` · ${new Date(flag.lastAt).toLocaleTimeString()}` : "";
+      item.title = `${label.textContent} ×${flag.count}${when}`;
       items.push(item);
     }
     entry.element.querySelector(".tile-flags").replaceChildren(...items);
@@ -192,7 +197,7 @@
     if (tile.online) {
       presence =
         tile.connections > 1 ? `${text.online} · ${format(text.second_device, { count: tile.connections })}` : text.online;
-    } else if (tile.offline_since) {
+    } else if (tile.offline_since && view.status !== "ended" && tile.state !== "submitted") {
       const seconds = Math.floor((serverNow() - Date.parse(tile.offline_since)) / 1000);
       presence = format(text.offline_for, { time: clock(seconds) });
     } else {
