@@ -2,7 +2,7 @@
 
 Websocket routes are wrapped in AllowedHostsOriginValidator (the Origin must
 be one of ALLOWED_HOSTS) and AuthMiddlewareStack (the session's user, checked
-by the same backend as HTTP). Routes: proctoring/routing.py.
+by the same backend as HTTP). Routes: proctoring/routing.py, messaging/routing.py.
 """
 
 import os
@@ -16,11 +16,12 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set u
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from messaging.routing import websocket_urlpatterns as inbox_routes  # noqa: E402
 from proctoring.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns + inbox_routes))),
     }
 )

@@ -34,6 +34,12 @@ if not SECRET_KEY:
         raise RuntimeError("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "dev-only-insecure-key-change-me"  # noqa: S105 - development default only
 
+# Fernet keys for message bodies, comma-separated, newest first (docs/messaging.md).
+# Without them, development derives a stable key from SECRET_KEY (messaging/crypto.py).
+MESSAGE_KEYS = env_list("MESSAGE_KEYS", "")
+if not MESSAGE_KEYS and not DEBUG:
+    raise RuntimeError("MESSAGE_KEYS must be set when DEBUG is off (see docs/messaging.md)")
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 

@@ -12,5 +12,6 @@ urlpatterns = [
     path("operator/", admin.site.urls),
     path("exam/", include("exams.urls")),
     path("proctor/", include("proctoring.urls")),
+    path("messages/", include("messaging.urls")),
     path("", include("classrooms.urls")),
 ]

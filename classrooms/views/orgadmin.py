@@ -57,6 +57,7 @@ AUDIT_ACTION_LABELS = {
     "class.rename": gettext_lazy("Class renamed"),
     "password.reissue": gettext_lazy("Password reissued"),
     "password.change": gettext_lazy("Password changed"),
+    "message.break_glass": gettext_lazy("Operator opened a message's content (break-glass)"),
 }
 
 AUDIT_DETAIL_LABELS = {

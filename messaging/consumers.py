@@ -1,0 +1,99 @@
+"""/ws/inbox/: live arrival of messages and notices, receipts, the unread count (docs/protocol.md).
+
+Thin, like the proctoring consumers it shares its frame handling with:
+connect = authenticate + join groups + the unread count; receive = validate
+the frame, authorise it afresh with a freshly loaded user, call a service;
+event handlers build the frame for this socket's user (messaging/live.py)
+and send it.
+"""
+
+from __future__ import annotations
+
+import time
+
+from channels.db import database_sync_to_async
+from django.http import Http404
+
+from classrooms.models import User
+from messaging import services
+from messaging.access import get_message_for_recipient, get_notice_receipt_for_recipient, get_thread_for_participant
+from messaging.frames import INBOX_FRAMES
+from messaging.live import fresh_user, message_frame_for, notice_frame_for, unread_frame
+from messaging.models import inbox_group
+from proctoring.consumers import CLOSE_NOT_ALLOWED, CLOSE_SIGNED_OUT, ClientError, FrameConsumer, TokenBucket
+from proctoring.realtime import user_group
+
+
+class InboxConsumer(FrameConsumer):
+    """Anyone signed in; teachers and examinees are the ones who get messages."""
+
+    frames = INBOX_FRAMES
+
+    async def connect(self):
+        user = self.scope["user"]
+        if not user.is_authenticated:
+            await self.close(code=CLOSE_NOT_ALLOWED)
+            return
+        self.bucket = TokenBucket(capacity=30, rate=10)
+        self.warned_rate = 0.0
+        await self.join(user_group(user.pk), inbox_group(user.pk))
+        await self.accept()
+        await self.send_frame(await database_sync_to_async(unread_frame)(user))
+
+    async def handle(self, user: User, frame_type: str, data: dict) -> None:
+        if not self.bucket.take():
+            now = time.monotonic()
+            if now - self.warned_rate > 1:  # one error a second is enough to say so
+                self.warned_rate = now
+                raise ClientError("rate_limited", "Too many frames; some were dropped.")
+            return
+        if frame_type == "unread":
+            await self.send_frame(await database_sync_to_async(unread_frame)(user))
+            return
+        await database_sync_to_async(self.act)(user, frame_type, data)
+
+    def act(self, user: User, frame_type: str, data: dict) -> None:
+        """Runs in a worker thread: authorise this frame afresh, then call the service."""
+        try:
+            if frame_type == "delivered" and data.get("id") is not None:
+                message = get_message_for_recipient(user, data["id"])
+                services.message_mark_delivered(message=message, by=user)
+            elif frame_type == "delivered":
+                receipt = get_notice_receipt_for_recipient(user, data["notice"])
+                services.notice_mark_delivered(receipt=receipt)
+            elif frame_type == "read" and data.get("thread") is not None:
+                thread = get_thread_for_participant(user, data["thread"])
+                services.thread_mark_read(thread=thread, reader=user)
+            elif frame_type == "read":
+                receipt = get_notice_receipt_for_recipient(user, data["notice"])
+                services.notice_mark_read(receipt=receipt)
+        except Http404:
+            raise ClientError("not_found", "No such message, conversation or notice for you.") from None
+
+    # --- Events from messaging.services: ids only; the frame is built for this user now ---------
+
+    async def _current_user(self) -> User | None:
+        user = await database_sync_to_async(fresh_user)(self.scope["user"].pk)
+        if user is None:
+            await self.close(code=CLOSE_SIGNED_OUT)
+        return user
+
+    async def inbox_message(self, event):
+        user = await self._current_user()
+        frame = user and await database_sync_to_async(message_frame_for)(user, event["id"])
+        if frame:
+            await self.send_frame(frame)
+
+    async def inbox_notice(self, event):
+        user = await self._current_user()
+        frame = user and await database_sync_to_async(notice_frame_for)(user, event["id"])
+        if frame:
+            await self.send_frame(frame)
+
+    async def inbox_receipt(self, event):
+        await self.send_frame({"type": "receipt", "id": event["id"], "status": event["status"], "at": event["at"]})
+
+    async def inbox_unread(self, event):
+        user = await self._current_user()
+        if user is not None:
+            await self.send_frame(await database_sync_to_async(unread_frame)(user))

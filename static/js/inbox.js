@@ -1,0 +1,254 @@
+// The inbox socket (/ws/inbox/, docs/protocol.md): the unread badge in the header on every page,
+// and live arrival and receipts on the messaging pages. Plain JS, no build step, no inline handlers.
+//
+// Message bodies arrive as `body_html`, escaped and linkified by the server (messaging/sanitize.py);
+// that is the only HTML taken from a frame. Names, times and labels go in with textContent.
+// Channel-layer delivery is at-most-once: after a reconnect the open page reloads its list.
+"use strict";
+
+(() => {
+  const link = document.getElementById("inbox-link");
+  if (!link || !link.dataset.inboxSocket) {
+    return;
+  }
+  const badge = document.getElementById("unread-badge");
+  const badgeCount = badge ? badge.querySelector("[data-count]") : null;
+  const inbox = document.getElementById("inbox");
+  const thread = document.getElementById("thread");
+  const threadId = thread ? Number(thread.dataset.threadId) : null;
+  const textElement = document.getElementById("messaging-text");
+  const text = textElement ? JSON.parse(textElement.textContent) : {};
+  const RETRY_DELAYS_MS = [1000, 2000, 5000, 10000, 30000];
+  const CLOSE_SIGNED_OUT = 4401;
+  const CLOSE_NOT_ALLOWED = 4403;
+  const STATUS_RANK = { sent: 0, delivered: 1, read: 2 };
+  const timeFormat = new Intl.DateTimeFormat("sv-SE", {
+    timeZone: "Asia/Tokyo", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+  });
+  const clockFormat = new Intl.DateTimeFormat("sv-SE", { timeZone: "Asia/Tokyo", hour: "2-digit", minute: "2-digit" });
+
+  let socket = null;
+  let attempts = 0;
+  let connectedBefore = false;
+  let unreadHere = false; // a message to me arrived on this conversation's page while it was hidden
+  let staleList = false; // reconnected: frames may have been missed
+
+  function send(frame) {
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify(frame));
+    }
+  }
+
+  function visible() {
+    return document.visibilityState === "visible";
+  }
+
+  // --- The badge -----------------------------------------------------------------------------
+
+  function showUnread(count) {
+    if (!badge || !badgeCount) {
+      return;
+    }
+    badgeCount.textContent = String(count);
+    badge.hidden = count <= 0;
+    badge.classList.toggle("badge", count > 0); // .badge sets display, which would defeat `hidden`
+  }
+
+  // --- A conversation's page -------------------------------------------------------------------
+
+  function timeElement(iso, format) {
+    const element = document.createElement("time");
+    element.dateTime = iso;
+    element.textContent = format.format(new Date(iso));
+    return element;
+  }
+
+  function messageElement(frame) {
+    const item = document.createElement("li");
+    item.className = frame.outgoing ? "msg msg-out" : "msg msg-in";
+    item.id = `message-${frame.id}`;
+    item.dataset.messageId = String(frame.id);
+    const meta = document.createElement("div");
+    meta.className = "msg-meta";
+    const sender = document.createElement("span");
+    sender.className = "msg-sender";
+    sender.textContent = frame.outgoing ? text.you || frame.sender.name : frame.sender.name;
+    meta.append(sender, " ", timeElement(frame.sent_at, timeFormat));
+    const body = document.createElement("div");
+    body.className = "msg-body";
+    body.innerHTML = frame.body_html; // escaped and linkified by the server
+    item.append(meta, body);
+    if (frame.outgoing) {
+      const receipt = document.createElement("div");
+      receipt.className = "msg-receipt";
+      item.append(receipt);
+      showReceipt(item, frame.status, null);
+    }
+    return item;
+  }
+
+  function showReceipt(item, status, at) {
+    const receipt = item.querySelector(".msg-receipt");
+    if (!receipt) {
+      return;
+    }
+    const current = receipt.dataset.status;
+    if (current && current !== status && STATUS_RANK[status] <= STATUS_RANK[current]) {
+      return; // a late "delivered" never undoes "read"
+    }
+    receipt.dataset.status = status;
+    receipt.textContent = text[status] || status;
+    if (status === "read" && at) {
+      receipt.append(" ", timeElement(at, clockFormat));
+    }
+  }
+
+  function removeDuplicates() {
+    const seen = new Set();
+    for (const item of document.querySelectorAll("#message-list [data-message-id]")) {
+      if (seen.has(item.dataset.messageId)) {
+        item.remove();
+      } else {
+        seen.add(item.dataset.messageId);
+      }
+    }
+  }
+
+  function appendMessage(frame) {
+    const list = document.getElementById("message-list");
+    if (!list || document.getElementById(`message-${frame.id}`)) {
+      return;
+    }
+    const item = messageElement(frame);
+    list.append(item);
+    const empty = document.getElementById("no-messages");
+    if (empty) {
+      empty.remove();
+    }
+    item.scrollIntoView({ block: "nearest" });
+  }
+
+  function markThreadRead() {
+    if (thread && visible()) {
+      unreadHere = false;
+      send({ type: "read", thread: threadId });
+    }
+  }
+
+  function refresh() {
+    if (!window.htmx || !visible()) {
+      return; // done when the page is shown again
+    }
+    staleList = false;
+    if (thread) {
+      window.htmx.ajax("GET", thread.dataset.refreshUrl, { target: "#message-list-wrap", swap: "outerHTML" });
+    } else if (inbox) {
+      window.htmx.ajax("GET", inbox.dataset.refreshUrl, { target: "#inbox-lists", swap: "outerHTML" });
+    }
+  }
+
+  // --- Frames ------------------------------------------------------------------------------------
+
+  const handlers = {
+    unread(frame) {
+      showUnread(frame.count);
+    },
+    message(frame) {
+      const here = thread && frame.thread === threadId;
+      if (here) {
+        appendMessage(frame);
+      }
+      if (!frame.outgoing) {
+        if (here && visible()) {
+          send({ type: "read", thread: threadId });
+        } else {
+          send({ type: "delivered", id: frame.id });
+          unreadHere = unreadHere || here;
+        }
+      }
+      if (inbox) {
+        refresh();
+      }
+    },
+    notice(frame) {
+      if (!frame.read) {
+        send({ type: "delivered", notice: frame.id });
+      }
+      if (inbox) {
+        refresh();
+      }
+    },
+    receipt(frame) {
+      const item = document.getElementById(`message-${frame.id}`);
+      if (item) {
+        showReceipt(item, frame.status, frame.at);
+      }
+    },
+    error(frame) {
+      console.warn("inbox:", frame.code, frame.message);
+    },
+  };
+
+  function connect() {
+    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+    socket = new WebSocket(`${scheme}://${window.location.host}${link.dataset.inboxSocket}`);
+    socket.addEventListener("open", () => {
+      attempts = 0;
+      // Events between rendering the page (or losing the socket) and now were not seen here.
+      if (connectedBefore || thread || inbox) {
+        staleList = true;
+        refresh();
+      }
+      connectedBefore = true;
+    });
+    socket.addEventListener("message", (event) => {
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      const handler = handlers[frame.type];
+      if (handler) {
+        handler(frame);
+      }
+    });
+    socket.addEventListener("close", (event) => {
+      if (event.code === CLOSE_SIGNED_OUT || event.code === CLOSE_NOT_ALLOWED) {
+        showUnread(0);
+        return;
+      }
+      const delay = RETRY_DELAYS_MS[Math.min(attempts, RETRY_DELAYS_MS.length - 1)];
+      attempts += 1;
+      window.setTimeout(connect, delay);
+    });
+  }
+
+  document.addEventListener("visibilitychange", () => {
+    if (!visible()) {
+      return;
+    }
+    if (staleList) {
+      refresh();
+    } else if (unreadHere) {
+      markThreadRead();
+    }
+  });
+
+  // The send form (templates/messaging/partials/send_form.html): htmx appends the sent message;
+  // the socket may have brought the same one a moment earlier.
+  document.addEventListener("htmx:afterSwap", removeDuplicates);
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const form = event.detail.elt;
+    // After an error the server replaced the form (with the text and the error): this one is gone.
+    if (form && form.matches && form.matches("form[data-reset-on-success]") && event.detail.successful && form.isConnected) {
+      form.reset();
+      const field = form.querySelector("textarea");
+      if (field) {
+        field.focus();
+      }
+    }
+  });
+
+  connect();
+})();
