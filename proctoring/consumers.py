@@ -129,11 +129,16 @@ class ProctorConsumer(FrameConsumer):
             return
         await self.join(self.session.proctor_group, user_group(user.pk))
         await self.accept()
-        await self.send_frame(await database_sync_to_async(snapshot)(self.session))
+        await self.send_frame(await database_sync_to_async(self.fresh_snapshot)())
+
+    def fresh_snapshot(self) -> dict:
+        """A snapshot after catching up with absences nobody reported (crashed browsers, long blips)."""
+        services.presence_sweep(session_id=self.session.pk)
+        return snapshot(self.session)
 
     async def handle(self, user: User, frame_type: str, data: dict) -> None:
         if frame_type == "snapshot":
-            await self.send_frame(await database_sync_to_async(snapshot)(self.session))
+            await self.send_frame(await database_sync_to_async(self.fresh_snapshot)())
             return
         if not self.may_control:
             raise ClientError("forbidden", "Only the session's proctor can do this.")
@@ -190,10 +195,10 @@ class ExamConsumer(FrameConsumer):
             return
         await self.join(session.examinees_group, session.examinee_group(user.pk), user_group(user.pk))
         await self.accept()
-        ip = (self.scope.get("client") or [None])[0]
+        self.ip = (self.scope.get("client") or [None])[0]
         try:
             state = await database_sync_to_async(services.connection_open)(
-                session=session, examinee=user, channel_name=self.channel_name, ip=ip
+                session=session, examinee=user, channel_name=self.channel_name, ip=self.ip
             )
         except services.ProctoringError as error:
             await self.send_error(error.code, str(error))
@@ -211,7 +216,11 @@ class ExamConsumer(FrameConsumer):
         if self.session is None:
             raise ClientError("not_ready", "Not connected to a session.")
         if frame_type == "heartbeat":
-            await database_sync_to_async(services.connection_heartbeat)(channel_name=self.channel_name)
+            state = await database_sync_to_async(services.connection_heartbeat)(
+                session=self.session, examinee=user, channel_name=self.channel_name, ip=self.ip
+            )
+            if state is not None:
+                await self.send_frame(state)
             if data.get("id"):
                 await self.send_frame({"type": "ack", "id": data["id"]})
             return

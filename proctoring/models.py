@@ -55,6 +55,9 @@ class Seat(models.Model):
     joined_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     offline_since = models.DateTimeField(null=True, blank=True)
+    loss_signalled = models.BooleanField(
+        default=False, help_text="A connection_lost signal was raised for the current absence."
+    )
     last_ip = models.GenericIPAddressField(null=True, blank=True)
     warnings = models.PositiveSmallIntegerField(default=0)
 

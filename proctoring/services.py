@@ -23,6 +23,9 @@ from proctoring.live import PRESENCE_TIMEOUT, examinee_state
 from proctoring.models import Connection, ProctoredSession, Seat, Signal, SignalReceipt
 
 BURST_WINDOW = datetime.timedelta(seconds=1)
+# A page load (waiting room → test, a reload) drops the socket for a moment; an
+# absence shorter than this is shown on the tile but raises no integrity signal.
+OFFLINE_GRACE = datetime.timedelta(seconds=10)
 MAX_EXTRA_MINUTES = 120
 MAX_WARNING_LENGTH = 200
 
@@ -197,9 +200,22 @@ def examinee_extend(*, session: ProctoredSession, seat: Seat, minutes: int, by: 
 # --- Presence --------------------------------------------------------------------------
 
 
-def _server_signal(session: ProctoredSession, examinee_id: int, kind: str, duration_ms: int | None = None) -> None:
+def _server_signal(
+    session: ProctoredSession,
+    examinee_id: int,
+    kind: str,
+    duration_ms: int | None = None,
+    at: datetime.datetime | None = None,
+) -> None:
+    at = at or timezone.now()
     signal = Signal.objects.create(
-        session=session, examinee_id=examinee_id, kind=kind, from_server=True, duration_ms=duration_ms
+        session=session,
+        examinee_id=examinee_id,
+        kind=kind,
+        from_server=True,
+        duration_ms=duration_ms,
+        at=at,
+        last_at=at,
     )
     realtime.announce_signal(signal)
 
@@ -210,9 +226,9 @@ def connection_open(*, session: ProctoredSession, examinee: User, channel_name: 
     In a running session a seated examinee who has no attempt yet starts now
     (they were offline at the start, or joined late).
     """
-    now = timezone.now()
     with transaction.atomic():
         session = _locked(session)
+        now = timezone.now()  # after the lock: a close that held it has written its time already
         seat, _created = Seat.objects.select_for_update().get_or_create(session=session, examinee=examinee)
         live = seat.connections.filter(last_heartbeat_at__gte=now - PRESENCE_TIMEOUT)
         if live.exists():
@@ -220,10 +236,16 @@ def connection_open(*, session: ProctoredSession, examinee: User, channel_name: 
         if seat.last_ip and ip and seat.last_ip != ip:
             _server_signal(session, examinee.pk, Signal.Kind.IP_CHANGED)
         if seat.offline_since is not None:
-            offline_ms = int((now - seat.offline_since).total_seconds() * 1000)
-            _server_signal(session, examinee.pk, Signal.Kind.CONNECTION_RESTORED, duration_ms=offline_ms)
-        seat.offline_since, seat.last_seen_at, seat.last_ip = None, now, ip or seat.last_ip
-        seat.save(update_fields=["offline_since", "last_seen_at", "last_ip"])
+            away = max(now - seat.offline_since, datetime.timedelta(0))  # two servers' clocks may differ
+            if not seat.loss_signalled and away >= OFFLINE_GRACE:
+                _server_signal(session, examinee.pk, Signal.Kind.CONNECTION_LOST, at=seat.offline_since)
+                seat.loss_signalled = True
+            if seat.loss_signalled:
+                duration_ms = int(away.total_seconds() * 1000)
+                _server_signal(session, examinee.pk, Signal.Kind.CONNECTION_RESTORED, duration_ms=duration_ms)
+        seat.offline_since, seat.loss_signalled, seat.last_seen_at = None, False, now
+        seat.last_ip = ip or seat.last_ip
+        seat.save(update_fields=["offline_since", "loss_signalled", "last_seen_at", "last_ip"])
         Connection.objects.create(seat=seat, channel_name=channel_name, ip=ip)
         if session.status == ProctoredSession.Status.RUNNING:
             attempt, _created = exam_services.attempt_start(session=session, examinee=examinee, now=now)
@@ -232,33 +254,54 @@ def connection_open(*, session: ProctoredSession, examinee: User, channel_name: 
         return examinee_state(session, examinee.pk)
 
 
-def connection_heartbeat(*, channel_name: str) -> None:
-    """The socket is alive. Also sweeps the session for sockets that died without closing."""
+def connection_heartbeat(
+    *, session: ProctoredSession, examinee: User, channel_name: str, ip: str | None
+) -> dict | None:
+    """The socket is alive. Also sweeps the session for sockets that died without closing.
+
+    A socket that was swept itself (its heartbeats came late, as from a tab in
+    the background) is alive after all: it is registered again, and the new
+    `state` frame to send is returned.
+    """
     now = timezone.now()
-    Connection.objects.filter(channel_name=channel_name).update(last_heartbeat_at=now)
-    Seat.objects.filter(connections__channel_name=channel_name).update(last_seen_at=now)
-    session_id = (
-        Seat.objects.filter(connections__channel_name=channel_name).values_list("session_id", flat=True).first()
-    )
-    if session_id is not None:
-        presence_sweep(session_id=session_id, now=now)
+    if not Connection.objects.filter(channel_name=channel_name).update(last_heartbeat_at=now):
+        return connection_open(session=session, examinee=examinee, channel_name=channel_name, ip=ip)
+    Seat.objects.filter(session=session, examinee=examinee).update(last_seen_at=now)
+    presence_sweep(session_id=session.pk, now=now)
+    return None
 
 
 def presence_sweep(*, session_id: int, now: datetime.datetime | None = None) -> int:
-    """Close the connections whose heartbeats stopped (a crashed browser or server process).
+    """Catch up with absences nobody reported: returns how many connections it closed.
 
-    Their examinees go offline on the dashboard as if the socket had closed.
+    Connections whose heartbeats stopped (a crashed browser or server process)
+    are closed as if the socket had; examinees away longer than OFFLINE_GRACE
+    get their `connection_lost` signal, dated when they left.
     """
     now = now or timezone.now()
     stale = Connection.objects.filter(seat__session_id=session_id, last_heartbeat_at__lt=now - PRESENCE_TIMEOUT)
-    channel_names = list(stale.values_list("channel_name", flat=True))
-    for name in channel_names:
-        connection_close(channel_name=name)
-    return len(channel_names)
+    gone = list(stale.values_list("channel_name", "last_heartbeat_at"))
+    for name, last_heartbeat_at in gone:
+        connection_close(channel_name=name, at=last_heartbeat_at)  # away since it was last heard of
+    finished = Attempt.objects.filter(session_id=session_id, status=Attempt.Status.FINISHED).values("examinee_id")
+    away = (
+        Seat.objects.filter(session_id=session_id, offline_since__lte=now - OFFLINE_GRACE, loss_signalled=False)
+        .exclude(examinee_id__in=finished)  # gone after handing in: nothing to watch any more
+        .values_list("pk", flat=True)
+    )
+    if away.exists():
+        with transaction.atomic():
+            session = _locked(ProctoredSession(pk=session_id))
+            if session.status != ProctoredSession.Status.ENDED:
+                for seat in Seat.objects.select_for_update().filter(pk__in=list(away), loss_signalled=False):
+                    _server_signal(session, seat.examinee_id, Signal.Kind.CONNECTION_LOST, at=seat.offline_since)
+                    seat.loss_signalled = True
+                    seat.save(update_fields=["loss_signalled"])
+    return len(gone)
 
 
-def connection_close(*, channel_name: str) -> None:
-    """A socket closed. When it was the examinee's last, they are offline from now."""
+def connection_close(*, channel_name: str, at: datetime.datetime | None = None) -> None:
+    """A socket closed. When it was the examinee's last, they are offline from now (or from `at`)."""
     now = timezone.now()
     with transaction.atomic():
         connection = Connection.objects.select_related("seat__session").filter(channel_name=channel_name).first()
@@ -267,9 +310,8 @@ def connection_close(*, channel_name: str) -> None:
         seat, session = connection.seat, _locked(connection.seat.session)
         connection.delete()
         if not seat.connections.filter(last_heartbeat_at__gte=now - PRESENCE_TIMEOUT).exists():
-            Seat.objects.filter(pk=seat.pk).update(offline_since=now)
-            if session.status != ProctoredSession.Status.ENDED:
-                _server_signal(session, seat.examinee_id, Signal.Kind.CONNECTION_LOST)
+            # Offline from now on the tile; the integrity signal waits for OFFLINE_GRACE (presence_sweep).
+            Seat.objects.filter(pk=seat.pk).update(offline_since=at or now, loss_signalled=False)
         realtime.announce_tile(session, seat.examinee_id)
 
 
