@@ -151,9 +151,7 @@ class AttemptQuestion(models.Model):
 
     class Meta:
         ordering = ["attempt", "position"]
-        constraints = [
-            models.UniqueConstraint(fields=["attempt", "position"], name="attempt_question_position_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["attempt", "position"], name="attempt_question_position_unique")]
 
     def __str__(self) -> str:
         return f"{self.attempt_id}#{self.position}"
