@@ -16,7 +16,8 @@ from messaging.models import Message, NoticeReceipt
 from messaging.services import message_send, notice_send
 from proctoring.consumers import CLOSE_NOT_ALLOWED, CLOSE_SIGNED_OUT
 from proctoring.realtime import publish
-from tests.messaging.conftest import closed_with, db, receive, receive_type, signed_in
+from tests.messaging.conftest import signed_in
+from tests.websockets import closed_with, db, receive, receive_type
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -18,7 +18,8 @@ from django.urls import reverse
 
 from classrooms.models import AuditEntry
 from messaging.models import BreakGlassAccess, Message, Notice, NoticeReceipt, Thread
-from tests.messaging.conftest import db, receive_type, signed_in
+from tests.messaging.conftest import signed_in
+from tests.websockets import db, receive_type
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from messaging.sanitize import LINK_REL, message_html, sanitize_notice_html
 from messaging.services import message_send, notice_send
-from tests.messaging.conftest import db, receive_type
+from tests.websockets import db, receive_type
 
 PAYLOADS = [
     "<script>alert('xss')</script>",

@@ -20,11 +20,10 @@ from proctoring import services
 from proctoring.consumers import CLOSE_NOT_ALLOWED, CLOSE_SIGNED_OUT
 from proctoring.models import Connection, Seat, Signal
 from tests.conftest import enroll, make_user
-from tests.proctoring.test_proctor_consumer import (
+from tests.proctoring.test_proctor_consumer import ProctoringSockets, assert_numbered
+from tests.websockets import (
     IN_MEMORY_LAYER,
     TIMEOUT,
-    Sockets,
-    assert_numbered,
     closed_with,
     db,
     joined_groups,
@@ -40,7 +39,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 async def sockets(settings):
     settings.CHANNEL_LAYERS = IN_MEMORY_LAYER
-    opened = Sockets()
+    opened = ProctoringSockets()
     yield opened
     await opened.close_all()
 

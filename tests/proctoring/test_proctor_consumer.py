@@ -1,72 +1,48 @@
 """/ws/proctor/<session_id>/: the proctor's live dashboard (docs/protocol.md).
 
 Every test goes through `config.asgi.application`, so the real Origin check
-and session authentication run, with the cookie of a real sign-in. The
-helpers here are shared with test_exam_consumer.py.
+and session authentication run, with the cookie of a real sign-in. Shared
+helpers are in tests/websockets.py; the fixtures here are shared with test_exam_consumer.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import json
 
 import pytest
-from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from django.conf import settings
-from django.db import connections
 from django.db.models import F
 from django.test import Client
 
 from classrooms.models import User
 from classrooms.services import user_set_active
-from config.asgi import application
 from exams.models import Attempt
 from proctoring.access import get_seat_for_proctor
 from proctoring.consumers import CLOSE_NOT_ALLOWED, CLOSE_SIGNED_OUT
 from proctoring.models import ProctoredSession, Seat
 from proctoring.services import examinee_warn, session_end
+from tests.websockets import (
+    IN_MEMORY_LAYER,
+    Sockets,
+    closed_with,
+    db,
+    joined_groups,
+    receive,
+    receive_type,
+    receive_until,
+    signed_in,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-ALLOWED_ORIGIN = b"http://127.0.0.1:8000"
-IN_MEMORY_LAYER = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-TIMEOUT = 10  # seconds to wait for a frame that must come (a bound for a loaded machine, not a pause)
 
 
 # --- Shared helpers ------------------------------------------------------------------------
 
 
-async def signed_in(user: User) -> Client:
-    """A test client with a real session for `user`, made by the backend the sign-in form uses."""
-    client = Client()
-    await sync_to_async(client.force_login)(user, backend="classrooms.backends.MembershipBackend")
-    return client
-
-
-class Sockets:
-    """Opens websockets through the whole ASGI stack and closes every one at the end of the test."""
-
-    def __init__(self) -> None:
-        self.opened: list[WebsocketCommunicator] = []
-
-    async def connect(
-        self, path: str, who: User | Client | None, *, origin: bytes | None = ALLOWED_ORIGIN, peer: str | None = None
-    ) -> tuple[WebsocketCommunicator, bool, object]:
-        """Returns (socket, connected, subprotocol or close code). `peer`: the client's IP address."""
-        headers = [(b"origin", origin)] if origin else []
-        if who is not None:
-            client = who if isinstance(who, Client) else await signed_in(who)
-            cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-            headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
-        socket = WebsocketCommunicator(application, path, headers=headers)
-        if peer is not None:
-            socket.scope["client"] = (peer, 50000)  # the application reads the scope when it first runs
-        self.opened.append(socket)
-        connected, detail = await socket.connect(timeout=TIMEOUT)
-        return socket, connected, detail
+class ProctoringSockets(Sockets):
+    """Sockets on /ws/proctor/ and /ws/exam/."""
 
     async def proctor(self, who: User | Client, session: ProctoredSession) -> tuple[WebsocketCommunicator, dict]:
         """A proctor socket and the snapshot it got on connect."""
@@ -82,50 +58,6 @@ class Sockets:
         assert connected, f"refused with {detail}"
         return socket, await receive_type(socket, "state")
 
-    async def close_all(self) -> None:
-        for socket in self.opened:
-            await socket.disconnect()
-        # The consumers' database calls ran in asgiref's one sync thread: close its connection too,
-        # or PostgreSQL refuses to drop the test database at the end of the run.
-        await sync_to_async(connections.close_all)()
-
-
-async def receive(socket: WebsocketCommunicator, timeout: float = TIMEOUT) -> dict:
-    return json.loads(await socket.receive_from(timeout))
-
-
-async def receive_type(socket: WebsocketCommunicator, frame_type: str, timeout: float = TIMEOUT) -> dict:
-    """The next frame of `frame_type`, passing over others."""
-    async with asyncio.timeout(timeout):
-        while True:
-            frame = await receive(socket, timeout)
-            if frame["type"] == frame_type:
-                return frame
-
-
-async def receive_until(socket: WebsocketCommunicator, done, timeout: float = TIMEOUT) -> list[dict]:
-    """Every frame up to and including the first one for which `done(frame)` is true."""
-    frames = []
-    async with asyncio.timeout(timeout):
-        while True:
-            frames.append(await receive(socket, timeout))
-            if done(frames[-1]):
-                return frames
-
-
-async def closed_with(socket: WebsocketCommunicator, timeout: float = TIMEOUT) -> int:
-    """The close code the server sends next (frames before it are passed over)."""
-    async with asyncio.timeout(timeout):
-        while True:
-            message = await socket.receive_output(timeout)
-            if message["type"] == "websocket.close":
-                return message.get("code", 1000)
-
-
-def joined_groups(layer) -> dict[str, set[str]]:
-    """The in-memory layer's groups that have members."""
-    return {group: set(channels) for group, channels in layer.groups.items() if channels}
-
 
 def assert_numbered(frames: list[dict], after: int) -> int:
     """Proctor events carry the session's numbers, one after the other from `after` + 1."""
@@ -134,17 +66,13 @@ def assert_numbered(frames: list[dict], after: int) -> int:
     return seqs[-1] if seqs else after
 
 
-async def db(function, *args, **kwargs):
-    return await sync_to_async(function)(*args, **kwargs)
-
-
 # --- Fixtures ---------------------------------------------------------------------------------
 
 
 @pytest.fixture
 async def sockets(settings):
     settings.CHANNEL_LAYERS = IN_MEMORY_LAYER  # a fresh layer for every test (and no Redis by accident)
-    opened = Sockets()
+    opened = ProctoringSockets()
     yield opened
     await opened.close_all()
 
