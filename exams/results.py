@@ -1,9 +1,9 @@
 """Results: every query that shows a finished attempt's score lives here (DESIGN §3).
 
-A result is a finished attempt. Keeping all result queries behind `_results()`
-means a rule about which results may be shown (revocation, DESIGN §5) is
-added in one place and holds for the examinee's history, the class page and
-the CSV export alike.
+A result is a finished attempt that was not revoked. Keeping all result
+queries behind `_results()` means a rule about which results may be shown
+(revocation, DESIGN §5) is added in one place and holds for the examinee's
+history, the class page, its chart and counts, and the CSV export alike.
 
 A class sees the results of examinees on its roster today only (`roster_of`):
 an examinee who left the class or the organization disappears from its
@@ -20,14 +20,14 @@ from django.http import Http404
 from classrooms.access import roster_of
 from classrooms.models import SchoolClass, User
 from exams.models import Attempt
-from proctoring.models import ProctoredSession
+from proctoring.models import ProctoredSession, Revocation
 
 BUCKET_COUNT = 10  # 0–9 %, 10–19 %, …, 90–100 %
 
 
 def _results() -> QuerySet[Attempt]:
-    """The attempts that count as results: finished ones. The single place to hide a result."""
-    return Attempt.objects.filter(status=Attempt.Status.FINISHED).annotate(
+    """The attempts that count as results: finished, not revoked. The single place to hide a result."""
+    return Attempt.objects.filter(status=Attempt.Status.FINISHED, revocation__isnull=True).annotate(
         # Rounded down, like the pass mark compares (Exam.passes), so 59.9 % never shows as a passing 60 %.
         percent=Case(When(total=0, then=Value(0)), default=F("score") * 100 / F("total")),
     )
@@ -39,6 +39,16 @@ def result_of(attempt: Attempt) -> Attempt:
         return _results().select_related("exam").get(pk=attempt.pk)
     except Attempt.DoesNotExist:
         raise Http404 from None
+
+
+def revocation_of(attempt: Attempt) -> Revocation | None:
+    """Whether the examinee's attempt was revoked: what their result page says instead of a score."""
+    return Revocation.objects.filter(attempt=attempt).only("attempt_id", "reason", "revoked_at").first()
+
+
+def revocations_for_examinee(user: User) -> QuerySet[Revocation]:
+    """The examinee's revoked attempts, newest first: a notice each, never a score."""
+    return Revocation.objects.filter(attempt__examinee=user).select_related("attempt__exam").order_by("-revoked_at")
 
 
 def results_for_examinee(user: User) -> QuerySet[Attempt]:

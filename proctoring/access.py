@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from classrooms.access import organization_of, roster_of
+from classrooms.access import members_of, organization_of, roster_of
 from classrooms.models import Enrollment, User
 from classrooms.schoolyear import today
-from proctoring.models import ProctoredSession, Seat
+from exams.models import Attempt
+from proctoring.models import Incident, ProctoredSession, Seat
 
 
 def _sessions():
@@ -68,3 +69,61 @@ def sessions_for_examinee(user: User):
         )
         .order_by("created_at")
     )
+
+
+# --- Incidents, revocations and session reports (DESIGN §5) ---------------------------------
+
+
+def get_session_for_report(user: User, session_id: int) -> ProctoredSession:
+    """A session whose report the user reads and acts on: its teacher's, or any of the org admin's organization."""
+    return get_session_for_viewer(user, session_id)[0]
+
+
+def get_examinee_of_session(session: ProctoredSession, examinee_id: int) -> User:
+    """An examinee on the session's class roster today: the only ones an incident may name (DESIGN §7)."""
+    enrollment = roster_of(session.school_class).filter(examinee_id=examinee_id).first()
+    if enrollment is None:
+        raise Http404
+    return enrollment.examinee
+
+
+def get_proctor_of_session(user: User, session: ProctoredSession) -> User:
+    """The session's teacher, for an org admin to report on; 404 once the teacher has left the organization."""
+    if (
+        not user.is_org_admin
+        or not members_of(organization_of(user), User.Role.TEACHER).filter(pk=session.teacher_id).exists()
+    ):
+        raise Http404
+    return session.teacher
+
+
+def get_attempt_for_reviewer(user: User, attempt_id: int) -> Attempt:
+    """An attempt of a session the user may report on, of an examinee on its class roster today."""
+    attempt = Attempt.objects.select_related("examinee", "exam").filter(pk=attempt_id).first()
+    if attempt is None:
+        raise Http404
+    attempt.session = get_session_for_report(user, attempt.session_id)
+    get_examinee_of_session(attempt.session, attempt.examinee_id)
+    return attempt
+
+
+def incidents_for_reviewer(user: User):
+    """Incidents the user may see and decide: an org admin's organization's; a teacher's about the
+    examinees of sessions they proctored (never one about themselves or a colleague)."""
+    incidents = Incident.objects.select_related("session__exam", "session__school_class", "subject", "reporter")
+    if not user.is_authenticated:
+        return incidents.none()
+    if user.is_org_admin:
+        return incidents.filter(organization=organization_of(user))
+    if user.is_teacher:
+        return incidents.filter(
+            organization=organization_of(user), session__teacher=user, subject__role=User.Role.EXAMINEE
+        )
+    return incidents.none()
+
+
+def get_incident_for_reviewer(user: User, incident_id: int) -> Incident:
+    try:
+        return incidents_for_reviewer(user).get(pk=incident_id)
+    except Incident.DoesNotExist:
+        raise Http404 from None

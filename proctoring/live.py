@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime
 
 from django.db import transaction
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
 from django.utils import timezone
 
 from classrooms.access import roster_of
 from exams.models import Attempt
-from proctoring.models import Connection, ProctoredSession, Seat, Signal
+from proctoring.models import Connection, Incident, ProctoredSession, Revocation, Seat, Signal
 
 PRESENCE_TIMEOUT = datetime.timedelta(seconds=45)  # three missed heartbeats
 
@@ -62,9 +62,16 @@ def tiles(session: ProctoredSession, examinee_ids: list[int] | None = None) -> l
     attempts = {
         attempt.examinee_id: attempt
         for attempt in Attempt.objects.filter(session=session, examinee_id__in=ids).annotate(
-            answered=Count("questions", filter=Q(questions__answer__isnull=False))
+            answered=Count("questions", filter=Q(questions__answer__isnull=False)),
+            revoked=Exists(Revocation.objects.filter(attempt=OuterRef("pk"))),
         )
     }
+    incidents = dict(
+        Incident.objects.filter(session=session, subject_id__in=ids)
+        .values_list("subject_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
     flags: dict[int, list[dict]] = {}
     for row in (
         Signal.objects.filter(session=session, examinee_id__in=ids)
@@ -91,6 +98,8 @@ def tiles(session: ProctoredSession, examinee_ids: list[int] | None = None) -> l
                 "state": _state(seat, attempt),
                 "warnings": seat.warnings if seat else 0,
                 "flags": flags.get(examinee.pk, []),
+                "incidents": incidents.get(examinee.pk, 0),
+                "revoked": getattr(attempt, "revoked", False),
                 **_attempt_fields(attempt, getattr(attempt, "answered", 0), now),
             }
         )

@@ -1,4 +1,4 @@
-"""Proctored sessions, who is present, and the integrity signals they raise."""
+"""Proctored sessions, who is present, the integrity signals they raise; misconduct and revocation."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -154,3 +155,131 @@ class SignalReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_id} → {self.signal_id}"
+
+
+# --- Misconduct and revocation (DESIGN §5) ------------------------------------------------
+
+
+class Incident(models.Model):
+    """A case of possible misconduct: who it concerns, who reported it, the evidence, the decision.
+
+    The note is private to the session's teacher and the org admins; it never
+    goes into the audit log, exports or anything the examinee sees.
+    """
+
+    class Category(models.TextChoices):
+        # The service's terms of use, Article 8-2; the official Japanese wording is in JAPANESE_CATEGORY.
+        LEAKING = "leaking", _("Leaking or copying exam questions (screenshots, copying)")
+        IMPERSONATION = "impersonation", _("Handing one's examinee rights to someone else (impersonation)")
+        AIDS = "aids", _("Using writing tools, books or other devices")
+        DEVICE_MISUSE = "device_misuse", _("Improper use of the exam device")
+        TALKING = "talking", _("Talking to anyone but the proctor")
+        ASKING_PROCTOR = "asking_proctor", _("Asking the proctor about question content")
+        LEAVING_SIGHT = "leaving_sight", _("Leaving the proctor's sight")
+        PROCTOR_HINTS = "proctor_hints", _("Proctor giving answers or hints")
+        PROCTOR_NEGLECT = "proctor_neglect", _("Proctor neglecting supervision")
+        FAMILY_PROCTOR = "family_proctor", _("A family member proctoring")
+        PLACE_MOVED = "place_moved", _("Moving away from the agreed exam place")
+        OTHER = "other", _("Other")
+
+    class Action(models.TextChoices):
+        WARNING = "warning", _("Warning only")
+        REVOKED = "revoked", _("Result revoked")
+        NONE = "none", _("No action")
+
+    EXAMINEE_CATEGORIES = frozenset(
+        {"leaking", "impersonation", "aids", "device_misuse", "talking", "asking_proctor", "leaving_sight", "other"}
+    )
+    PROCTOR_CATEGORIES = frozenset({"proctor_hints", "proctor_neglect", "family_proctor", "place_moved", "other"})
+    MAX_NOTE_LENGTH = 2000
+
+    organization = models.ForeignKey("classrooms.Organization", on_delete=models.PROTECT, related_name="incidents")
+    session = models.ForeignKey(
+        ProctoredSession, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
+    )
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="incidents_about",
+        help_text="The person it concerns: an examinee, or a proctor.",
+    )
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="incidents_reported")
+    category = models.CharField(max_length=20, choices=Category.choices)
+    note = models.TextField(max_length=MAX_NOTE_LENGTH, blank=True)
+    signals = models.ManyToManyField(Signal, blank=True, related_name="incidents")
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=8, choices=Action.choices, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        indexes = [models.Index(fields=["organization", "-at"]), models.Index(fields=["session", "subject"])]
+
+    def __str__(self) -> str:
+        # Ids and the category only: this lands in audit entries, which never hold the note.
+        return f"#{self.pk} {self.category}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+    @property
+    def japanese_label(self) -> str:
+        return JAPANESE_CATEGORY[self.category]
+
+    @property
+    def category_label(self) -> str:
+        return category_label(self.category)
+
+
+JAPANESE_CATEGORY = {
+    Incident.Category.LEAKING: "検定問題の漏えい・複製",
+    Incident.Category.IMPERSONATION: "受検権利の譲渡・貸与",
+    Incident.Category.AIDS: "筆記用具・書籍・他の機器の使用",
+    Incident.Category.DEVICE_MISUSE: "受検用端末の不正使用",
+    Incident.Category.TALKING: "試験監督以外との会話",
+    Incident.Category.ASKING_PROCTOR: "試験監督への問題内容の質問",
+    Incident.Category.LEAVING_SIGHT: "監視できない場所への移動",
+    Incident.Category.PROCTOR_HINTS: "試験監督による解答・ヒントの伝達",
+    Incident.Category.PROCTOR_NEGLECT: "試験監督の監視監督の懈怠",
+    Incident.Category.FAMILY_PROCTOR: "家族による試験監督",
+    Incident.Category.PLACE_MOVED: "合意した受検場所からの移動",
+    Incident.Category.OTHER: "その他",
+}
+
+
+def category_label(category: str) -> str:
+    """The category as the terms of use name it: in Japanese its official wording alone,
+    in any other language the translated label followed by that wording."""
+    official = JAPANESE_CATEGORY[category]
+    if get_language() == "ja" or (get_language() or "").startswith("ja-"):
+        return official
+    return f"{Incident.Category(category).label} — {official}"
+
+
+class Revocation(models.Model):
+    """A result taken back: final. The attempt stays for the record but is a result nowhere
+    (exams/results.py); what is shown is who, when, why and which incident."""
+
+    MAX_REASON_LENGTH = 500
+
+    attempt = models.OneToOneField("exams.Attempt", on_delete=models.PROTECT, related_name="revocation")
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    revoked_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(
+        max_length=MAX_REASON_LENGTH, help_text="Shown to the examinee in plain words, unlike the incident's note."
+    )
+    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.PROTECT, related_name="revocations")
+
+    class Meta:
+        ordering = ["-revoked_at", "-id"]
+        verbose_name = _("revocation")
+        verbose_name_plural = _("revocations")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} attempt {self.attempt_id}"

@@ -1,4 +1,5 @@
-"""Proctored sessions: open, enter, start, end; warnings, pauses, extra time; presence and signals.
+"""Proctored sessions: open, enter, start, end; warnings, pauses, extra time; presence and signals;
+incidents and revocation.
 
 Each service is one transaction; broadcasts go out through proctoring.realtime
 after commit. Proctor actions are authorised by the access helpers before a
@@ -15,12 +16,12 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from classrooms.models import AuditEntry, SchoolClass, User
+from classrooms.models import AuditEntry, Organization, SchoolClass, User
 from exams import services as exam_services
 from exams.models import Attempt, Exam
 from proctoring import realtime
 from proctoring.live import PRESENCE_TIMEOUT, examinee_state
-from proctoring.models import Connection, ProctoredSession, Seat, Signal, SignalReceipt
+from proctoring.models import Connection, Incident, ProctoredSession, Revocation, Seat, Signal, SignalReceipt
 
 BURST_WINDOW = datetime.timedelta(seconds=1)
 # A page load (waiting room → test, a reload) drops the socket for a moment; an
@@ -368,3 +369,145 @@ def signal_record(
     except IntegrityError:  # the same signal raced in on another socket: the other one stored it
         return received.get().signal
     return signal
+
+
+# --- Misconduct and revocation (DESIGN §5) --------------------------------------------------
+#
+# The chain: signals → incident (links them) → decision (its action) → revocation (links the
+# incident) → the examinee's result page says so. Each step is linked to the one before and
+# leaves an audit entry of ids and codes: never a note, an answer or a reason's words.
+
+
+def _person_detail(person: User) -> dict:
+    """How an audit entry names the person an incident concerns (the log hides former members)."""
+    return {"examinee": person.login_id} if person.is_examinee else {"teacher": person.login_id}
+
+
+def _record_decision(incident: Incident, by: User) -> None:
+    details = {"session": incident.session_id} if incident.session_id else {}
+    AuditEntry.record(
+        organization=incident.organization, actor=by, action="incident.resolve", target=incident,
+        decision=incident.action, **details, **_person_detail(incident.subject),
+    )  # fmt: skip
+
+
+def incident_report(
+    *,
+    subject: User,
+    by: User,
+    category: str,
+    note: str = "",
+    session: ProctoredSession | None = None,
+    organization: Organization | None = None,
+    signals=(),
+) -> Incident:
+    """Record an incident about an examinee (categories 1–7, 12) or a proctor (8–12).
+
+    Who may report on whom is the access helpers' business; here the rules of
+    the record itself: categories fit the person, proctors are reported by org
+    admins and operators only, signals are the subject's own in that session.
+    """
+    if subject.is_examinee:
+        allowed = Incident.EXAMINEE_CATEGORIES
+    elif subject.is_teacher:
+        allowed = Incident.PROCTOR_CATEGORIES
+        if not (by.is_org_admin or by.is_operator):
+            raise ProctoringError(_("Only org admins report on proctors."), code="forbidden")
+    else:
+        raise ProctoringError(_("Incidents concern examinees or proctors."), code="bad_subject")
+    if category not in allowed:
+        raise ProctoringError(_("This category does not apply to this person."), code="bad_category")
+    note = note.strip()
+    if len(note) > Incident.MAX_NOTE_LENGTH:
+        raise ProctoringError(
+            _("A note has at most %(limit)d characters.") % {"limit": Incident.MAX_NOTE_LENGTH}, code="bad_note"
+        )
+    signal_ids = sorted({signal.pk for signal in signals})
+    if session is None and signal_ids:
+        raise ProctoringError(_("Signals belong to a session."), code="bad_signals")
+    with transaction.atomic():
+        if session is not None:
+            session = _locked(session)
+            organization = session.school_class.organization
+            own = Signal.objects.filter(pk__in=signal_ids, session=session, examinee=subject).count()
+            if own != len(signal_ids):
+                raise ProctoringError(_("Only this person's signals of this test can be linked."), code="bad_signals")
+        if organization is None:
+            raise ProctoringError(_("An incident belongs to an organization."), code="no_organization")
+        incident = Incident.objects.create(
+            organization=organization, session=session, subject=subject, reporter=by, category=category, note=note
+        )
+        incident.signals.set(signal_ids)
+        details = {"session": session.pk} if session else {}
+        AuditEntry.record(
+            organization=organization, actor=by, action="incident.report", target=incident, category=category,
+            signals=signal_ids, **details, **_person_detail(subject),
+        )  # fmt: skip
+        if session is not None and subject.is_examinee:
+            realtime.announce_tile(session, subject.pk)
+    return incident
+
+
+def incident_resolve(*, incident: Incident, by: User, action: str) -> Incident:
+    """Decide an open incident: a warning only, or no action. Revoking is `result_revoke`.
+
+    An incident already decided stays as it is.
+    """
+    if action not in (Incident.Action.WARNING, Incident.Action.NONE):
+        raise ProctoringError(_("Choose a warning only or no action."), code="bad_action")
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update().get(pk=incident.pk)
+        if not incident.is_open:
+            return incident
+        incident.action, incident.resolved_at, incident.resolved_by = action, timezone.now(), by
+        incident.save(update_fields=["action", "resolved_at", "resolved_by"])
+        _record_decision(incident, by)
+    return incident
+
+
+def result_revoke(*, attempt: Attempt, by: User, reason: str, incident: Incident | None = None) -> Revocation:
+    """Take an attempt's result back, for good. Idempotent: a second call returns the first revocation.
+
+    A running attempt ends here (scored once, as every attempt is, and then
+    shown nowhere); the examinee's page is told `ended` with reason `revoked`.
+    Locks the session row, then the attempt, as every path does.
+    """
+    reason = reason.strip()
+    if not reason or len(reason) > Revocation.MAX_REASON_LENGTH:
+        raise ProctoringError(
+            _("A reason needs 1 to %(limit)d characters.") % {"limit": Revocation.MAX_REASON_LENGTH},
+            code="bad_reason",
+        )
+    with transaction.atomic():
+        session = _locked(attempt.session)
+        attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
+        existing = Revocation.objects.filter(attempt=attempt).first()
+        if existing is not None:
+            return existing
+        if incident is not None:
+            incident = Incident.objects.select_for_update().get(pk=incident.pk)
+            if (
+                incident.subject_id != attempt.examinee_id
+                or incident.session_id not in (None, session.pk)
+                or incident.organization_id != session.school_class.organization_id
+            ):
+                raise ProctoringError(_("This incident is not about this result."), code="bad_incident")
+        told = attempt.is_open and exam_services.attempt_finish(attempt=attempt, reason=Attempt.FinishReason.REVOKED)
+        revocation = Revocation.objects.create(attempt=attempt, revoked_by=by, reason=reason, incident=incident)
+        organization = session.school_class.organization
+        if incident is not None and incident.action != Incident.Action.REVOKED:
+            incident.action = Incident.Action.REVOKED
+            incident.resolved_at, incident.resolved_by = revocation.revoked_at, by
+            incident.save(update_fields=["action", "resolved_at", "resolved_by"])
+            _record_decision(incident, by)
+        details = {"incident": incident.pk} if incident else {}
+        AuditEntry.record(
+            organization=organization, actor=by, action="result.revoke", target=revocation, attempt=attempt.pk,
+            session=session.pk, **details, **_person_detail(attempt.examinee),
+        )  # fmt: skip
+        realtime.announce_tile(session, attempt.examinee_id)
+        if not told:
+            realtime.tell_examinee(
+                session, attempt.examinee_id, {"type": "ended", "reason": Attempt.FinishReason.REVOKED}
+            )
+    return revocation

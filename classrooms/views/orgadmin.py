@@ -58,6 +58,9 @@ AUDIT_ACTION_LABELS = {
     "password.reissue": gettext_lazy("Password reissued"),
     "password.change": gettext_lazy("Password changed"),
     "message.break_glass": gettext_lazy("Operator opened a message's content (break-glass)"),
+    "incident.report": gettext_lazy("Incident recorded"),
+    "incident.resolve": gettext_lazy("Incident decided"),
+    "result.revoke": gettext_lazy("Result revoked"),
 }
 
 AUDIT_DETAIL_LABELS = {
@@ -187,6 +190,7 @@ def class_detail(request, class_id: int):
         "enrollments": roster_of(school_class),
         "teacher_is_member": teachers.filter(pk=school_class.teacher_id).exists(),
         "capacity": SchoolClass.CAPACITY,
+        "sessions": school_class.sessions.select_related("exam").order_by("-created_at"),
     }
     return render(request, "classrooms/orgadmin/class_detail.html", context)
 

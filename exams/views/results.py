@@ -27,6 +27,8 @@ from exams.results import (
     result_of,
     results_for_class,
     results_for_examinee,
+    revocation_of,
+    revocations_for_examinee,
     sessions_of_class,
 )
 from proctoring.models import ProctoredSession
@@ -41,6 +43,9 @@ CSV_HEADER = ["番号", "氏名", "利用者ID", "テスト", "受検日時", "�
 @never_cache  # children's scores: not for the back button of a shared school tablet
 def attempt_result(request, attempt_id: int):
     attempt = get_attempt_for_examinee(request.user, attempt_id)
+    revocation = revocation_of(attempt)
+    if revocation is not None:  # no score any more: the notice, with the reason in plain words
+        return render(request, "exams/result_revoked.html", {"attempt": attempt, "revocation": revocation})
     if attempt.is_open:
         return redirect(reverse("exam_attempt", args=[attempt.pk]))
     return render(request, "exams/result.html", {"result": result_of(attempt)})
@@ -50,7 +55,11 @@ def attempt_result(request, attempt_id: int):
 @require_GET
 @never_cache
 def history(request):
-    return render(request, "exams/history.html", {"results": results_for_examinee(request.user)})
+    return render(
+        request,
+        "exams/history.html",
+        {"results": results_for_examinee(request.user), "revocations": revocations_for_examinee(request.user)},
+    )
 
 
 @role_required(User.Role.TEACHER)
@@ -63,6 +72,7 @@ def class_results(request, class_id: int):
         school_class,
         back_url=reverse("teacher_roster", args=[school_class.pk]),
         export_url=reverse("exam_class_results_export", args=[school_class.pk]),
+        revokes_all=False,  # only the results of the tests they proctored (proctoring.access)
     )
 
 
@@ -72,7 +82,11 @@ def class_results(request, class_id: int):
 def org_class_results(request, class_id: int):
     school_class = get_class_for_org_admin(request.user, class_id)
     return _class_results_page(
-        request, school_class, back_url=reverse("orgadmin_class_detail", args=[school_class.pk]), export_url=None
+        request,
+        school_class,
+        back_url=reverse("orgadmin_class_detail", args=[school_class.pk]),
+        export_url=None,
+        revokes_all=True,
     )
 
 
@@ -113,7 +127,9 @@ def _chosen_session(request, school_class: SchoolClass) -> tuple[ResultsFilterFo
     return form, form.cleaned_data["session"]
 
 
-def _class_results_page(request, school_class: SchoolClass, *, back_url: str, export_url: str | None):
+def _class_results_page(
+    request, school_class: SchoolClass, *, back_url: str, export_url: str | None, revokes_all: bool
+):
     form, session = _chosen_session(request, school_class)
     results = list(results_for_class(school_class, session))
     summary = class_summary(results)
@@ -128,6 +144,7 @@ def _class_results_page(request, school_class: SchoolClass, *, back_url: str, ex
         "chart": ScoreChart.of(summary),
         "back_url": back_url,
         "export_url": export_url,
+        "revokes_all": revokes_all,
     }
     return render(request, "exams/class_results.html", context)
 

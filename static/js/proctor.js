@@ -117,7 +117,7 @@
   }
 
   function isFlagged(entry) {
-    if (entry.tile.warnings > 0) {
+    if (entry.tile.warnings > 0 || entry.tile.incidents > 0) {
       return true;
     }
     for (const kind of entry.flags.keys()) {
@@ -133,6 +133,7 @@
     element.dataset.state = tile.state;
     element.dataset.online = tile.online ? "yes" : "no";
     element.dataset.flagged = isFlagged(entry) ? "yes" : "no";
+    element.dataset.revoked = tile.revoked ? "yes" : "no";
     setText(element.querySelector(".tile-number"), tile.number == null ? "" : String(tile.number));
     setText(element.querySelector(".tile-name"), tile.name);
     setText(element.querySelector(".tile-state .icon"), STATE_ICONS[tile.state] || "");
@@ -141,7 +142,9 @@
     if (tile.extra_minutes > 0) {
       notes.push(format(text.extra_minutes, { minutes: tile.extra_minutes }));
     }
-    if (tile.state === "submitted" && tile.finish_reason && tile.finish_reason !== "submitted") {
+    if (tile.revoked) {
+      notes.push(text.revoked);
+    } else if (tile.state === "submitted" && tile.finish_reason && tile.finish_reason !== "submitted") {
       notes.push(text.finish_reasons[tile.finish_reason] || "");
     }
     setText(element.querySelector(".tile-note"), notes.join(" · "));
@@ -149,6 +152,8 @@
     element.querySelector(".tile-progress-answered").hidden = !tile.total;
     setText(element.querySelector(".tile-warnings strong"), String(tile.warnings));
     element.querySelector(".tile-warnings").hidden = tile.warnings === 0;
+    setText(element.querySelector(".tile-incidents strong"), String(tile.incidents || 0));
+    element.querySelector(".tile-incidents").hidden = !tile.incidents;
     renderFlags(entry);
     renderClock(entry);
     renderButtons(entry);
@@ -223,11 +228,12 @@
       pause: running && tile.state === "answering",
       resume: running && tile.state === "paused",
       extend: running && (tile.state === "answering" || tile.state === "paused"),
+      report: true, // an HTTP form: open at any time, with or without the socket
     };
     for (const button of element.querySelectorAll("button[data-action]")) {
       const action = button.dataset.action;
       button.hidden = !shown[action];
-      button.disabled = !isConnected();
+      button.disabled = action !== "report" && !isConnected();
       button.setAttribute("aria-label", format(text[`${action}_label`], { name: tile.name }));
     }
   }
@@ -518,6 +524,60 @@
     }
   }
 
+  // The incident form is an HTTP form (htmx), not a frame: it comes from the server with the
+  // examinee's signals as checkboxes, posts there, and the tile learns of the incident by its event.
+  const incidentDialog = document.getElementById("incident-dialog");
+  const incidentBody = document.getElementById("incident-dialog-body");
+  const incidentPlaceholder = incidentBody ? incidentBody.innerHTML : "";
+
+  function openIncidentDialog(entry, opener) {
+    const url = `${config.incident_url}${entry.tile.id}/`;
+    if (!incidentDialog || !window.htmx) {
+      window.location.assign(url); // the same form as a page
+      return;
+    }
+    incidentBody.innerHTML = incidentPlaceholder;
+    incidentDialog.showModal();
+    incidentDialog.addEventListener(
+      "close",
+      () => {
+        if (opener.isConnected && !opener.hidden) {
+          opener.focus();
+        }
+      },
+      { once: true },
+    );
+    window.htmx
+      .ajax("GET", url, { target: incidentBody, swap: "innerHTML" })
+      .then(() => {
+        const field = incidentBody.querySelector("select, textarea, input:not([type=hidden])");
+        if (field) {
+          field.focus();
+        } else {
+          incidentDialog.close();
+          showError(text.loading_failed);
+        }
+      })
+      .catch(() => {
+        incidentDialog.close();
+        showError(text.loading_failed);
+      });
+  }
+
+  if (incidentDialog) {
+    incidentDialog.addEventListener("click", (event) => {
+      if (event.target.closest("[data-close]")) {
+        incidentDialog.close();
+      }
+    });
+    // After saving, the dialog says so: put the focus on it, so a screen reader reads it.
+    incidentBody.addEventListener("htmx:afterSettle", () => {
+      const saved = incidentBody.querySelector(".incident-saved");
+      const target = saved ? saved.querySelector("a, button") : incidentBody.querySelector('[aria-invalid="true"]');
+      target?.focus();
+    });
+  }
+
   if (mayControl) {
     const dialogs = { warn: document.getElementById("warn-dialog"), extend: document.getElementById("extend-dialog") };
     tilesList.addEventListener("click", (event) => {
@@ -528,7 +588,9 @@
         return;
       }
       const action = button.dataset.action;
-      if (dialogs[action]) {
+      if (action === "report") {
+        openIncidentDialog(entry, button);
+      } else if (dialogs[action]) {
         openDialog(dialogs[action], entry, button);
       } else {
         send({ type: action, examinee: entry.tile.id });

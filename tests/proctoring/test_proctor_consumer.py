@@ -130,6 +130,8 @@ async def test_it_sends_a_snapshot_on_connect(sockets, teacher, examinee, procto
         "state": "absent",
         "warnings": 0,
         "flags": [],
+        "incidents": 0,
+        "revoked": False,
         "attempt": None,
         "answered": 0,
         "total": 0,
