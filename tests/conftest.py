@@ -149,12 +149,18 @@ def make_exam(code: str = "reading-test", questions: int = 6, per_attempt: int =
     from exams.models import Choice, Exam, Question
 
     exam = Exam.objects.create(
-        code=code, title="読解テスト", time_limit_minutes=minutes, questions_per_attempt=per_attempt, pass_mark_percent=60
+        code=code,
+        title="読解テスト",
+        time_limit_minutes=minutes,
+        questions_per_attempt=per_attempt,
+        pass_mark_percent=60,
     )
     for number in range(questions):
         question = Question.objects.create(exam=exam, key=f"q{number}", prompt=f"問{number}", position=number)
         for choice in range(4):
-            Choice.objects.create(question=question, text=f"選択肢{number}-{choice}", is_correct=choice == 0, position=choice)
+            Choice.objects.create(
+                question=question, text=f"選択肢{number}-{choice}", is_correct=choice == 0, position=choice
+            )
     return exam
 
 

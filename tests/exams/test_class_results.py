@@ -28,6 +28,7 @@ def english(settings):
     """These tests read the page's words; the English source strings are the stable ones."""
     settings.LANGUAGE_CODE = "en"
 
+
 BOM = "\ufeff"
 CSV_HEADER = ["番号", "氏名", "利用者ID", "テスト", "受検日時", "得点", "満点", "得点率(%)", "合否"]
 
