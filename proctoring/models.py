@@ -222,7 +222,7 @@ class Incident(models.Model):
 
     def __str__(self) -> str:
         # Ids and the category only: this lands in audit entries, which never hold the note.
-        return f"#{self.pk} {self.category}"
+        return f"#{self.pk} {self.get_category_display()}"
 
     @property
     def is_open(self) -> bool:
@@ -282,4 +282,4 @@ class Revocation(models.Model):
         verbose_name_plural = _("revocations")
 
     def __str__(self) -> str:
-        return f"#{self.pk} attempt {self.attempt_id}"
+        return f"#{self.pk} (attempt {self.attempt_id})"

@@ -30,6 +30,7 @@ from classrooms.access import (
 from classrooms.forms import PersonForm
 from classrooms.models import AuditEntry, Membership, Organization, SchoolClass, User
 from classrooms.schoolyear import current_school_year, parse_school_year, today
+from proctoring.models import Incident
 
 org_admin_required = role_required(User.Role.ORG_ADMIN)
 
@@ -61,6 +62,13 @@ AUDIT_ACTION_LABELS = {
     "incident.report": gettext_lazy("Incident recorded"),
     "incident.resolve": gettext_lazy("Incident decided"),
     "result.revoke": gettext_lazy("Result revoked"),
+    "session.open": gettext_lazy("Test opened (waiting room)"),
+    "session.start": gettext_lazy("Test started"),
+    "session.end": gettext_lazy("Test ended"),
+    "session.warn": gettext_lazy("Examinee warned during a test"),
+    "session.extend": gettext_lazy("Extra time given"),
+    "organization.edit": gettext_lazy("Organization details edited"),
+    "organization.create": gettext_lazy("Organization created"),
 }
 
 AUDIT_DETAIL_LABELS = {
@@ -69,6 +77,20 @@ AUDIT_DETAIL_LABELS = {
     "login_ids": gettext_lazy("login ids"),
     "examinee": gettext_lazy("examinee"),
     "fields": gettext_lazy("changed"),
+    "exam": gettext_lazy("test"),
+    "minutes": gettext_lazy("minutes"),
+    "session": gettext_lazy("test no."),
+    "attempt": gettext_lazy("attempt no."),
+    "incident": gettext_lazy("incident no."),
+    "category": gettext_lazy("category"),
+    "decision": gettext_lazy("decision"),
+}
+
+# Detail values that are codes of a choice field: shown with their label.
+AUDIT_DETAIL_CHOICES = {
+    "previous": dict(Organization.Status.choices),
+    "category": dict(Incident.Category.choices),
+    "decision": dict(Incident.Action.choices),
 }
 
 
@@ -270,6 +292,7 @@ def _audit_rows(entries, organization: Organization) -> list[AuditRow]:
     def details(entry: AuditEntry) -> list[tuple[str, str]]:
         shown: dict[str, list[str]] = {}
         for key, value in _detail_values(entry.details):
+            value = str(AUDIT_DETAIL_CHOICES.get(key, {}).get(value, value))
             shown.setdefault(key, []).append(former if value in hidden_login_ids else value)
         return [(str(AUDIT_DETAIL_LABELS.get(key, key)), ", ".join(values)) for key, values in shown.items()]
 
