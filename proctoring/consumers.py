@@ -8,7 +8,10 @@ import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.contrib.auth import HASH_SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
 from django.http import Http404
+from django.utils.crypto import constant_time_compare
 
 from classrooms.access import account_in_good_standing
 from classrooms.models import User
@@ -50,10 +53,25 @@ class TokenBucket:
 
 
 @database_sync_to_async
-def _fresh_user(user_id: int) -> User | None:
-    """The user as they are now (suspension and memberships change under an open socket)."""
-    user = User.objects.filter(pk=user_id).first()
-    return user if user is not None and account_in_good_standing(user) else None
+def _fresh_user(scope) -> User | None:
+    """The socket's user as they are now, or None when they may no longer act.
+
+    Suspension, memberships and sign-out change under an open socket: the
+    account must be in good standing, and the browser session the socket was
+    opened with must still exist and still belong to this user as they are now
+    (signing out deletes it; suspension changes the user's session hash). So a
+    lost broadcast of `force.close` cannot leave a usable socket behind.
+    """
+    session = scope.get("session")
+    user = User.objects.filter(pk=scope["user"].pk).first()
+    if user is None or session is None or not account_in_good_standing(user):
+        return None
+    stored = SessionStore(session_key=session.session_key)
+    if not session.session_key or not stored.exists(session.session_key):
+        return None
+    if not constant_time_compare(stored.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()):
+        return None
+    return user
 
 
 class FrameConsumer(AsyncWebsocketConsumer):
@@ -80,7 +98,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         try:
             frame_type, data = self.parse(text_data, bytes_data)
-            user = await _fresh_user(self.scope["user"].pk)
+            user = await _fresh_user(self.scope)
             if user is None:
                 await self.close(code=CLOSE_SIGNED_OUT)
                 return

@@ -339,7 +339,8 @@ def signal_record(
     received = SignalReceipt.objects.select_related("signal").filter(examinee=examinee, client_id=client_id)
     try:
         with transaction.atomic():
-            _locked(session)
+            if _locked(session).status == ProctoredSession.Status.ENDED:
+                raise ProctoringError(_("This test has ended."), code="ended")
             receipt = received.first()
             if receipt is not None:
                 return receipt.signal

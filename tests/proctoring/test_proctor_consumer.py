@@ -13,6 +13,7 @@ import json
 import pytest
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.contrib.sessions.models import Session
 from django.db.models import F
 from django.test import Client
 
@@ -521,6 +522,29 @@ async def test_signing_out_closes_the_socket(sockets, teacher, proctored_session
     response = await db(client.post, "/logout/")
 
     assert response.status_code == 302
+    assert await closed_with(proctor) == CLOSE_SIGNED_OUT
+
+
+async def test_a_sign_out_whose_broadcast_was_lost_closes_the_socket_at_the_next_frame(
+    sockets, teacher, proctored_session
+):
+    client = await signed_in(teacher)
+    proctor, _snapshot = await sockets.proctor(client, proctored_session)
+    await db(Session.objects.all().delete)  # the session ended elsewhere; nobody told the socket
+
+    await proctor.send_json_to({"type": "start"})
+
+    assert await closed_with(proctor) == CLOSE_SIGNED_OUT
+    assert await db(ProctoredSession.objects.filter(status="open").exists), "the frame was not acted on"
+
+
+async def test_a_password_change_elsewhere_closes_the_socket_at_the_next_frame(sockets, teacher, proctored_session):
+    proctor, _snapshot = await sockets.proctor(teacher, proctored_session)
+    teacher.set_password("a-new-and-long-password")
+    await db(teacher.save)  # every session signed with the old password hash is void
+
+    await proctor.send_json_to({"type": "snapshot"})
+
     assert await closed_with(proctor) == CLOSE_SIGNED_OUT
 
 
