@@ -320,6 +320,18 @@ async def test_an_ended_session_is_refused(sockets, layer, examinee, teacher, pr
     assert joined_groups(layer) == {}
 
 
+async def test_a_signal_after_the_end_is_refused_and_not_stored(room, teacher, proctored_session):
+    _proctor, pupil, _seq = room
+    await db(services.session_end, session=proctored_session, by=teacher)
+    await receive_type(pupil, "ended")
+
+    await pupil.send_json_to(signal("copy"))
+
+    error = await receive_type(pupil, "error")
+    assert error["code"] == "ended"
+    assert not await db(Signal.objects.filter(kind="copy").exists)
+
+
 async def test_an_examinee_who_left_the_class_is_refused(sockets, layer, examinee, enrollment, proctored_session):
     from classrooms.schoolyear import today
 
