@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, OuterRef, Q
 from django.http import Http404
 
-from classrooms.models import Enrollment, Membership, Organization, SchoolClass, User
+from classrooms.models import Enrollment, Membership, Organization, SchoolClass, Transfer, User
 from classrooms.schoolyear import today
 
 
@@ -164,3 +164,22 @@ def with_roster_counts(classes, day: datetime.date | None = None):
             & Q(enrollments__examinee_id__in=active_members.values("user_id")),
         )
     )
+
+
+def transfers_of(organization: Organization):
+    """Transfers out of or into `organization`, with the people involved."""
+    return Transfer.objects.filter(Q(from_organization=organization) | Q(to_organization=organization)).select_related(
+        "person", "filed_by", "decided_by", "from_organization", "to_organization"
+    )
+
+
+def get_transfer_for_decision(user: User, transfer_id: int) -> Transfer:
+    """A transfer this org admin decides: out of their organization, or (arrivals) into it."""
+    organization = organization_of(user)
+    deciding = Q(kind=Transfer.Kind.EXAMINEE_IN, to_organization=organization) | (
+        ~Q(kind=Transfer.Kind.EXAMINEE_IN) & Q(from_organization=organization)
+    )
+    try:
+        return Transfer.objects.select_related("person").get(deciding, pk=transfer_id)
+    except Transfer.DoesNotExist:
+        raise Http404 from None

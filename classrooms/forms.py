@@ -90,3 +90,40 @@ class RosterUploadForm(forms.Form):
         if upload.size > self.MAX_BYTES:
             raise forms.ValidationError(_("The file is larger than 1 MB."))
         return upload
+
+
+class TransferOutForm(forms.Form):
+    """The date an examinee leaves the organization (their last day is the day before) and why."""
+
+    effective_on = forms.DateField(
+        label=_("Effective date"),
+        help_text=_("From this day on the school no longer sees the examinee."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+
+class TeacherTransferForm(forms.Form):
+    """A teacher leaves: the date, why, and a successor for each of their classes of this school year."""
+
+    effective_on = forms.DateField(
+        label=_("Effective date"),
+        help_text=_("From this day on the teacher cannot act in the school and the classes belong to the successors."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+    def __init__(self, *args, classes, colleagues, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.classes = list(classes)
+        for school_class in self.classes:
+            self.fields[f"successor_{school_class.pk}"] = forms.ModelChoiceField(
+                label=_("Successor for %(class_name)s") % {"class_name": school_class.name},
+                queryset=colleagues,
+            )
+
+    def successor_fields(self):
+        return [self[f"successor_{school_class.pk}"] for school_class in self.classes]
+
+    def successors(self) -> dict:
+        return {school_class: self.cleaned_data[f"successor_{school_class.pk}"] for school_class in self.classes}

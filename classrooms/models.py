@@ -325,3 +325,82 @@ class AuditEntry(models.Model):
             target_label=str(target)[:200] if target is not None else "",
             details=details,
         )
+
+
+class Transfer(models.Model):
+    """A person leaving or joining an organization on a date (DESIGN §7).
+
+    Effective-dated like memberships: approval writes the end (or start) dates,
+    and every visibility rule asks what is active today, so nothing has to run
+    on the date itself. "Completed" is not stored: it is an approved transfer
+    whose date has come (`is_completed_on`).
+    """
+
+    class Kind(models.TextChoices):
+        EXAMINEE_OUT = "examinee_out", _("Examinee leaves")
+        EXAMINEE_IN = "examinee_in", _("Examinee arrives")
+        TEACHER_OUT = "teacher_out", _("Teacher leaves")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    person = models.ForeignKey(User, on_delete=models.PROTECT, related_name="transfers")
+    from_organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="transfers_out"
+    )
+    to_organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="transfers_in"
+    )
+    effective_on = models.DateField(_("effective date"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    filed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    filed_at = models.DateTimeField(_("filed"), default=timezone.now)
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    history_consent = models.BooleanField(
+        _("past history may be seen"),
+        null=True,
+        blank=True,
+        help_text=_("For an arriving examinee: their answer; empty until they answer."),
+    )
+
+    class Meta:
+        ordering = ["-effective_on", "-filed_at"]
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        indexes = [models.Index(fields=["person", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.person} {self.effective_on}"
+
+    @property
+    def deciding_organization_id(self) -> int | None:
+        """The organization whose org admin approves: the new one for arrivals, else the old one."""
+        return self.to_organization_id if self.kind == self.Kind.EXAMINEE_IN else self.from_organization_id
+
+    @property
+    def deciding_organization(self) -> Organization | None:
+        return self.to_organization if self.kind == self.Kind.EXAMINEE_IN else self.from_organization
+
+    def is_completed_on(self, day: datetime.date) -> bool:
+        return self.status == self.Status.APPROVED and self.effective_on <= day
+
+
+class TransferSuccessor(models.Model):
+    """Who takes over one class of a leaving teacher."""
+
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="successors")
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.PROTECT, related_name="+")
+    successor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["transfer", "school_class"], name="one_successor_per_class_and_transfer")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school_class} → {self.successor}"

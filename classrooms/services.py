@@ -7,18 +7,30 @@ under concurrent requests.
 
 from __future__ import annotations
 
+import datetime
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from classrooms.access import active_membership, members_of
-from classrooms.models import AuditEntry, Enrollment, Membership, Organization, SchoolClass, User
-from classrooms.schoolyear import today
+from classrooms.models import (
+    AuditEntry,
+    Enrollment,
+    Membership,
+    Organization,
+    SchoolClass,
+    Transfer,
+    TransferSuccessor,
+    User,
+)
+from classrooms.schoolyear import school_year_of, today
+from exams.services import attempts_finish_departed
 from proctoring import realtime
 
 TEACHER_CAPACITY = 40
@@ -370,3 +382,260 @@ def examinee_update(*, enrollment: Enrollment, name: str, kana: str, number: int
                 fields=changed,
             )
     return enrollment
+
+
+# --- Transfers (DESIGN §7) ---------------------------------------------------------------------
+
+
+def _check_effective_on(effective_on: datetime.date) -> None:
+    if effective_on < today():
+        raise ServiceError(_("The effective date cannot be in the past."))
+
+
+def _check_no_open_transfer(person: User, kind: str) -> None:
+    open_transfers = Transfer.objects.filter(person=person, kind=kind, status=Transfer.Status.PENDING)
+    if open_transfers.exists():
+        raise ServiceError(_("A transfer of %(name)s is already waiting for approval.") % {"name": person.name})
+
+
+def transfer_file_examinee_out(
+    *, enrollment: Enrollment, effective_on: datetime.date, reason: str, by: User
+) -> Transfer:
+    """A teacher files that an examinee of their class leaves the organization on `effective_on`."""
+    _check_effective_on(effective_on)
+    organization = enrollment.school_class.organization
+    examinee = enrollment.examinee
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=examinee.pk).first()
+        _check_no_open_transfer(examinee, Transfer.Kind.EXAMINEE_OUT)
+        transfer = Transfer.objects.create(
+            kind=Transfer.Kind.EXAMINEE_OUT,
+            person=examinee,
+            from_organization=organization,
+            effective_on=effective_on,
+            reason=reason,
+            filed_by=by,
+        )
+        AuditEntry.record(
+            organization=organization,
+            actor=by,
+            action="transfer.examinee_out.file",
+            target=examinee,
+            effective_on=effective_on.isoformat(),
+        )
+    return transfer
+
+
+def _membership_end(*, user: User, organization: Organization, day: datetime.date) -> None:
+    """End the user's membership in `organization` on `day` (exclusive), unless it ends earlier already."""
+    membership = (
+        Membership.objects.select_for_update()
+        .filter(user=user, organization=organization)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day))
+        .order_by("-starts_on")
+        .first()
+    )
+    if membership is None:
+        return
+    if membership.starts_on >= day:
+        raise ServiceError(_("The effective date must be after the day the membership began."))
+    membership.ends_on = day
+    membership.save(update_fields=["ends_on"])
+
+
+def _examinee_out_apply(transfer: Transfer) -> None:
+    """End membership and open enrollments on the date; finish a running attempt if the date is today."""
+    day = transfer.effective_on
+    _membership_end(user=transfer.person, organization=transfer.from_organization, day=day)
+    open_enrollments = Enrollment.objects.filter(
+        examinee=transfer.person, school_class__organization=transfer.from_organization
+    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day))
+    # An enrollment that starts on or after the date never becomes active: end it on its first day.
+    open_enrollments.filter(starts_on__gte=day).update(ends_on=F("starts_on"))
+    open_enrollments.filter(starts_on__lt=day).update(ends_on=day)
+    if day <= today():
+        attempts_finish_departed(examinee=transfer.person)
+
+
+def transfer_approve(*, transfer: Transfer, by: User) -> Transfer:
+    """The deciding org admin approves; the change takes effect on the transfer's date."""
+    with transaction.atomic():
+        transfer = (
+            Transfer.objects.select_for_update().select_related("person", "from_organization").get(pk=transfer.pk)
+        )
+        if transfer.status != Transfer.Status.PENDING:
+            raise ServiceError(_("This transfer has already been decided."))
+        if transfer.effective_on < today():
+            raise ServiceError(_("The effective date has passed; reject this transfer and file it again."))
+        User.objects.select_for_update().filter(pk=transfer.person_id).first()
+        if transfer.kind == Transfer.Kind.EXAMINEE_OUT:
+            _examinee_out_apply(transfer)
+        else:
+            raise ServiceError(_("This kind of transfer cannot be approved here."))
+        transfer.status = Transfer.Status.APPROVED
+        transfer.decided_by = by
+        transfer.decided_at = timezone.now()
+        transfer.save(update_fields=["status", "decided_by", "decided_at"])
+        AuditEntry.record(
+            organization=transfer.deciding_organization,
+            actor=by,
+            action=f"transfer.{transfer.kind}.approve",
+            target=transfer.person,
+            effective_on=transfer.effective_on.isoformat(),
+        )
+    return transfer
+
+
+def transfer_reject(*, transfer: Transfer, by: User) -> Transfer:
+    with transaction.atomic():
+        transfer = Transfer.objects.select_for_update().select_related("person").get(pk=transfer.pk)
+        if transfer.status != Transfer.Status.PENDING:
+            raise ServiceError(_("This transfer has already been decided."))
+        transfer.status = Transfer.Status.REJECTED
+        transfer.decided_by = by
+        transfer.decided_at = timezone.now()
+        transfer.save(update_fields=["status", "decided_by", "decided_at"])
+        AuditEntry.record(
+            organization=transfer.deciding_organization,
+            actor=by,
+            action=f"transfer.{transfer.kind}.reject",
+            target=transfer.person,
+            effective_on=transfer.effective_on.isoformat(),
+        )
+    return transfer
+
+
+def _teacher_examinee_ids(teacher: User, school_year: int, day: datetime.date) -> set[int]:
+    """Distinct examinees the teacher proctors in `school_year`, counted as `_check_capacity` counts them."""
+    return set(
+        Enrollment.objects.active_on(day)
+        .filter(school_class__teacher=teacher, school_class__school_year=school_year)
+        .values_list("examinee_id", flat=True)
+    )
+
+
+def transfer_file_teacher_out(
+    *,
+    teacher: User,
+    effective_on: datetime.date,
+    reason: str,
+    successors: dict[SchoolClass, User],
+    by: User,
+) -> Transfer:
+    """The org admin files, and thereby approves, that a teacher leaves on `effective_on`.
+
+    Every class of the teacher in the current school year needs a successor
+    who stays within the 40-examinee limit with the classes they take over.
+    The teacher's membership ends on the date (they are locked out from then
+    on); the classes change hands on the date by `transfers_apply_due`, run at
+    filing and daily by the `apply_transfers` command.
+    """
+    _check_effective_on(effective_on)
+    organization = active_membership(by).organization
+    day = today()
+    year = school_year_of(day)
+    with transaction.atomic():
+        locked = [teacher.pk, *(successor.pk for successor in successors.values())]
+        list(User.objects.select_for_update().filter(pk__in=locked).order_by("pk"))
+        _check_no_open_transfer(teacher, Transfer.Kind.TEACHER_OUT)
+        if Transfer.objects.filter(
+            person=teacher, kind=Transfer.Kind.TEACHER_OUT, status=Transfer.Status.APPROVED, effective_on__gte=day
+        ).exists():
+            raise ServiceError(_("%(name)s already has an approved transfer.") % {"name": teacher.name})
+        classes = list(SchoolClass.objects.filter(organization=organization, teacher=teacher, school_year=year))
+        missing = [school_class.name for school_class in classes if school_class not in successors]
+        if missing:
+            raise ServiceError(_("Name a successor for every class: %(classes)s") % {"classes": ", ".join(missing)})
+        colleagues = members_of(organization, User.Role.TEACHER, effective_on).filter(is_active=True)
+        taking_over: dict[User, list[SchoolClass]] = {}
+        for school_class in classes:
+            successor = successors[school_class]
+            if successor.pk == teacher.pk or not colleagues.filter(pk=successor.pk).exists():
+                raise ServiceError(
+                    _("%(name)s cannot take over %(class_name)s: they are not a teacher of the school on that date.")
+                    % {"name": successor.name, "class_name": school_class.name}
+                )
+            taking_over.setdefault(successor, []).append(school_class)
+        for successor, handed in taking_over.items():
+            current = _teacher_examinee_ids(successor, year, day)
+            added = set(
+                Enrollment.objects.active_on(day).filter(school_class__in=handed).values_list("examinee_id", flat=True)
+            )
+            total = len(current | added)
+            if total > TEACHER_CAPACITY:
+                raise ServiceError(
+                    _(
+                        "A teacher proctors at most %(limit)d examinees in school year %(year)d: "
+                        "%(teacher)s has %(count)d, and taking over %(classes)s would make %(total)d."
+                    )
+                    % {
+                        "limit": TEACHER_CAPACITY,
+                        "year": year,
+                        "teacher": successor.name,
+                        "count": len(current),
+                        "classes": ", ".join(school_class.name for school_class in handed),
+                        "total": total,
+                    }
+                )
+        now = timezone.now()
+        transfer = Transfer.objects.create(
+            kind=Transfer.Kind.TEACHER_OUT,
+            person=teacher,
+            from_organization=organization,
+            effective_on=effective_on,
+            reason=reason,
+            status=Transfer.Status.APPROVED,
+            filed_by=by,
+            filed_at=now,
+            decided_by=by,
+            decided_at=now,
+        )
+        TransferSuccessor.objects.bulk_create(
+            TransferSuccessor(transfer=transfer, school_class=school_class, successor=successors[school_class])
+            for school_class in classes
+        )
+        _membership_end(user=teacher, organization=organization, day=effective_on)
+        for action in ("transfer.teacher_out.file", "transfer.teacher_out.approve"):
+            AuditEntry.record(
+                organization=organization,
+                actor=by,
+                action=action,
+                target=teacher,
+                effective_on=effective_on.isoformat(),
+            )
+        transfers_apply_due()
+    return transfer
+
+
+def transfers_apply_due(*, day: datetime.date | None = None) -> int:
+    """Hand the classes of teachers whose transfer date has come to their successors. Idempotent.
+
+    The one part of a transfer that is not effective-dated: a class has one
+    teacher, so ownership is rewritten on the date (at filing when the date is
+    today, otherwise by the daily `apply_transfers` command). Returns the
+    number of classes handed over.
+    """
+    day = day or today()
+    due = TransferSuccessor.objects.filter(
+        transfer__kind=Transfer.Kind.TEACHER_OUT,
+        transfer__status=Transfer.Status.APPROVED,
+        transfer__effective_on__lte=day,
+        school_class__teacher_id=F("transfer__person_id"),
+    ).select_related("transfer__from_organization", "school_class", "successor")
+    handed = 0
+    for row in due:
+        with transaction.atomic():
+            school_class = _lock_for_enrollment(row.school_class)
+            if school_class.teacher_id != row.transfer.person_id:
+                continue
+            school_class.teacher = row.successor
+            school_class.save(update_fields=["teacher"])
+            AuditEntry.record(
+                organization=row.transfer.from_organization,
+                actor=None,
+                action="class.teacher_change",
+                target=school_class,
+                successor=row.successor.login_id,
+            )
+            handed += 1
+    return handed

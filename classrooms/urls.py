@@ -34,6 +34,11 @@ urlpatterns = [
         teacher.password_reissue,
         name="teacher_password_reissue",
     ),
+    path(
+        "teacher/classes/<int:class_id>/enrollments/<int:enrollment_id>/transfer/",
+        teacher.examinee_transfer_out,
+        name="teacher_examinee_transfer_out",
+    ),
     # Org admin
     path("org/teachers/", orgadmin.teacher_list, name="orgadmin_teacher_list"),
     path("org/teachers/new/", orgadmin.teacher_issue, name="orgadmin_teacher_issue"),
@@ -42,9 +47,13 @@ urlpatterns = [
     path(
         "org/teachers/<int:teacher_id>/password/", orgadmin.teacher_password_reissue, name="orgadmin_teacher_password"
     ),
+    path("org/teachers/<int:teacher_id>/transfer/", orgadmin.teacher_transfer_out, name="orgadmin_teacher_transfer"),
     path("org/classes/", orgadmin.class_list, name="orgadmin_class_list"),
     path("org/classes/<int:class_id>/", orgadmin.class_detail, name="orgadmin_class_detail"),
     path("org/audit/", orgadmin.audit_log, name="orgadmin_audit_log"),
+    path("org/transfers/", orgadmin.transfer_list, name="orgadmin_transfer_list"),
+    path("org/transfers/<int:transfer_id>/approve/", orgadmin.transfer_approve, name="orgadmin_transfer_approve"),
+    path("org/transfers/<int:transfer_id>/reject/", orgadmin.transfer_reject, name="orgadmin_transfer_reject"),
     # Examinee
     path("me/", examinee.home, name="examinee_home"),
 ]

@@ -91,6 +91,7 @@ class Attempt(models.Model):
         DEADLINE = "deadline", _("Time ran out")
         SESSION_ENDED = "session_ended", _("The proctor ended the test")
         REVOKED = "revoked", _("Result revoked")
+        TRANSFERRED = "transferred", _("The examinee left the organization")
 
     session = models.ForeignKey("proctoring.ProctoredSession", on_delete=models.PROTECT, related_name="attempts")
     examinee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attempts")

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from classrooms.access import roster_of
 from exams.models import Attempt, AttemptQuestion, Choice
 from proctoring import realtime
 from proctoring.models import ProctoredSession
@@ -170,6 +171,25 @@ def attempts_finish_overdue(*, now: datetime.datetime | None = None) -> int:
     now = now or timezone.now()
     overdue = Attempt.objects.filter(status=Attempt.Status.RUNNING, deadline__lte=now)
     return sum(attempt_finish(attempt=attempt, reason=Attempt.FinishReason.DEADLINE, now=now) for attempt in overdue)
+
+
+def attempts_finish_departed(*, examinee=None, now: datetime.datetime | None = None) -> int:
+    """Finish open attempts of examinees no longer on the roster of the session's class (DESIGN §7).
+
+    An examinee who transferred out loses their roster place on the transfer's
+    date; an attempt still open then ends with them. Run by the approval when
+    the date is today, and by `finish_overdue_attempts` for later dates.
+    """
+    open_attempts = Attempt.objects.filter(status__in=[Attempt.Status.RUNNING, Attempt.Status.PAUSED]).select_related(
+        "session__school_class"
+    )
+    if examinee is not None:
+        open_attempts = open_attempts.filter(examinee=examinee)
+    finished = 0
+    for attempt in open_attempts:
+        if not roster_of(attempt.session.school_class).filter(examinee_id=attempt.examinee_id).exists():
+            finished += attempt_finish(attempt=attempt, reason=Attempt.FinishReason.TRANSFERRED, now=now)
+    return finished
 
 
 def attempt_pause(*, attempt: Attempt, now: datetime.datetime | None = None) -> Attempt:

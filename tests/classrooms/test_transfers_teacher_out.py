@@ -1,0 +1,121 @@
+"""A teacher leaves (DESIGN §7): filed by the org admin with successors; classes change hands on the date."""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from classrooms import services
+from classrooms.models import AuditEntry, Membership, SchoolClass, Transfer, TransferSuccessor, User
+from classrooms.schoolyear import today
+from tests.conftest import enroll, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def freeze(monkeypatch, day: datetime.date) -> None:
+    moment = datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=timezone.get_current_timezone())
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+
+
+def post_transfer(client, teacher, school_class, successor, days_ahead: int = 7):
+    url = reverse("orgadmin_teacher_transfer", args=[teacher.pk])
+    day = today() + datetime.timedelta(days=days_ahead)
+    return client.post(
+        url, {"effective_on": day.isoformat(), "reason": "異動", f"successor_{school_class.pk}": successor.pk}
+    )
+
+
+def test_it_records_the_transfer_and_hands_the_class_over_on_the_date(
+    monkeypatch, client_of, org_admin, teacher, other_teacher, school_class, examinee
+):
+    response = post_transfer(client_of(org_admin), teacher, school_class, other_teacher)
+    assert response.status_code == 302
+    transfer = Transfer.objects.get(person=teacher)
+    assert transfer.kind == Transfer.Kind.TEACHER_OUT
+    assert transfer.status == Transfer.Status.APPROVED
+    assert transfer.filed_by == transfer.decided_by == org_admin
+    assert TransferSuccessor.objects.get(transfer=transfer).successor == other_teacher
+    assert Membership.objects.get(user=teacher).ends_on == transfer.effective_on
+    assert set(AuditEntry.objects.values_list("action", flat=True)) >= {
+        "transfer.teacher_out.file",
+        "transfer.teacher_out.approve",
+    }
+    school_class.refresh_from_db()
+    assert school_class.teacher == teacher  # not yet: the date has not come
+    assert services.transfers_apply_due() == 0
+
+    freeze(monkeypatch, transfer.effective_on)
+    call_command("apply_transfers", stdout=io.StringIO())
+    school_class.refresh_from_db()
+    assert school_class.teacher == other_teacher
+    assert services.transfers_apply_due() == 0  # idempotent
+    assert AuditEntry.objects.filter(action="class.teacher_change").count() == 1
+    # The successor sees the class and its roster; the teacher who left is locked out.
+    as_successor = client_of(other_teacher)
+    assert examinee.name in as_successor.get(reverse("teacher_roster", args=[school_class.pk])).content.decode()
+    as_teacher = client_of(teacher)
+    assert as_teacher.get(reverse("teacher_class_list")).status_code == 302
+    # The org's screens stop showing the teacher.
+    teachers = client_of(org_admin).get(reverse("orgadmin_teacher_list")).content.decode()
+    assert teacher.name not in teachers
+
+
+def test_a_transfer_effective_today_hands_over_at_once(client_of, org_admin, teacher, other_teacher, school_class):
+    post_transfer(client_of(org_admin), teacher, school_class, other_teacher, days_ahead=0)
+    school_class.refresh_from_db()
+    assert school_class.teacher == other_teacher
+    assert client_of(teacher).get(reverse("teacher_class_list")).status_code == 302
+
+
+def test_a_successor_over_the_limit_is_refused(
+    client_of, organization, org_admin, teacher, other_teacher, school_class, other_class, examinee
+):
+    for number in range(services.TEACHER_CAPACITY):
+        enroll(other_class, make_user(f"sakura-many{number}", User.Role.EXAMINEE, organization), number=number + 1)
+    response = post_transfer(client_of(org_admin), teacher, school_class, other_teacher)
+    assert response.status_code == 200
+    assert "41" in str(response.context["form"].non_field_errors())
+    assert not Transfer.objects.exists()
+    assert Membership.objects.get(user=teacher).ends_on is None
+
+
+def test_every_class_needs_a_successor(organization, org_admin, teacher, other_teacher, school_class):
+    second = SchoolClass.objects.create(
+        organization=organization, teacher=teacher, school_year=school_class.school_year, name="5年3組"
+    )
+    with pytest.raises(services.ServiceError):
+        services.transfer_file_teacher_out(
+            teacher=teacher,
+            effective_on=today() + datetime.timedelta(days=3),
+            reason="",
+            successors={second: other_teacher},
+            by=org_admin,
+        )
+
+
+def test_a_past_date_is_refused(org_admin, teacher, other_teacher, school_class):
+    with pytest.raises(services.ServiceError):
+        services.transfer_file_teacher_out(
+            teacher=teacher,
+            effective_on=today() - datetime.timedelta(days=1),
+            reason="",
+            successors={school_class: other_teacher},
+            by=org_admin,
+        )
+
+
+def test_the_form_is_the_org_admins_of_the_teachers_organization(
+    client, client_of, org_admin, teacher, other_teacher, foreign_org_admin, foreign_teacher, school_class
+):
+    url = reverse("orgadmin_teacher_transfer", args=[teacher.pk])
+    assert client.get(url).status_code == 302
+    for outsider in (foreign_org_admin, other_teacher, teacher):
+        assert client_of(outsider).get(url).status_code == 404
+    assert client_of(org_admin).get(reverse("orgadmin_teacher_transfer", args=[foreign_teacher.pk])).status_code == 404
+    assert client_of(org_admin).get(url).status_code == 200
