@@ -9,8 +9,6 @@ and send it.
 
 from __future__ import annotations
 
-import time
-
 from channels.db import database_sync_to_async
 from django.http import Http404
 
@@ -20,7 +18,7 @@ from messaging.access import get_message_for_recipient, get_notice_receipt_for_r
 from messaging.frames import INBOX_FRAMES
 from messaging.live import fresh_user, message_frame_for, notice_frame_for, unread_frame
 from messaging.models import inbox_group
-from proctoring.consumers import CLOSE_NOT_ALLOWED, CLOSE_SIGNED_OUT, ClientError, FrameConsumer, TokenBucket
+from proctoring.consumers import CLOSE_NOT_ALLOWED, CLOSE_SIGNED_OUT, ClientError, FrameConsumer
 from proctoring.realtime import user_group
 
 
@@ -28,25 +26,18 @@ class InboxConsumer(FrameConsumer):
     """Anyone signed in; teachers and examinees are the ones who get messages."""
 
     frames = INBOX_FRAMES
+    frame_limits = {"default": (30, 10)}
 
     async def connect(self):
         user = self.scope["user"]
         if not user.is_authenticated:
             await self.close(code=CLOSE_NOT_ALLOWED)
             return
-        self.bucket = TokenBucket(capacity=30, rate=10)
-        self.warned_rate = 0.0
         await self.join(user_group(user.pk), inbox_group(user.pk))
         await self.accept()
         await self.send_frame(await database_sync_to_async(unread_frame)(user))
 
     async def handle(self, user: User, frame_type: str, data: dict) -> None:
-        if not self.bucket.take():
-            now = time.monotonic()
-            if now - self.warned_rate > 1:  # one error a second is enough to say so
-                self.warned_rate = now
-                raise ClientError("rate_limited", "Too many frames; some were dropped.")
-            return
         if frame_type == "unread":
             await self.send_frame(await database_sync_to_async(unread_frame)(user))
             return

@@ -79,6 +79,29 @@ class FrameConsumer(AsyncWebsocketConsumer):
 
     frames: dict = {}
     groups_joined: list[str]
+    # Rate limits per frame type, (burst, per second); `default` covers the other types and frames
+    # that cannot be read. Over the limit a frame is dropped unread, and an `error` frame says so at
+    # most once a second. Checked before any database work.
+    frame_limits: dict[str, tuple[float, float]] = {"default": (60, 20)}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.buckets: dict[str, TokenBucket] = {}
+        self.dropped_at = 0.0
+
+    async def allowed(self, frame_type: str) -> bool:
+        """Take a token for this frame type; when there is none, say so (once a second)."""
+        limit = frame_type if frame_type in self.frame_limits else "default"
+        bucket = self.buckets.get(limit)
+        if bucket is None:
+            bucket = self.buckets[limit] = TokenBucket(*self.frame_limits[limit])
+        if bucket.take():
+            return True
+        now = time.monotonic()
+        if now - self.dropped_at > 1:
+            self.dropped_at = now
+            await self.send_error("rate_limited", "Too many frames; some were dropped.")
+        return False
 
     async def join(self, *groups: str) -> None:
         self.groups_joined = list(groups)
@@ -98,10 +121,17 @@ class FrameConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         try:
             frame_type, data = self.parse(text_data, bytes_data)
-            user = await _fresh_user(self.scope)
-            if user is None:
-                await self.close(code=CLOSE_SIGNED_OUT)
-                return
+        except ClientError as error:
+            if await self.allowed("default"):
+                await self.send_error(error.code, error.message)
+            return
+        if not await self.allowed(frame_type):
+            return
+        user = await _fresh_user(self.scope)
+        if user is None:
+            await self.close(code=CLOSE_SIGNED_OUT)
+            return
+        try:
             await self.handle(user, frame_type, data)
         except ClientError as error:
             await self.send_error(error.code, error.message)
@@ -195,12 +225,12 @@ class ExamConsumer(FrameConsumer):
     """/ws/exam/<session_id>/: an examinee of the session's class."""
 
     frames = EXAMINEE_FRAMES
+    # A browser sends a heartbeat every 15 s and signals in bursts (a flurry of tab switches).
+    frame_limits = {"default": (20, 5), "heartbeat": (5, 1), "signal": (20, 5)}
 
     async def connect(self):
         user = self.scope["user"]
         self.session = None
-        self.bucket = TokenBucket(capacity=20, rate=5)
-        self.warned_rate = 0.0
         try:
             session = await database_sync_to_async(get_session_for_examinee)(
                 user, self.scope["url_route"]["kwargs"]["session_id"]
@@ -241,12 +271,6 @@ class ExamConsumer(FrameConsumer):
                 await self.send_frame(state)
             if data.get("id"):
                 await self.send_frame({"type": "ack", "id": data["id"]})
-            return
-        if not self.bucket.take():
-            now = time.monotonic()
-            if now - self.warned_rate > 1:  # one error a second is enough to say so
-                self.warned_rate = now
-                raise ClientError("rate_limited", "Too many signals; some were dropped.")
             return
         await database_sync_to_async(self.record_signal)(user, data)
         await self.send_frame({"type": "ack", "id": str(data["id"])})

@@ -252,6 +252,21 @@ async def test_a_flood_of_signals_is_rate_limited_and_the_socket_survives(room, 
     assert announced[-1]["examinee"] == classmate.pk
 
 
+async def test_a_flood_of_heartbeats_is_limited_without_silencing_signals(room):
+    _proctor, pupil, _seq = room
+    started = time.monotonic()
+
+    for number in range(30):
+        await pupil.send_json_to({"type": "heartbeat", "id": f"hb{number}"})
+    await pupil.send_json_to(theirs := signal("copy"))
+    frames = await receive_until(pupil, lambda frame: frame == {"type": "ack", "id": theirs["id"]})
+
+    elapsed = time.monotonic() - started
+    heartbeat_acks = [frame for frame in frames if frame["type"] == "ack" and frame["id"].startswith("hb")]
+    assert 5 <= len(heartbeat_acks) <= 5 + elapsed + 1, "a burst of 5 heartbeats, then one a second"
+    assert {frame["code"] for frame in frames if frame["type"] == "error"} == {"rate_limited"}
+
+
 # --- Frames that are not right --------------------------------------------------------------------
 
 BAD_FRAMES = {
