@@ -167,8 +167,11 @@ def with_roster_counts(classes, day: datetime.date | None = None):
 
 
 def transfers_of(organization: Organization):
-    """Transfers out of or into `organization`, with the people involved."""
-    return Transfer.objects.filter(Q(from_organization=organization) | Q(to_organization=organization)).select_related(
+    """Transfers out of `organization` (examinees and teachers leaving) and into it (examinees arriving)."""
+    # An arrival belongs to the new school only: the old one never learns where an examinee went.
+    arriving = Q(kind=Transfer.Kind.EXAMINEE_IN, to_organization=organization)
+    leaving = ~Q(kind=Transfer.Kind.EXAMINEE_IN) & Q(from_organization=organization)
+    return Transfer.objects.filter(arriving | leaving).select_related(
         "person", "filed_by", "decided_by", "from_organization", "to_organization"
     )
 
@@ -183,3 +186,40 @@ def get_transfer_for_decision(user: User, transfer_id: int) -> Transfer:
         return Transfer.objects.select_related("person").get(deciding, pk=transfer_id)
     except Transfer.DoesNotExist:
         raise Http404 from None
+
+
+def get_transfer_for_examinee(user: User, transfer_id: int) -> Transfer:
+    """A pending arrival at a new school that the examinee is asked about."""
+    try:
+        return transfer_requests_for(user).get(pk=transfer_id)
+    except Transfer.DoesNotExist:
+        raise Http404 from None
+
+
+def transfer_requests_for(user: User):
+    """Pending arrivals of this examinee at a new school: they answer whether it may see their history."""
+    return Transfer.objects.filter(
+        kind=Transfer.Kind.EXAMINEE_IN, person=user, status=Transfer.Status.PENDING
+    ).select_related("to_organization")
+
+
+def history_visible_since(examinee: User, organization: Organization) -> datetime.date | None:
+    """From which day `organization` may see the examinee's history (DESIGN §7).
+
+    None: all of it, because the examinee agreed when they arrived, or they
+    never arrived by transfer. Otherwise the first day of their membership:
+    only what happened from their arrival on.
+    """
+    arrival = (
+        Transfer.objects.filter(
+            kind=Transfer.Kind.EXAMINEE_IN,
+            person=examinee,
+            to_organization=organization,
+            status=Transfer.Status.APPROVED,
+        )
+        .order_by("-effective_on")
+        .first()
+    )
+    if arrival is None or arrival.history_consent:
+        return None
+    return arrival.effective_on

@@ -127,3 +127,28 @@ class TeacherTransferForm(forms.Form):
 
     def successors(self) -> dict:
         return {school_class: self.cleaned_data[f"successor_{school_class.pk}"] for school_class in self.classes}
+
+
+class TransferInForm(forms.Form):
+    """An examinee who already has an account joins the school."""
+
+    login_id = forms.CharField(
+        label=_("Login id of the examinee"),
+        max_length=30,
+        help_text=_("The login id they used at their previous school. Without an account, add them to a class."),
+    )
+    effective_on = forms.DateField(
+        label=_("Effective date"),
+        help_text=_("The first day at your school."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+
+class HistoryConsentForm(forms.Form):
+    consent = forms.TypedChoiceField(
+        label=_("May your new school see your past test history?"),
+        choices=[("yes", _("Yes, it may see my past history")), ("no", _("No, only what happens from now on"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )

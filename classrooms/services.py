@@ -470,6 +470,8 @@ def transfer_approve(*, transfer: Transfer, by: User) -> Transfer:
         User.objects.select_for_update().filter(pk=transfer.person_id).first()
         if transfer.kind == Transfer.Kind.EXAMINEE_OUT:
             _examinee_out_apply(transfer)
+        elif transfer.kind == Transfer.Kind.EXAMINEE_IN:
+            _examinee_in_apply(transfer)
         else:
             raise ServiceError(_("This kind of transfer cannot be approved here."))
         transfer.status = Transfer.Status.APPROVED
@@ -639,3 +641,85 @@ def transfers_apply_due(*, day: datetime.date | None = None) -> int:
             )
             handed += 1
     return handed
+
+
+def transfer_file_examinee_in(
+    *, organization: Organization, login_id: str, effective_on: datetime.date, reason: str, by: User
+) -> Transfer:
+    """The new organization files that an examinee who already has an account joins it on `effective_on`.
+
+    The examinee then answers whether the new school may see their past
+    history, and the new organization's org admin approves. An examinee without
+    an account needs no transfer: the roster flow issues one.
+    """
+    _check_effective_on(effective_on)
+    with transaction.atomic():
+        examinee = (
+            User.objects.select_for_update().filter(login_id=login_id.strip().lower(), role=User.Role.EXAMINEE).first()
+        )
+        if examinee is None:
+            raise ServiceError(
+                _(
+                    "There is no examinee account with the login id %(login_id)s. "
+                    "An examinee without an account is added to a class, which issues a new account."
+                )
+                % {"login_id": login_id}
+            )
+        if members_of(organization, User.Role.EXAMINEE, effective_on).filter(pk=examinee.pk).exists():
+            raise ServiceError(_("%(name)s is already a member of your school on that date.") % {"name": examinee.name})
+        _check_no_open_transfer(examinee, Transfer.Kind.EXAMINEE_IN)
+        current = active_membership(examinee)
+        transfer = Transfer.objects.create(
+            kind=Transfer.Kind.EXAMINEE_IN,
+            person=examinee,
+            from_organization=current.organization if current else None,
+            to_organization=organization,
+            effective_on=effective_on,
+            reason=reason,
+            filed_by=by,
+        )
+        AuditEntry.record(
+            organization=organization,
+            actor=by,
+            action="transfer.examinee_in.file",
+            target=examinee,
+            effective_on=effective_on.isoformat(),
+        )
+    return transfer
+
+
+def transfer_consent(*, transfer: Transfer, consent: bool, by: User) -> Transfer:
+    """The arriving examinee answers whether the new school may see their past history."""
+    with transaction.atomic():
+        transfer = Transfer.objects.select_for_update().select_related("to_organization").get(pk=transfer.pk)
+        if transfer.status != Transfer.Status.PENDING or transfer.person_id != by.pk:
+            raise ServiceError(_("This request has already been decided."))
+        transfer.history_consent = consent
+        transfer.save(update_fields=["history_consent"])
+        AuditEntry.record(
+            organization=transfer.to_organization,
+            actor=by,
+            action="transfer.examinee_in.consent",
+            target=transfer.person,
+            consent="yes" if consent else "no",
+        )
+    return transfer
+
+
+def _examinee_in_apply(transfer: Transfer) -> None:
+    """Start the membership in the new organization on the date; the old one must have ended by then."""
+    day = transfer.effective_on
+    overlapping = (
+        Membership.objects.select_for_update()
+        .filter(user=transfer.person)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day))
+    )
+    if overlapping.exists():
+        raise ServiceError(
+            _(
+                "%(name)s is still a member of another school on %(day)s. An examinee belongs to one school at "
+                "a time: their current school must approve their leaving on or before that date first."
+            )
+            % {"name": transfer.person.name, "day": day.isoformat()}
+        )
+    Membership.objects.create(user=transfer.person, organization=transfer.to_organization, starts_on=day)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from classrooms.views import accounts, examinee, orgadmin, roster_files, teacher
+from classrooms.views import accounts, examinee, orgadmin, roster_files, teacher, transfers
 
 urlpatterns = [
     # Signing in and out, passwords
@@ -56,4 +56,7 @@ urlpatterns = [
     path("org/transfers/<int:transfer_id>/reject/", orgadmin.transfer_reject, name="orgadmin_transfer_reject"),
     # Examinee
     path("me/", examinee.home, name="examinee_home"),
+    path("me/transfers/<int:transfer_id>/answer/", transfers.history_consent, name="examinee_history_consent"),
+    # Transfers into the school (teacher or org admin)
+    path("transfers/arrive/", transfers.examinee_arrival, name="transfer_examinee_arrival"),
 ]

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.shortcuts import render
 
-from classrooms.access import role_required
+from classrooms.access import role_required, transfer_requests_for
+from classrooms.forms import HistoryConsentForm
 from classrooms.models import Enrollment, User
 from classrooms.schoolyear import today
 from proctoring.access import sessions_for_examinee
@@ -20,5 +21,10 @@ def home(request):
     return render(
         request,
         "classrooms/examinee/home.html",
-        {"enrollments": enrollments, "sessions": sessions_for_examinee(request.user)},
+        {
+            "enrollments": enrollments,
+            "sessions": sessions_for_examinee(request.user),
+            "transfer_requests": transfer_requests_for(request.user),
+            "consent_form": HistoryConsentForm(),
+        },
     )

@@ -221,3 +221,15 @@ def test_the_transfers_page_is_the_org_admins(client, client_of, org_admin, fore
     page = client_of(org_admin).get(url)
     assert [row.transfer for row in page.context["pending"]] == [transfer]
     assert page.context["pending"][0].decidable
+
+
+def test_an_enrollment_made_after_approval_still_ends_with_the_membership(
+    monkeypatch, client_of, teacher, other_teacher, enrollment, org_admin, examinee, other_class
+):
+    transfer = file_transfer(enrollment, teacher)
+    services.transfer_approve(transfer=transfer, by=org_admin)
+    services.enrollment_create(school_class=other_class, examinee=examinee, number=None, by=other_teacher)
+    roster = reverse("teacher_roster", args=[other_class.pk])
+    assert examinee.name in client_of(other_teacher).get(roster).content.decode()
+    freeze(monkeypatch, transfer.effective_on)
+    assert examinee.name not in client_of(other_teacher).get(roster).content.decode()
