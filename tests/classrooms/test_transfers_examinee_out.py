@@ -233,3 +233,32 @@ def test_an_enrollment_made_after_approval_still_ends_with_the_membership(
     assert examinee.name in client_of(other_teacher).get(roster).content.decode()
     freeze(monkeypatch, transfer.effective_on)
     assert examinee.name not in client_of(other_teacher).get(roster).content.decode()
+
+
+def test_session_reports_and_messages_stop_naming_the_examinee_on_the_date(
+    monkeypatch, client_of, teacher, enrollment, org_admin, examinee, running_attempt, proctored_session
+):
+    from messaging import services as messaging_services
+
+    exam_services.attempt_finish(attempt=running_attempt, reason=Attempt.FinishReason.SUBMITTED)
+    messaging_services.message_send(sender=teacher, recipient=examinee, body="がんばったね")
+    transfer = file_transfer(enrollment, teacher)
+    services.transfer_approve(transfer=transfer, by=org_admin)
+    report = reverse("proctor_session_report", args=[proctored_session.pk])
+    export = reverse("proctor_session_report_export", args=[proctored_session.pk])
+    inbox = reverse("messaging_inbox")
+
+    freeze(monkeypatch, transfer.effective_on - datetime.timedelta(days=1))
+    as_teacher = client_of(teacher)
+    assert examinee.name in as_teacher.get(report).content.decode()
+    assert examinee.name in as_teacher.get(export).content.decode("utf-8-sig")
+    assert examinee.name in as_teacher.get(inbox).content.decode()
+
+    freeze(monkeypatch, transfer.effective_on)
+    as_teacher = client_of(teacher)
+    response = as_teacher.get(report)
+    assert examinee.name not in response.content.decode()
+    rows = response.context["report"].examinees
+    assert len(rows) == 1 and not rows[0].named  # the count stays right, unnamed
+    assert examinee.name not in as_teacher.get(export).content.decode("utf-8-sig")
+    assert examinee.name not in as_teacher.get(inbox).content.decode()
