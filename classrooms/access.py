@@ -203,23 +203,23 @@ def transfer_requests_for(user: User):
     ).select_related("to_organization")
 
 
-def history_visible_since(examinee: User, organization: Organization) -> datetime.date | None:
-    """From which day `organization` may see the examinee's history (DESIGN §7).
+def history_shared_until(examinee: User, organization: Organization) -> datetime.date | None:
+    """The arrival date before which the examinee's past history is visible to `organization` (DESIGN §7).
 
-    None: all of it, because the examinee agreed when they arrived, or they
-    never arrived by transfer. Otherwise the first day of their membership:
-    only what happened from their arrival on.
+    An examinee who arrived by transfer answered whether the new school may
+    see their past history: yes gives the arrival date (everything before it
+    is visible, as well as everything in the school itself); no, or no such
+    arrival, gives None (only the school's own classes).
     """
-    arrival = (
+    return (
         Transfer.objects.filter(
             kind=Transfer.Kind.EXAMINEE_IN,
             person=examinee,
             to_organization=organization,
             status=Transfer.Status.APPROVED,
+            history_consent=True,
         )
         .order_by("-effective_on")
+        .values_list("effective_on", flat=True)
         .first()
     )
-    if arrival is None or arrival.history_consent:
-        return None
-    return arrival.effective_on

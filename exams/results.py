@@ -12,13 +12,15 @@ results, name, score and counts alike (DESIGN §7).
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
-from django.db.models import Case, F, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
+from django.utils import timezone
 
-from classrooms.access import roster_of
-from classrooms.models import SchoolClass, User
+from classrooms.access import history_shared_until, roster_of
+from classrooms.models import Organization, SchoolClass, User
 from exams.models import Attempt
 from proctoring.models import ProctoredSession, Revocation
 
@@ -54,6 +56,26 @@ def revocations_for_examinee(user: User) -> QuerySet[Revocation]:
 def results_for_examinee(user: User) -> QuerySet[Attempt]:
     """The examinee's own results, newest first. Theirs to keep wherever they move (DESIGN §7)."""
     return _results().filter(examinee=user).select_related("exam").order_by("-finished_at", "-pk")
+
+
+def results_seen_by_school(examinee: User, organization: Organization) -> QuerySet[Attempt]:
+    """An examinee's results as a school sees them (DESIGN §7), newest first.
+
+    Results in the school's own classes; and, when the examinee arrived by a
+    transfer and agreed that the new school may see their past history,
+    everything they finished before the arrival date too.
+    """
+    visible = Q(session__school_class__organization=organization)
+    shared_until = history_shared_until(examinee, organization)
+    if shared_until is not None:
+        start = datetime.datetime.combine(shared_until, datetime.time.min, tzinfo=timezone.get_current_timezone())
+        visible |= Q(finished_at__lt=start)
+    return (
+        _results()
+        .filter(visible, examinee=examinee)
+        .select_related("exam", "session__school_class")
+        .order_by("-finished_at", "-pk")
+    )
 
 
 def sessions_of_class(school_class: SchoolClass) -> QuerySet[ProctoredSession]:

@@ -14,6 +14,11 @@ urlpatterns = [
     path("attempts/<int:attempt_id>/result/", results.attempt_result, name="exam_result"),
     path("history/", results.history, name="exam_history"),
     path("classes/<int:class_id>/results/", results.class_results, name="exam_class_results"),
+    path(
+        "classes/<int:class_id>/enrollments/<int:enrollment_id>/history/",
+        results.examinee_history,
+        name="exam_examinee_history",
+    ),
     path("classes/<int:class_id>/results.csv", results.class_results_export, name="exam_class_results_export"),
     path("org/classes/<int:class_id>/results/", results.org_class_results, name="exam_org_class_results"),
 ]

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from classrooms.access import get_class_for_org_admin, get_class_for_teacher, role_required
+from classrooms.access import get_class_for_org_admin, get_class_for_teacher, get_enrollment_for_teacher, role_required
 from classrooms.models import SchoolClass, User
 from classrooms.spreadsheet import csv_download
 from exams.access import get_attempt_for_examinee
@@ -27,6 +27,7 @@ from exams.results import (
     result_of,
     results_for_class,
     results_for_examinee,
+    results_seen_by_school,
     revocation_of,
     revocations_for_examinee,
     sessions_of_class,
@@ -59,6 +60,21 @@ def history(request):
         request,
         "exams/history.html",
         {"results": results_for_examinee(request.user), "revocations": revocations_for_examinee(request.user)},
+    )
+
+
+@role_required(User.Role.TEACHER)
+@require_GET
+@never_cache
+def examinee_history(request, class_id: int, enrollment_id: int):
+    """One examinee's results as the school sees them: its own, and earlier ones if they agreed on arrival."""
+    enrollment = get_enrollment_for_teacher(request.user, class_id, enrollment_id)
+    organization = enrollment.school_class.organization
+    results = results_seen_by_school(enrollment.examinee, organization)
+    return render(
+        request,
+        "exams/examinee_history.html",
+        {"enrollment": enrollment, "results": results, "organization_id": organization.pk},
     )
 
 

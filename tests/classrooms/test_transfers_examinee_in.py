@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from classrooms import services
-from classrooms.access import history_visible_since, members_of, transfers_of
+from classrooms.access import history_shared_until, members_of, transfers_of
 from classrooms.models import AuditEntry, Membership, Transfer, User
 from classrooms.schoolyear import today
 
@@ -114,8 +114,8 @@ def test_approval_starts_a_membership_in_the_new_school_on_the_date(
     freeze(monkeypatch, transfer.effective_on)
     assert members_of(new_school, User.Role.EXAMINEE).filter(pk=examinee.pk).exists()
     assert not members_of(organization, User.Role.EXAMINEE).filter(pk=examinee.pk).exists()
-    expected = None if consent else transfer.effective_on
-    assert history_visible_since(examinee, new_school) == expected
+    expected = transfer.effective_on if consent else None
+    assert history_shared_until(examinee, new_school) == expected
 
 
 def test_approval_is_refused_while_the_old_membership_goes_on(

@@ -1,0 +1,96 @@
+"""What the new school sees of an arriving examinee's past results: only with their consent (DESIGN §7)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from classrooms import services
+from classrooms.schoolyear import today
+from exams import services as exam_services
+from exams.models import Attempt
+from proctoring.models import ProctoredSession
+from tests.conftest import enroll
+
+pytestmark = pytest.mark.django_db
+
+
+def freeze(monkeypatch, day: datetime.date) -> None:
+    moment = datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=timezone.get_current_timezone())
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+
+
+@pytest.fixture
+def past_result(proctored_session, examinee):
+    ProctoredSession.objects.filter(pk=proctored_session.pk).update(status=ProctoredSession.Status.RUNNING)
+    proctored_session.refresh_from_db()
+    attempt, _created = exam_services.attempt_start(session=proctored_session, examinee=examinee)
+    exam_services.attempt_finish(attempt=attempt, reason=Attempt.FinishReason.SUBMITTED)
+    return attempt
+
+
+@pytest.fixture
+def arrived(
+    request, monkeypatch, past_result, examinee, enrollment, teacher, org_admin, foreign_teacher, foreign_org_admin
+):
+    """The examinee left sakura and joined midori a week later; `request.param` is their answer about history."""
+    day = today() + datetime.timedelta(days=7)
+    leaving = services.transfer_file_examinee_out(enrollment=enrollment, effective_on=day, reason="", by=teacher)
+    services.transfer_approve(transfer=leaving, by=org_admin)
+    arrival = services.transfer_file_examinee_in(
+        organization=foreign_org_admin.memberships.get().organization,
+        login_id=examinee.login_id,
+        effective_on=day,
+        reason="",
+        by=foreign_teacher,
+    )
+    services.transfer_consent(transfer=arrival, consent=request.param, by=examinee)
+    services.transfer_approve(transfer=arrival, by=foreign_org_admin)
+    freeze(monkeypatch, day)
+    return arrival
+
+
+def history_url(foreign_class, examinee) -> str:
+    new_enrollment = enroll(foreign_class, examinee, number=2)
+    return reverse("exam_examinee_history", args=[foreign_class.pk, new_enrollment.pk])
+
+
+@pytest.mark.parametrize("arrived", [True], indirect=True)
+def test_with_consent_the_new_school_sees_the_past_results(
+    arrived, client_of, foreign_teacher, foreign_class, examinee
+):
+    response = client_of(foreign_teacher).get(history_url(foreign_class, examinee))
+    assert response.status_code == 200
+    assert len(response.context["results"]) == 1
+
+
+@pytest.mark.parametrize("arrived", [False], indirect=True)
+def test_without_consent_it_sees_only_what_happens_from_the_arrival(
+    arrived, client_of, foreign_teacher, foreign_class, examinee
+):
+    response = client_of(foreign_teacher).get(history_url(foreign_class, examinee))
+    assert response.status_code == 200
+    assert len(response.context["results"]) == 0
+
+
+@pytest.mark.parametrize("arrived", [True], indirect=True)
+def test_the_history_page_is_the_class_teachers_only(
+    arrived, client, client_of, foreign_teacher, foreign_class, examinee, teacher, enrollment, foreign_org_admin
+):
+    url = history_url(foreign_class, examinee)
+    assert client.get(url).status_code == 302
+    for outsider in (teacher, foreign_org_admin, examinee):
+        assert client_of(outsider).get(url).status_code == 404
+    # The old school no longer reaches the examinee at all.
+    old_url = reverse("exam_examinee_history", args=[enrollment.school_class_id, enrollment.pk])
+    assert client_of(teacher).get(old_url).status_code == 404
+
+
+def test_the_old_school_sees_its_own_results_until_the_examinee_leaves(client_of, teacher, enrollment, past_result):
+    url = reverse("exam_examinee_history", args=[enrollment.school_class_id, enrollment.pk])
+    response = client_of(teacher).get(url)
+    assert response.status_code == 200
+    assert len(response.context["results"]) == 1
