@@ -347,11 +347,12 @@ class TransferRow:
     decided_by: str
     state: str
     decidable: bool
+    successors: list[tuple[str, str]]
 
 
 def _transfer_rows(organization: Organization) -> list[TransferRow]:
     day = today()
-    transfers = list(transfers_of(organization))
+    transfers = list(transfers_of(organization).prefetch_related("successors__school_class", "successors__successor"))
     present = set(Membership.objects.active_on(day).filter(organization=organization).values_list("user_id", flat=True))
     former = _("former member")
 
@@ -374,6 +375,7 @@ def _transfer_rows(organization: Organization) -> list[TransferRow]:
             state=state(transfer),
             decidable=transfer.status == Transfer.Status.PENDING
             and transfer.deciding_organization_id == organization.pk,
+            successors=[(row.school_class.name, named(row.successor)) for row in transfer.successors.all()],
         )
         for transfer in transfers
     ]

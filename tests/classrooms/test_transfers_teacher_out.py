@@ -46,6 +46,8 @@ def test_it_records_the_transfer_and_hands_the_class_over_on_the_date(
         "transfer.teacher_out.file",
         "transfer.teacher_out.approve",
     }
+    page = client_of(org_admin).get(reverse("orgadmin_transfer_list"))
+    assert page.context["decided"][0].successors == [(school_class.name, other_teacher.name)]
     school_class.refresh_from_db()
     assert school_class.teacher == teacher  # not yet: the date has not come
     assert services.transfers_apply_due() == 0
