@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from classrooms import services
-from classrooms.models import Organization, SchoolClass, User
-from classrooms.schoolyear import current_school_year, school_year_bounds
+from classrooms.models import Enrollment, Membership, Organization, SchoolClass, User
+from classrooms.schoolyear import current_school_year, school_year_bounds, today
 from exams.catalog import load_exam_document
 from exams.models import Exam
 
@@ -77,7 +77,27 @@ class Command(BaseCommand):
                 code="hikari", defaults={"name": "ひかり高等学校 (承認待ち / pending)", "unit_price": 300}
             )
             self._exams()
+            self._backdate()
         self._print_logins()
+
+    def _backdate(self) -> None:
+        """Demo people belong to their school since the school year began, as real ones would:
+        otherwise a transfer effective today would end a membership on the day it started."""
+        first_day = school_year_bounds(current_school_year())[0]
+        demo_people = [
+            person[0]
+            for school in SCHOOLS
+            for person in [
+                school["admin"],
+                *school["teachers"],
+                *(p for _c, _t, pupils in school["classes"] for p in pupils),
+            ]
+        ]
+        created_today = {"starts_on": today(), "user__login_id__in": demo_people}
+        Membership.objects.filter(**created_today).update(starts_on=first_day)
+        Enrollment.objects.filter(starts_on=today(), examinee__login_id__in=demo_people, ends_on__isnull=True).update(
+            starts_on=first_day
+        )
 
     def _exams(self) -> None:
         """The sample reading quizzes; an exam whose code exists is left as it is."""
