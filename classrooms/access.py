@@ -167,10 +167,10 @@ def with_roster_counts(classes, day: datetime.date | None = None):
 
 
 def transfers_of(organization: Organization):
-    """Transfers out of `organization` (examinees and teachers leaving) and into it (examinees arriving)."""
-    # An arrival belongs to the new school only: the old one never learns where an examinee went.
-    arriving = Q(kind=Transfer.Kind.EXAMINEE_IN, to_organization=organization)
-    leaving = ~Q(kind=Transfer.Kind.EXAMINEE_IN) & Q(from_organization=organization)
+    """Transfers out of `organization` (people leaving) and into it (examinees and teachers arriving)."""
+    # An arrival belongs to the new school only: the old one never learns where someone went.
+    arriving = Q(kind__in=Transfer.ARRIVALS, to_organization=organization)
+    leaving = ~Q(kind__in=Transfer.ARRIVALS) & Q(from_organization=organization)
     return Transfer.objects.filter(arriving | leaving).select_related(
         "person", "filed_by", "decided_by", "from_organization", "to_organization"
     )
@@ -179,8 +179,8 @@ def transfers_of(organization: Organization):
 def get_transfer_for_decision(user: User, transfer_id: int) -> Transfer:
     """A transfer this org admin decides: out of their organization, or (arrivals) into it."""
     organization = organization_of(user)
-    deciding = Q(kind=Transfer.Kind.EXAMINEE_IN, to_organization=organization) | (
-        ~Q(kind=Transfer.Kind.EXAMINEE_IN) & Q(from_organization=organization)
+    deciding = Q(kind__in=Transfer.ARRIVALS, to_organization=organization) | (
+        ~Q(kind__in=Transfer.ARRIVALS) & Q(from_organization=organization)
     )
     try:
         return Transfer.objects.select_related("person").get(deciding, pk=transfer_id)

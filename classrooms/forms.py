@@ -145,6 +145,22 @@ class TransferInForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
 
+class TeacherArrivalForm(forms.Form):
+    """A teacher who already has an account (from another school) joins this one."""
+
+    login_id = forms.CharField(
+        label=_("Login id of the teacher"),
+        max_length=30,
+        help_text=_("The login id they used at their previous school. They keep their account."),
+    )
+    effective_on = forms.DateField(
+        label=_("Effective date"),
+        help_text=_("The first day at your school."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+
 class HistoryConsentForm(forms.Form):
     consent = forms.TypedChoiceField(
         label=_("May your new school see your past test history?"),

@@ -340,6 +340,10 @@ class Transfer(models.Model):
         EXAMINEE_OUT = "examinee_out", _("Examinee leaves")
         EXAMINEE_IN = "examinee_in", _("Examinee arrives")
         TEACHER_OUT = "teacher_out", _("Teacher leaves")
+        TEACHER_IN = "teacher_in", _("Teacher arrives")
+
+    # Arrivals are decided by, and visible to, the new organization only.
+    ARRIVALS = (Kind.EXAMINEE_IN, Kind.TEACHER_IN)
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for approval")
@@ -380,11 +384,11 @@ class Transfer(models.Model):
     @property
     def deciding_organization_id(self) -> int | None:
         """The organization whose org admin approves: the new one for arrivals, else the old one."""
-        return self.to_organization_id if self.kind == self.Kind.EXAMINEE_IN else self.from_organization_id
+        return self.to_organization_id if self.kind in self.ARRIVALS else self.from_organization_id
 
     @property
     def deciding_organization(self) -> Organization | None:
-        return self.to_organization if self.kind == self.Kind.EXAMINEE_IN else self.from_organization
+        return self.to_organization if self.kind in self.ARRIVALS else self.from_organization
 
     def is_completed_on(self, day: datetime.date) -> bool:
         return self.status == self.Status.APPROVED and self.effective_on <= day

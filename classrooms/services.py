@@ -322,6 +322,10 @@ def enrollment_create(*, school_class: SchoolClass, examinee: User, number: int 
         raise ServiceError(_("Only examinee accounts can be enrolled; teachers and org admins never take tests."))
     with transaction.atomic():
         school_class = _lock_for_enrollment(school_class)
+        # The examinee's row too, which approving their departure also locks: otherwise an
+        # approval could end their enrollments while this one, checked against the membership
+        # before the approval committed, is written after it and outlives the departure.
+        User.objects.select_for_update().filter(pk=examinee.pk).first()
         day = today()
         if Enrollment.objects.active_on(day).filter(school_class=school_class, examinee=examinee).exists():
             raise ServiceError(_("%(name)s is already in this class.") % {"name": examinee.name})
@@ -461,7 +465,10 @@ def transfer_approve(*, transfer: Transfer, by: User) -> Transfer:
     """The deciding org admin approves; the change takes effect on the transfer's date."""
     with transaction.atomic():
         transfer = (
-            Transfer.objects.select_for_update().select_related("person", "from_organization").get(pk=transfer.pk)
+            # of=("self",): PostgreSQL cannot lock the nullable side of an outer join (from_organization).
+            Transfer.objects.select_for_update(of=("self",))
+            .select_related("person", "from_organization")
+            .get(pk=transfer.pk)
         )
         if transfer.status != Transfer.Status.PENDING:
             raise ServiceError(_("This transfer has already been decided."))
@@ -471,7 +478,7 @@ def transfer_approve(*, transfer: Transfer, by: User) -> Transfer:
         if transfer.kind == Transfer.Kind.EXAMINEE_OUT:
             _examinee_out_apply(transfer)
         elif transfer.kind == Transfer.Kind.EXAMINEE_IN:
-            _examinee_in_apply(transfer)
+            _arrival_apply(transfer)
         else:
             raise ServiceError(_("This kind of transfer cannot be approved here."))
         transfer.status = Transfer.Status.APPROVED
@@ -643,6 +650,11 @@ def transfers_apply_due(*, day: datetime.date | None = None) -> int:
     return handed
 
 
+def _arriving_person(login_id: str, role: str) -> User | None:
+    """The existing account of `role` with this login id, row-locked; None if there is none."""
+    return User.objects.select_for_update().filter(login_id=login_id.strip().lower(), role=role).first()
+
+
 def transfer_file_examinee_in(
     *, organization: Organization, login_id: str, effective_on: datetime.date, reason: str, by: User
 ) -> Transfer:
@@ -654,9 +666,7 @@ def transfer_file_examinee_in(
     """
     _check_effective_on(effective_on)
     with transaction.atomic():
-        examinee = (
-            User.objects.select_for_update().filter(login_id=login_id.strip().lower(), role=User.Role.EXAMINEE).first()
-        )
+        examinee = _arriving_person(login_id, User.Role.EXAMINEE)
         if examinee is None:
             raise ServiceError(
                 _(
@@ -688,10 +698,61 @@ def transfer_file_examinee_in(
     return transfer
 
 
+def transfer_file_teacher_in(
+    *, organization: Organization, login_id: str, effective_on: datetime.date, reason: str, by: User
+) -> Transfer:
+    """The new organization's org admin files, and thereby approves, that a teacher joins it on `effective_on`.
+
+    The teacher keeps their account and gets a membership in the new
+    organization from the date; their old school must have recorded their
+    leaving (a teacher transfer-out) on or before that date.
+    """
+    _check_effective_on(effective_on)
+    with transaction.atomic():
+        teacher = _arriving_person(login_id, User.Role.TEACHER)
+        if teacher is None:
+            raise ServiceError(
+                _(
+                    "There is no teacher account with the login id %(login_id)s. "
+                    "A teacher without an account is issued one on the Teachers page."
+                )
+                % {"login_id": login_id}
+            )
+        if members_of(organization, User.Role.TEACHER, effective_on).filter(pk=teacher.pk).exists():
+            raise ServiceError(_("%(name)s is already a member of your school on that date.") % {"name": teacher.name})
+        current = active_membership(teacher)
+        now = timezone.now()
+        transfer = Transfer.objects.create(
+            kind=Transfer.Kind.TEACHER_IN,
+            person=teacher,
+            from_organization=current.organization if current else None,
+            to_organization=organization,
+            effective_on=effective_on,
+            reason=reason,
+            status=Transfer.Status.APPROVED,
+            filed_by=by,
+            filed_at=now,
+            decided_by=by,
+            decided_at=now,
+        )
+        _arrival_apply(transfer)
+        for action in ("transfer.teacher_in.file", "transfer.teacher_in.approve"):
+            AuditEntry.record(
+                organization=organization,
+                actor=by,
+                action=action,
+                target=teacher,
+                effective_on=effective_on.isoformat(),
+            )
+    return transfer
+
+
 def transfer_consent(*, transfer: Transfer, consent: bool, by: User) -> Transfer:
     """The arriving examinee answers whether the new school may see their past history."""
     with transaction.atomic():
-        transfer = Transfer.objects.select_for_update().select_related("to_organization").get(pk=transfer.pk)
+        transfer = (
+            Transfer.objects.select_for_update(of=("self",)).select_related("to_organization").get(pk=transfer.pk)
+        )
         if transfer.status != Transfer.Status.PENDING or transfer.person_id != by.pk:
             raise ServiceError(_("This request has already been decided."))
         transfer.history_consent = consent
@@ -706,8 +767,12 @@ def transfer_consent(*, transfer: Transfer, consent: bool, by: User) -> Transfer
     return transfer
 
 
-def _examinee_in_apply(transfer: Transfer) -> None:
-    """Start the membership in the new organization on the date; the old one must have ended by then."""
+def _arrival_apply(transfer: Transfer) -> None:
+    """Start the membership in the new organization on the date; the old one must have ended by then.
+
+    The same account carries on: a person belongs to one organization at a
+    time, so every membership still running on the date refuses the arrival.
+    """
     day = transfer.effective_on
     overlapping = (
         Membership.objects.select_for_update()
@@ -715,11 +780,15 @@ def _examinee_in_apply(transfer: Transfer) -> None:
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day))
     )
     if overlapping.exists():
-        raise ServiceError(
-            _(
+        if transfer.person.is_teacher:
+            message = _(
+                "%(name)s is still a member of another school on %(day)s. A teacher belongs to one school at "
+                "a time: their current school must record their leaving on or before that date first."
+            )
+        else:
+            message = _(
                 "%(name)s is still a member of another school on %(day)s. An examinee belongs to one school at "
                 "a time: their current school must approve their leaving on or before that date first."
             )
-            % {"name": transfer.person.name, "day": day.isoformat()}
-        )
+        raise ServiceError(message % {"name": transfer.person.name, "day": day.isoformat()})
     Membership.objects.create(user=transfer.person, organization=transfer.to_organization, starts_on=day)

@@ -48,6 +48,7 @@ urlpatterns = [
         "org/teachers/<int:teacher_id>/password/", orgadmin.teacher_password_reissue, name="orgadmin_teacher_password"
     ),
     path("org/teachers/<int:teacher_id>/transfer/", orgadmin.teacher_transfer_out, name="orgadmin_teacher_transfer"),
+    path("org/teachers/arrive/", orgadmin.teacher_arrival, name="orgadmin_teacher_arrival"),
     path("org/classes/", orgadmin.class_list, name="orgadmin_class_list"),
     path("org/classes/<int:class_id>/", orgadmin.class_detail, name="orgadmin_class_detail"),
     path("org/audit/", orgadmin.audit_log, name="orgadmin_audit_log"),

@@ -29,7 +29,7 @@ from classrooms.access import (
     transfers_of,
     with_roster_counts,
 )
-from classrooms.forms import PersonForm, TeacherTransferForm
+from classrooms.forms import PersonForm, TeacherArrivalForm, TeacherTransferForm
 from classrooms.models import AuditEntry, Membership, Organization, SchoolClass, Transfer, User
 from classrooms.schoolyear import current_school_year, parse_school_year, today
 from proctoring.models import Incident
@@ -81,6 +81,8 @@ AUDIT_ACTION_LABELS = {
     "transfer.teacher_out.file": gettext_lazy("Teacher's leaving filed"),
     "transfer.teacher_out.approve": gettext_lazy("Teacher's leaving approved"),
     "transfer.teacher_out.reject": gettext_lazy("Teacher's leaving rejected"),
+    "transfer.teacher_in.file": gettext_lazy("Teacher's arrival filed"),
+    "transfer.teacher_in.approve": gettext_lazy("Teacher's arrival approved"),
     "class.teacher_change": gettext_lazy("Class handed to a successor"),
 }
 
@@ -445,3 +447,21 @@ def teacher_transfer_out(request, teacher_id: int):
             messages.success(request, _("The transfer of %(name)s is recorded.") % {"name": teacher.name})
             return redirect("orgadmin_transfer_list")
     return render(request, "classrooms/orgadmin/teacher_transfer.html", {"teacher": teacher, "form": form})
+
+
+@org_admin_required
+@require_http_methods(["GET", "POST"])
+def teacher_arrival(request):
+    """File (and approve) that a teacher with an account from another school joins this one on a date."""
+    form = TeacherArrivalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            transfer = services.transfer_file_teacher_in(
+                organization=organization_of(request.user), by=request.user, **form.cleaned_data
+            )
+        except services.ServiceError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The arrival of %(name)s is recorded.") % {"name": transfer.person.name})
+            return redirect("orgadmin_transfer_list")
+    return render(request, "classrooms/orgadmin/teacher_arrival.html", {"form": form})
