@@ -129,7 +129,22 @@ class TeacherTransferForm(forms.Form):
         return {school_class: self.cleaned_data[f"successor_{school_class.pk}"] for school_class in self.classes}
 
 
-class TransferInForm(forms.Form):
+class ArrivalForm(forms.Form):
+    """Someone who already has an account (from another school) joins this one: same account, new membership.
+
+    Subclasses add `login_id` with the words for who arrives.
+    """
+
+    field_order = ["login_id", "effective_on", "reason"]
+    effective_on = forms.DateField(
+        label=_("Effective date"),
+        help_text=_("The first day at your school."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+
+class TransferInForm(ArrivalForm):
     """An examinee who already has an account joins the school."""
 
     login_id = forms.CharField(
@@ -137,28 +152,16 @@ class TransferInForm(forms.Form):
         max_length=30,
         help_text=_("The login id they used at their previous school. Without an account, add them to a class."),
     )
-    effective_on = forms.DateField(
-        label=_("Effective date"),
-        help_text=_("The first day at your school."),
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
 
-class TeacherArrivalForm(forms.Form):
-    """A teacher who already has an account (from another school) joins this one."""
+class TeacherArrivalForm(ArrivalForm):
+    """A teacher who already has an account joins the school."""
 
     login_id = forms.CharField(
         label=_("Login id of the teacher"),
         max_length=30,
         help_text=_("The login id they used at their previous school. They keep their account."),
     )
-    effective_on = forms.DateField(
-        label=_("Effective date"),
-        help_text=_("The first day at your school."),
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
 
 class HistoryConsentForm(forms.Form):
