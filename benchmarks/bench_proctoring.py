@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -38,7 +37,8 @@ import time
 import uuid
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from harness import configure_django, machine
+
 CLASS_SIZE = 40
 SMALL_CLASS_SIZE = 10
 SAVES_PER_EXAMINEE = 5
@@ -46,39 +46,6 @@ HTTP_SAVES_PER_EXAMINEE = 1
 SNAPSHOTS = 20
 BURST = 20
 CONNECTS = 20
-
-
-def configure_django(backend: str, directory: Path) -> None:
-    sys.path.insert(0, str(PROJECT_DIR))
-    os.environ.pop("REDIS_URL", None)  # the in-memory channel layer
-    if backend == "sqlite":
-        os.environ.pop("DATABASE_URL", None)
-        os.environ["SQLITE_PATH"] = str(directory / "bench.sqlite3")
-    os.environ["DEBUG"] = "true"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    import django
-
-    django.setup()
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        load = Path("/proc/loadavg").read_text().split()[0]
-    except OSError:
-        load = "?"
-    return (
-        f"{cpu}, {os.cpu_count()} cores (load average {load}); Python {platform.python_version()}; "
-        f"{platform.system()} {platform.release()}"
-    )
 
 
 def main() -> None:
@@ -98,7 +65,7 @@ def main() -> None:
     started = time.perf_counter()
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory(prefix="kantoku-bench-") as directory:
-        configure_django("sqlite", Path(directory))
+        configure_django(Path(directory) / "bench.sqlite3")
         import sqlite3
 
         print(f"\n== SQLite {sqlite3.sqlite_version} (temporary file, WAL, synchronous=NORMAL); {runs} runs ==")
@@ -122,7 +89,7 @@ def main() -> None:
 
 
 def run_postgres(runs: int) -> None:
-    configure_django("postgres", PROJECT_DIR)
+    configure_django(None)
     from django.db import OperationalError, connection
 
     if connection.vendor != "postgresql":

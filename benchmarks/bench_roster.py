@@ -14,46 +14,14 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
-import platform
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from harness import configure_django, machine
+
 CLASS_SIZE = 40
-
-
-def configure_django(database_path: Path) -> None:
-    sys.path.insert(0, str(PROJECT_DIR))
-    for name in ("DATABASE_URL", "REDIS_URL"):
-        os.environ.pop(name, None)
-    os.environ["SQLITE_PATH"] = str(database_path)
-    os.environ["DEBUG"] = "true"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    import django
-
-    django.setup()
-
-
-def machine() -> str:
-    import sqlite3
-
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}; "
-        f"SQLite {sqlite3.sqlite_version}; {platform.system()} {platform.release()}"
-    )
 
 
 def main() -> None:
