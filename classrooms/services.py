@@ -216,20 +216,48 @@ def class_rename(*, school_class: SchoolClass, name: str, by: User) -> SchoolCla
 # --- Rosters and the capacity rules -------------------------------------------------------------
 
 
-def _lock_for_enrollment(school_class: SchoolClass) -> SchoolClass:
-    """Lock the class row, then its teacher's row, in that order.
+def _pending_handovers():
+    """Classes of teachers who are leaving, not yet handed to their named successor."""
+    return TransferSuccessor.objects.filter(
+        transfer__kind=Transfer.Kind.TEACHER_OUT,
+        transfer__status=Transfer.Status.APPROVED,
+        school_class__teacher_id=F("transfer__person_id"),
+    )
 
-    Every enrollment into any class of a teacher takes the teacher's lock, so
-    both limits (per class and per teacher and year) are checked and written
-    by one transaction at a time. Call inside a transaction.
+
+def _lock_for_enrollment(school_class: SchoolClass) -> SchoolClass:
+    """Lock the class row, then the rows of the teachers it counts against, in that order.
+
+    Those are its teacher and, when the teacher is leaving, the successor due
+    to take it over. Every enrollment into any class of a teacher takes that
+    teacher's lock, so both limits (per class and per teacher and year) are
+    checked and written by one transaction at a time. Call inside a transaction.
     """
     locked = SchoolClass.objects.select_for_update().get(pk=school_class.pk)
-    User.objects.select_for_update().filter(pk=locked.teacher_id).first()
+    successors = _pending_handovers().filter(school_class=locked).values_list("successor_id", flat=True)
+    teacher_ids = sorted({locked.teacher_id, *successors})
+    list(User.objects.select_for_update().filter(pk__in=teacher_ids).order_by("pk").values_list("pk", flat=True))
     return locked
 
 
+def _teacher_examinee_ids(teacher_id: int, school_year: int, day: datetime.date) -> set[int]:
+    """Distinct examinees the teacher proctors in `school_year`, with the classes they are due to take over."""
+    inheriting = _pending_handovers().filter(successor_id=teacher_id).values("school_class_id")
+    return set(
+        Enrollment.objects.active_on(day)
+        .filter(school_class__school_year=school_year)
+        .filter(Q(school_class__teacher_id=teacher_id) | Q(school_class_id__in=inheriting))
+        .values_list("examinee_id", flat=True)
+    )
+
+
 def _check_capacity(school_class: SchoolClass, examinee_ids: Sequence[int], new_accounts: int) -> None:
-    """Refuse if adding these examinees would break either limit of DESIGN §2."""
+    """Refuse if adding these examinees would break either limit of DESIGN §2.
+
+    The per-teacher limit is checked for the class's teacher and for a
+    successor due to take the class over, counting the classes each is due to
+    inherit: the limit holds on the handover date too.
+    """
     day = today()
     class_count = Enrollment.objects.active_on(day).filter(school_class=school_class).count()
     adding = len(examinee_ids) + new_accounts
@@ -238,27 +266,24 @@ def _check_capacity(school_class: SchoolClass, examinee_ids: Sequence[int], new_
             _("A class holds at most %(limit)d examinees: it has %(count)d, and %(adding)d more would be %(total)d.")
             % {"limit": SchoolClass.CAPACITY, "count": class_count, "adding": adding, "total": class_count + adding}
         )
-    teacher_examinees = set(
-        Enrollment.objects.active_on(day)
-        .filter(school_class__teacher_id=school_class.teacher_id, school_class__school_year=school_class.school_year)
-        .values_list("examinee_id", flat=True)
-        .distinct()
-    )
-    total = len(teacher_examinees | set(examinee_ids)) + new_accounts
-    if total > TEACHER_CAPACITY:
-        raise ServiceError(
-            _(
-                "A teacher proctors at most %(limit)d examinees in school year %(year)d: "
-                "%(teacher)s has %(count)d, and this would make %(total)d."
+    successor_ids = _pending_handovers().filter(school_class=school_class).values_list("successor_id", flat=True)
+    for teacher in User.objects.filter(pk__in=[school_class.teacher_id, *successor_ids]).order_by("pk"):
+        current = _teacher_examinee_ids(teacher.pk, school_class.school_year, day)
+        total = len(current | set(examinee_ids)) + new_accounts
+        if total > TEACHER_CAPACITY:
+            raise ServiceError(
+                _(
+                    "A teacher proctors at most %(limit)d examinees in school year %(year)d: "
+                    "%(teacher)s has %(count)d, and this would make %(total)d."
+                )
+                % {
+                    "limit": TEACHER_CAPACITY,
+                    "year": school_class.school_year,
+                    "teacher": teacher.name,
+                    "count": len(current),
+                    "total": total,
+                }
             )
-            % {
-                "limit": TEACHER_CAPACITY,
-                "year": school_class.school_year,
-                "teacher": school_class.teacher.name,
-                "count": len(teacher_examinees),
-                "total": total,
-            }
-        )
 
 
 @dataclass(frozen=True)
@@ -514,15 +539,6 @@ def transfer_reject(*, transfer: Transfer, by: User) -> Transfer:
     return transfer
 
 
-def _teacher_examinee_ids(teacher: User, school_year: int, day: datetime.date) -> set[int]:
-    """Distinct examinees the teacher proctors in `school_year`, counted as `_check_capacity` counts them."""
-    return set(
-        Enrollment.objects.active_on(day)
-        .filter(school_class__teacher=teacher, school_class__school_year=school_year)
-        .values_list("examinee_id", flat=True)
-    )
-
-
 def transfer_file_teacher_out(
     *,
     teacher: User,
@@ -566,7 +582,7 @@ def transfer_file_teacher_out(
                 )
             taking_over.setdefault(successor, []).append(school_class)
         for successor, handed in taking_over.items():
-            current = _teacher_examinee_ids(successor, year, day)
+            current = _teacher_examinee_ids(successor.pk, year, day)
             added = set(
                 Enrollment.objects.active_on(day).filter(school_class__in=handed).values_list("examinee_id", flat=True)
             )

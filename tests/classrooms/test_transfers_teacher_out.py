@@ -121,3 +121,25 @@ def test_the_form_is_the_org_admins_of_the_teachers_organization(
         assert client_of(outsider).get(url).status_code == 404
     assert client_of(org_admin).get(reverse("orgadmin_teacher_transfer", args=[foreign_teacher.pk])).status_code == 404
     assert client_of(org_admin).get(url).status_code == 200
+
+
+def fill(school_class, count: int, prefix: str) -> None:
+    for number in range(count):
+        enroll(school_class, make_user(f"{prefix}-{number:02d}", User.Role.EXAMINEE, school_class.organization))
+
+
+def test_the_successors_limit_holds_between_filing_and_the_date(
+    client_of, org_admin, teacher, other_teacher, school_class, other_class
+):
+    fill(other_class, 35, "theirs")
+    fill(school_class, 5, "handed")
+    assert post_transfer(client_of(org_admin), teacher, school_class, other_teacher).status_code == 302  # 40: fits
+    newcomer = make_user("newcomer", User.Role.EXAMINEE, school_class.organization)
+
+    # The leaving teacher's class now counts against its successor too ...
+    with pytest.raises(services.ServiceError, match="40"):
+        services.enrollment_create(school_class=school_class, examinee=newcomer, number=None, by=teacher)
+    # ... and so does the class the successor is about to inherit, when they enroll into their own.
+    with pytest.raises(services.ServiceError, match="40"):
+        services.enrollment_create(school_class=other_class, examinee=newcomer, number=None, by=other_teacher)
+    assert not newcomer.enrollments.exists()
