@@ -427,6 +427,48 @@ def _check_no_open_transfer(person: User, kind: str) -> None:
         raise ServiceError(_("A transfer of %(name)s is already waiting for approval.") % {"name": person.name})
 
 
+def _transfer_file(
+    *,
+    kind: str,
+    person: User,
+    organization: Organization,
+    from_organization: Organization | None,
+    to_organization: Organization | None,
+    effective_on: datetime.date,
+    reason: str,
+    by: User,
+    approved: bool = False,
+) -> Transfer:
+    """Create a transfer filed by `by` for `organization`, and its audit entries.
+
+    `approved`: filed and decided at once (teacher transfers, filed by the org admin).
+    Call inside a transaction.
+    """
+    now = timezone.now()
+    transfer = Transfer.objects.create(
+        kind=kind,
+        person=person,
+        from_organization=from_organization,
+        to_organization=to_organization,
+        effective_on=effective_on,
+        reason=reason,
+        status=Transfer.Status.APPROVED if approved else Transfer.Status.PENDING,
+        filed_by=by,
+        filed_at=now,
+        decided_by=by if approved else None,
+        decided_at=now if approved else None,
+    )
+    for step in ("file", "approve") if approved else ("file",):
+        AuditEntry.record(
+            organization=organization,
+            actor=by,
+            action=f"transfer.{kind}.{step}",
+            target=person,
+            effective_on=effective_on.isoformat(),
+        )
+    return transfer
+
+
 def transfer_file_examinee_out(
     *, enrollment: Enrollment, effective_on: datetime.date, reason: str, by: User
 ) -> Transfer:
@@ -437,22 +479,16 @@ def transfer_file_examinee_out(
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=examinee.pk).first()
         _check_no_open_transfer(examinee, Transfer.Kind.EXAMINEE_OUT)
-        transfer = Transfer.objects.create(
+        return _transfer_file(
             kind=Transfer.Kind.EXAMINEE_OUT,
             person=examinee,
+            organization=organization,
             from_organization=organization,
+            to_organization=None,
             effective_on=effective_on,
             reason=reason,
-            filed_by=by,
+            by=by,
         )
-        AuditEntry.record(
-            organization=organization,
-            actor=by,
-            action="transfer.examinee_out.file",
-            target=examinee,
-            effective_on=effective_on.isoformat(),
-        )
-    return transfer
 
 
 def _membership_end(*, user: User, organization: Organization, day: datetime.date) -> None:
@@ -602,32 +638,22 @@ def transfer_file_teacher_out(
                         "total": total,
                     }
                 )
-        now = timezone.now()
-        transfer = Transfer.objects.create(
+        transfer = _transfer_file(
             kind=Transfer.Kind.TEACHER_OUT,
             person=teacher,
+            organization=organization,
             from_organization=organization,
+            to_organization=None,
             effective_on=effective_on,
             reason=reason,
-            status=Transfer.Status.APPROVED,
-            filed_by=by,
-            filed_at=now,
-            decided_by=by,
-            decided_at=now,
+            by=by,
+            approved=True,
         )
         TransferSuccessor.objects.bulk_create(
             TransferSuccessor(transfer=transfer, school_class=school_class, successor=successors[school_class])
             for school_class in classes
         )
         _membership_end(user=teacher, organization=organization, day=effective_on)
-        for action in ("transfer.teacher_out.file", "transfer.teacher_out.approve"):
-            AuditEntry.record(
-                organization=organization,
-                actor=by,
-                action=action,
-                target=teacher,
-                effective_on=effective_on.isoformat(),
-            )
         transfers_apply_due()
     return transfer
 
@@ -695,23 +721,16 @@ def transfer_file_examinee_in(
             raise ServiceError(_("%(name)s is already a member of your school on that date.") % {"name": examinee.name})
         _check_no_open_transfer(examinee, Transfer.Kind.EXAMINEE_IN)
         current = active_membership(examinee)
-        transfer = Transfer.objects.create(
+        return _transfer_file(
             kind=Transfer.Kind.EXAMINEE_IN,
             person=examinee,
+            organization=organization,
             from_organization=current.organization if current else None,
             to_organization=organization,
             effective_on=effective_on,
             reason=reason,
-            filed_by=by,
+            by=by,
         )
-        AuditEntry.record(
-            organization=organization,
-            actor=by,
-            action="transfer.examinee_in.file",
-            target=examinee,
-            effective_on=effective_on.isoformat(),
-        )
-    return transfer
 
 
 def transfer_file_teacher_in(
@@ -737,29 +756,18 @@ def transfer_file_teacher_in(
         if members_of(organization, User.Role.TEACHER, effective_on).filter(pk=teacher.pk).exists():
             raise ServiceError(_("%(name)s is already a member of your school on that date.") % {"name": teacher.name})
         current = active_membership(teacher)
-        now = timezone.now()
-        transfer = Transfer.objects.create(
+        transfer = _transfer_file(
             kind=Transfer.Kind.TEACHER_IN,
             person=teacher,
+            organization=organization,
             from_organization=current.organization if current else None,
             to_organization=organization,
             effective_on=effective_on,
             reason=reason,
-            status=Transfer.Status.APPROVED,
-            filed_by=by,
-            filed_at=now,
-            decided_by=by,
-            decided_at=now,
+            by=by,
+            approved=True,
         )
         _arrival_apply(transfer)
-        for action in ("transfer.teacher_in.file", "transfer.teacher_in.approve"):
-            AuditEntry.record(
-                organization=organization,
-                actor=by,
-                action=action,
-                target=teacher,
-                effective_on=effective_on.isoformat(),
-            )
     return transfer
 
 
