@@ -20,7 +20,7 @@ from proctoring import services
 from proctoring.consumers import CLOSE_NOT_ALLOWED, CLOSE_SIGNED_OUT
 from proctoring.models import Connection, Seat, Signal
 from tests.conftest import enroll, make_user
-from tests.proctoring.test_proctor_consumer import ProctoringSockets, assert_numbered
+from tests.proctoring.conftest import assert_numbered
 from tests.websockets import (
     IN_MEMORY_LAYER,
     TIMEOUT,
@@ -34,21 +34,6 @@ from tests.websockets import (
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-async def sockets(settings):
-    settings.CHANNEL_LAYERS = IN_MEMORY_LAYER
-    opened = ProctoringSockets()
-    yield opened
-    await opened.close_all()
-
-
-@pytest.fixture
-def layer(sockets):
-    from channels.layers import get_channel_layer
-
-    return get_channel_layer()
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 Every test goes through `config.asgi.application`, so the real Origin check
 and session authentication run, with the cookie of a real sign-in. Shared
-helpers are in tests/websockets.py; the fixtures here are shared with test_exam_consumer.py.
+helpers are in tests/websockets.py and tests/proctoring/conftest.py.
 """
 
 from __future__ import annotations
@@ -11,11 +11,8 @@ import datetime
 import json
 
 import pytest
-from channels.layers import get_channel_layer
-from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.models import Session
 from django.db.models import F
-from django.test import Client
 
 from classrooms.models import User
 from classrooms.services import user_set_active
@@ -24,9 +21,8 @@ from proctoring.access import get_seat_for_proctor
 from proctoring.consumers import CLOSE_NOT_ALLOWED, CLOSE_SIGNED_OUT
 from proctoring.models import ProctoredSession, Seat
 from proctoring.services import examinee_warn, session_end
+from tests.proctoring.conftest import assert_numbered
 from tests.websockets import (
-    IN_MEMORY_LAYER,
-    Sockets,
     closed_with,
     db,
     joined_groups,
@@ -39,48 +35,7 @@ from tests.websockets import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-# --- Shared helpers ------------------------------------------------------------------------
-
-
-class ProctoringSockets(Sockets):
-    """Sockets on /ws/proctor/ and /ws/exam/."""
-
-    async def proctor(self, who: User | Client, session: ProctoredSession) -> tuple[WebsocketCommunicator, dict]:
-        """A proctor socket and the snapshot it got on connect."""
-        socket, connected, detail = await self.connect(f"/ws/proctor/{session.pk}/", who)
-        assert connected, f"refused with {detail}"
-        return socket, await receive_type(socket, "snapshot")
-
-    async def examinee(
-        self, who: User | Client, session: ProctoredSession, *, peer: str | None = None
-    ) -> tuple[WebsocketCommunicator, dict]:
-        """An examinee socket and the state it got on connect."""
-        socket, connected, detail = await self.connect(f"/ws/exam/{session.pk}/", who, peer=peer)
-        assert connected, f"refused with {detail}"
-        return socket, await receive_type(socket, "state")
-
-
-def assert_numbered(frames: list[dict], after: int) -> int:
-    """Proctor events carry the session's numbers, one after the other from `after` + 1."""
-    seqs = [frame["seq"] for frame in frames]
-    assert seqs == list(range(after + 1, after + 1 + len(frames))), seqs
-    return seqs[-1] if seqs else after
-
-
 # --- Fixtures ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def sockets(settings):
-    settings.CHANNEL_LAYERS = IN_MEMORY_LAYER  # a fresh layer for every test (and no Redis by accident)
-    opened = ProctoringSockets()
-    yield opened
-    await opened.close_all()
-
-
-@pytest.fixture
-def layer(sockets):
-    return get_channel_layer()
 
 
 @pytest.fixture

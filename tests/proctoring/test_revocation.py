@@ -19,7 +19,7 @@ from exams.results import class_summary, results_for_class, results_for_examinee
 from proctoring import services
 from proctoring.models import Incident, ProctoredSession, Revocation
 from tests.exams.test_results import finished_attempt
-from tests.proctoring.test_proctor_consumer import ProctoringSockets
+from tests.proctoring.conftest import ProctoringSockets
 from tests.websockets import IN_MEMORY_LAYER, db, receive_type, receive_until, signed_in
 
 pytestmark = pytest.mark.django_db
