@@ -31,7 +31,7 @@ from classrooms.models import (
 )
 from classrooms.schoolyear import school_year_of, today
 from exams.services import attempts_finish_departed
-from proctoring import realtime
+from sockets.publish import close_user_sockets
 
 TEACHER_CAPACITY = 40
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 - no 0/o, 1/l/i: read off a paper slip
@@ -83,7 +83,7 @@ def organization_set_status(*, organization: Organization, status: str, by: User
             member_ids = Membership.objects.filter(organization=organization).values("user_id")
             User.objects.filter(pk__in=member_ids).update(session_generation=F("session_generation") + 1)
             for user_id in Membership.objects.filter(organization=organization).values_list("user_id", flat=True):
-                realtime.close_user_sockets(user_id)
+                close_user_sockets(user_id)
     return organization
 
 
@@ -134,7 +134,7 @@ def user_set_active(*, user: User, active: bool, by: User) -> User:
         user.is_active = active
         if not active:
             user.session_generation += 1  # ends every session at once, and for good
-            realtime.close_user_sockets(user.pk)
+            close_user_sockets(user.pk)
         user.save(update_fields=["is_active", "session_generation"])
         membership = active_membership(user)
         AuditEntry.record(

@@ -8,6 +8,7 @@ ALLOWED_HOSTS and DEBUG=false; see .env.example and docs/deploy.md.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "exams",
     "proctoring",
     "messaging",
+    "sockets",
 ]
 
 MIDDLEWARE = [
@@ -100,9 +102,15 @@ TEMPLATES = [
 # --- Database: SQLite file by default, PostgreSQL with DATABASE_URL -----------
 DATABASE_URL = env("DATABASE_URL")
 if DATABASE_URL:
-    # No persistent connections: under ASGI every request runs in a new thread, so a kept
-    # connection is never reused (Django's deployment docs); use pgbouncer to pool.
+    # Under ASGI every request runs in a thread of its own, so a kept connection would never be
+    # reused: connections come from Django's psycopg pool instead (per process; CONN_MAX_AGE must
+    # be 0 with it). The websocket threads (sockets/executor.py) keep theirs from it.
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": int(env("DB_POOL_MIN", "2")),
+        "max_size": int(env("DB_POOL_MAX", "20")),
+        "timeout": float(env("DB_POOL_TIMEOUT", "10")),
+    }
 else:
     DATABASES = {
         "default": {
@@ -116,20 +124,65 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
+            # Tests on a file too (one per test process): an in-memory shared-cache database fails at
+            # once with "table is locked" when two threads write, where a file waits its turn.
+            "TEST": {"NAME": str(Path(tempfile.gettempdir()) / f"kantoku-test-{os.getpid()}.sqlite3")},
         }
     }
 
 # --- Channel layer: in-memory by default, Redis with REDIS_URL ------------------
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
+    from redis.asyncio.retry import Retry
+    from redis.backoff import ExponentialBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    # Connection options for redis-py (channels_redis passes a dict host to ConnectionPool.from_url;
+    # options in the URL's query string win over these).
+    # - socket_timeout: redis-py 8 made it 5 s, as long as the layer's blocking read (BZPOPMIN, 5 s),
+    #   so every idle receive() timed out and its websocket closed with 1011 (django/channels_redis#422,
+    #   redis/redis-py#4091). 15 s is well above the blocking read, and still bounds a read from a
+    #   Redis that stopped answering (None would wait for ever).
+    # - retry: a command on a pooled connection that Redis closed (a restart) reconnects and runs
+    #   again instead of failing the handshake with HTTP 500; the backoff (0.2+0.4+0.8+1+1 s) also
+    #   rides out a restart's downtime. redis-py's default for pooled connections is no retry.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 15,
+                        "socket_connect_timeout": 2,
+                        "retry": Retry(ExponentialBackoff(cap=1, base=0.1), 5),
+                        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+                    }
+                ]
+            },
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # One process: the embedded layer (sockets/layers.py), Channels' in-memory layer without its
+    # per-message scan of every channel.
+    CHANNEL_LAYERS = {"default": {"BACKEND": "sockets.layers.LocalChannelLayer", "CONFIG": {"capacity": 500}}}
+
+# --- The live path (docs/design.md "Live path", docs/deploy.md for sizing) -------------
+# Threads for the websockets' database work, each keeping its connection (sockets/executor.py).
+# SQLite has one writer at a time: more threads there only wait for each other.
+LIVE_DB_THREADS = int(env("LIVE_DB_THREADS", "4" if DATABASE_URL else "2"))
+# How stale a socket's authority may be: the account and browser session are loaded again before a
+# state-changing frame, and before any frame once the last check is older than this.
+LIVE_RECHECK_SECONDS = float(env("LIVE_RECHECK_SECONDS", "30"))
+# Each process renews its lease every tick; a process whose lease is older than LIVE_LEASE_SECONDS is
+# dead and its sockets count as closed. A socket silent for LIVE_PRESENCE_TIMEOUT_SECONDS is closed.
+LIVE_TICK_SECONDS = float(env("LIVE_TICK_SECONDS", "5"))
+LIVE_LEASE_SECONDS = float(env("LIVE_LEASE_SECONDS", "15"))
+LIVE_PRESENCE_TIMEOUT_SECONDS = float(env("LIVE_PRESENCE_TIMEOUT_SECONDS", "45"))
+# The name of this server process in presence rows: set it per daphne instance (e.g. "web1:8001") so a
+# restarted process clears what its previous life left at once; default: host name and process id.
+KANTOKU_PROCESS_NAME = env("KANTOKU_PROCESS_NAME")
 
 # --- Accounts ------------------------------------------------------------------
 AUTH_USER_MODEL = "classrooms.User"

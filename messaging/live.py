@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from classrooms.access import account_in_good_standing
 from classrooms.models import User
 from messaging.access import (
     get_message_for_participant,
@@ -54,12 +53,6 @@ def notice_frame(notice: Notice, *, read: bool) -> dict:
 
 def unread_frame(user: User) -> dict:
     return {"type": "unread", "count": unread_count(user)}
-
-
-def fresh_user(user_id: int) -> User | None:
-    """The user as they are now, or None when they may no longer act."""
-    user = User.objects.filter(pk=user_id).first()
-    return user if user is not None and account_in_good_standing(user) else None
 
 
 def message_frame_for(user: User, message_id: int) -> dict | None:

@@ -1,7 +1,7 @@
 """Sending, delivering and reading messages and notices; break-glass access (DESIGN §6).
 
 Each service is one transaction. Live events go out through the one
-broadcast point, proctoring.realtime.publish, after commit; they carry ids
+broadcast point, sockets.publish.publish, after commit; they carry ids
 and metadata only, never a body: each socket loads what its user may see
 (messaging/live.py), so no text crosses the channel layer. Log lines carry
 metadata only, like everything else outside the encrypted column.
@@ -30,7 +30,7 @@ from messaging.models import (
     Thread,
     inbox_group,
 )
-from proctoring.realtime import publish
+from sockets.publish import publish
 
 logger = logging.getLogger(__name__)
 

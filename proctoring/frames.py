@@ -1,4 +1,5 @@
-"""Validation of incoming websocket frames (docs/protocol.md), as forms like any other input."""
+"""The frames proctoring clients may send (docs/protocol.md §2), validated by forms like any other
+input, after sockets/frames.py has read them safely."""
 
 from __future__ import annotations
 
@@ -6,8 +7,6 @@ from django import forms
 
 from proctoring.models import Signal
 from proctoring.services import MAX_EXTRA_MINUTES, MAX_WARNING_LENGTH
-
-MAX_FRAME_BYTES = 4096
 
 
 class ExamineeFrame(forms.Form):
@@ -43,16 +42,3 @@ PROCTOR_FRAMES: dict[str, type[forms.Form] | None] = {
     "extend": ExtendFrame,
 }
 EXAMINEE_FRAMES: dict[str, type[forms.Form] | None] = {"heartbeat": HeartbeatFrame, "signal": SignalFrame}
-
-
-def strict_types(data: dict, form_class: type[forms.Form]) -> bool:
-    """JSON values must be scalars of the right kind: forms would accept "5" for 5 and lists as text."""
-    for name, field in form_class.base_fields.items():
-        value = data.get(name)
-        if value is None:
-            continue
-        if isinstance(field, forms.IntegerField) and (isinstance(value, bool) or not isinstance(value, int)):
-            return False
-        if not isinstance(field, forms.IntegerField) and not isinstance(value, str):
-            return False
-    return True

@@ -15,8 +15,7 @@ from django.utils import timezone
 from classrooms.access import roster_of
 from exams.models import Attempt
 from proctoring.models import Connection, Incident, ProctoredSession, Revocation, Seat, Signal
-
-PRESENCE_TIMEOUT = datetime.timedelta(seconds=45)  # three missed heartbeats
+from sockets.process import live_processes
 
 
 def _iso(moment: datetime.datetime | None) -> str | None:
@@ -53,9 +52,7 @@ def tiles(session: ProctoredSession, examinee_ids: list[int] | None = None) -> l
     ids = [enrollment.examinee_id for enrollment in enrollments]
     seats = {seat.examinee_id: seat for seat in Seat.objects.filter(session=session, examinee_id__in=ids)}
     live = dict(
-        Connection.objects.filter(
-            seat__session=session, seat__examinee_id__in=ids, last_heartbeat_at__gte=now - PRESENCE_TIMEOUT
-        )
+        Connection.objects.filter(seat__session=session, seat__examinee_id__in=ids, process__in=live_processes(now))
         .values_list("seat__examinee_id")
         .annotate(n=Count("id"))
     )
@@ -149,7 +146,21 @@ def examinee_state(session: ProctoredSession, examinee_id: int) -> dict:
     """The `state` frame: what an examinee's page needs to show where they are."""
     session.refresh_from_db(fields=["status", "started_at", "ended_at"])
     attempt = Attempt.objects.filter(session=session, examinee_id=examinee_id).first()
-    fields = _attempt_fields(attempt, 0, timezone.now())
+    return _state_frame(session, attempt, timezone.now())
+
+
+def examinee_states(session: ProctoredSession, examinee_ids: list[int]) -> dict[int, dict]:
+    """`state` frames of several examinees of a session whose status the caller holds, in one query."""
+    now = timezone.now()
+    attempts = {
+        attempt.examinee_id: attempt
+        for attempt in Attempt.objects.filter(session=session, examinee_id__in=examinee_ids)
+    }
+    return {examinee_id: _state_frame(session, attempts.get(examinee_id), now) for examinee_id in examinee_ids}
+
+
+def _state_frame(session: ProctoredSession, attempt: Attempt | None, now: datetime.datetime) -> dict:
+    fields = _attempt_fields(attempt, 0, now)
     return {
         "type": "state",
         "session": {"id": session.pk, "status": session.status},

@@ -70,14 +70,22 @@ class Seat(models.Model):
 
 
 class Connection(models.Model):
-    """One open websocket of an examinee. Presence = a connection with a recent heartbeat,
-    so a crashed server process leaves no examinee 'online' forever."""
+    """One open websocket of an examinee, held by a server process (proctoring/presence.py).
+
+    Presence = a connection whose process's lease is fresh (sockets/process.py),
+    so a crashed server process leaves no examinee 'online' for longer than the lease.
+    """
 
     seat = models.ForeignKey(Seat, on_delete=models.CASCADE, related_name="connections")
     channel_name = models.CharField(max_length=200, unique=True)
+    process = models.CharField(max_length=200, db_index=True, help_text="The server process holding the socket.")
     ip = models.GenericIPAddressField(null=True, blank=True)
     opened_at = models.DateTimeField(default=timezone.now)
-    last_heartbeat_at = models.DateTimeField(default=timezone.now)
+    overlap_pending = models.BooleanField(
+        default=False,
+        help_text="Opened while another process held a socket of the same examinee: second_connection "
+        "or not is decided once that process proves alive (presence.flag_overlaps).",
+    )
 
     def __str__(self) -> str:
         return f"{self.channel_name} ({self.seat})"

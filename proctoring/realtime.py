@@ -1,50 +1,24 @@
-"""The one broadcast point. Only services call `publish`, and only after commit.
+"""What proctoring broadcasts: numbered events to proctors, frames to examinees.
 
-The channel layer is a notification bus, not storage (DESIGN §9): delivery is
-at-most-once, so every event to a proctor carries the session's sequence
-number and clients that see a gap ask for a snapshot.
+Services call these inside their transaction; sockets.publish sends after
+commit. Delivery is at-most-once, so every event to a proctor carries the
+session's sequence number and clients that see a gap ask for a snapshot
+(docs/protocol.md §2.3).
 """
 
 from __future__ import annotations
 
-import logging
-
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import transaction
 from django.db.models import F
 
-from proctoring.live import tile
+from proctoring.live import tile, tiles
 from proctoring.models import ProctoredSession
-
-logger = logging.getLogger(__name__)
-
-
-def user_group(user_id: int) -> str:
-    """Every socket of a user joins this group, so signing out or suspension can close them all."""
-    return f"user.{user_id}"
+from sockets.publish import publish
 
 
-def publish(group: str, event: dict) -> None:
-    """Send `event` to `group` once the current transaction commits (at once outside one)."""
-
-    def send() -> None:
-        try:
-            async_to_sync(get_channel_layer().group_send)(group, event)
-        except Exception:  # the bus is best effort; clients recover by snapshot
-            logger.exception("broadcast to %s failed", group)
-
-    transaction.on_commit(send)
-
-
-def close_user_sockets(user_id: int) -> None:
-    publish(user_group(user_id), {"type": "force.close"})
-
-
-def next_seq(session) -> int:
-    """Take the session's next event number. Call inside the transaction that made the change:
-    the row lock it takes orders events as their transactions commit."""
-    ProctoredSession.objects.filter(pk=session.pk).update(seq=F("seq") + 1)
+def next_seq(session, count: int = 1) -> int:
+    """Take the session's next `count` event numbers; returns the last. Call inside the transaction
+    that made the change: the row lock it takes orders events as their transactions commit."""
+    ProctoredSession.objects.filter(pk=session.pk).update(seq=F("seq") + count)
     session.seq = ProctoredSession.objects.values_list("seq", flat=True).get(pk=session.pk)
     return session.seq
 
@@ -53,10 +27,25 @@ def _to_proctors(session, frame: dict) -> None:
     publish(session.proctor_group, {"type": "proctor.frame", "frame": frame})
 
 
+def _numbered_to_proctors(session, frames: list[dict]) -> None:
+    """Several events in one broadcast, numbered one after the other."""
+    if not frames:
+        return
+    last = next_seq(session, len(frames))
+    for offset, frame in enumerate(frames):
+        frame["seq"] = last - len(frames) + 1 + offset
+    publish(session.proctor_group, {"type": "proctor.frames", "frames": frames})
+
+
 def announce_tile(session, examinee_id: int) -> None:
     """The examinee's tile changed: send the whole tile, numbered."""
     seq = next_seq(session)
     _to_proctors(session, {"type": "examinee", "examinee": tile(session, examinee_id), "seq": seq})
+
+
+def announce_tiles(session, examinee_ids: list[int]) -> None:
+    """Several tiles changed (the start): built together, sent in one broadcast."""
+    _numbered_to_proctors(session, [{"type": "examinee", "examinee": found} for found in tiles(session, examinee_ids)])
 
 
 def announce_session(session) -> None:
@@ -66,21 +55,26 @@ def announce_session(session) -> None:
 
 def announce_signal(signal) -> None:
     seq = next_seq(signal.session)
-    _to_proctors(
-        signal.session,
-        {
-            "type": "signal",
-            "examinee": signal.examinee_id,
-            "kind": signal.kind,
-            "id": str(signal.client_id),
-            "at": signal.at.isoformat(),
-            "last_at": signal.last_at.isoformat(),
-            "count": signal.count,
-            "duration_ms": signal.duration_ms,
-            "from_server": signal.from_server,
-            "seq": seq,
-        },
-    )
+    _to_proctors(signal.session, {**signal_frame(signal), "seq": seq})
+
+
+def announce_signals(session, signals: list) -> None:
+    """Signals of one session stored together (a group commit): one broadcast."""
+    _numbered_to_proctors(session, [signal_frame(signal) for signal in signals])
+
+
+def signal_frame(signal) -> dict:
+    return {
+        "type": "signal",
+        "examinee": signal.examinee_id,
+        "kind": signal.kind,
+        "id": str(signal.client_id),
+        "at": signal.at.isoformat(),
+        "last_at": signal.last_at.isoformat(),
+        "count": signal.count,
+        "duration_ms": signal.duration_ms,
+        "from_server": signal.from_server,
+    }
 
 
 def tell_examinee(session, examinee_id: int, frame: dict) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -20,13 +21,11 @@ from classrooms.models import AuditEntry, Organization, SchoolClass, User
 from exams import services as exam_services
 from exams.models import Attempt, Exam
 from proctoring import realtime
-from proctoring.live import PRESENCE_TIMEOUT, examinee_state
-from proctoring.models import Connection, Incident, ProctoredSession, Revocation, Seat, Signal, SignalReceipt
+from proctoring.live import examinee_state, examinee_states
+from proctoring.models import Incident, ProctoredSession, Revocation, Seat, Signal, SignalReceipt
+from sockets.process import live_processes
 
 BURST_WINDOW = datetime.timedelta(seconds=1)
-# A page load (waiting room → test, a reload) drops the socket for a moment; an
-# absence shorter than this is shown on the tile but raises no integrity signal.
-OFFLINE_GRACE = datetime.timedelta(seconds=10)
 MAX_EXTRA_MINUTES = 120
 MAX_WARNING_LENGTH = 200
 
@@ -99,13 +98,15 @@ def session_start(*, session: ProctoredSession, by: User) -> ProctoredSession:
             raise ProctoringError(_("The test is not in the waiting room."), code="not_open")
         session.status, session.started_at = ProctoredSession.Status.RUNNING, now
         session.save(update_fields=["status", "started_at"])
-        present = Seat.objects.filter(
-            session=session, connections__last_heartbeat_at__gte=now - PRESENCE_TIMEOUT
-        ).distinct()
+        present = Seat.objects.filter(session=session, connections__process__in=live_processes(now)).distinct()
+        started = []
         for seat in present.select_related("examinee"):
             exam_services.attempt_start(session=session, examinee=seat.examinee, now=now)
-            realtime.announce_tile(session, seat.examinee_id)
-            realtime.tell_examinee(session, seat.examinee_id, examinee_state(session, seat.examinee_id))
+            started.append(seat.examinee_id)
+        # Tiles and states of everyone who started, in a constant number of queries.
+        realtime.announce_tiles(session, started)
+        for examinee_id, state in examinee_states(session, started).items():
+            realtime.tell_examinee(session, examinee_id, state)
         realtime.announce_session(session)
         realtime.tell_examinees(session, {"type": "session", "status": session.status})
         AuditEntry.record(
@@ -221,101 +222,6 @@ def _server_signal(
     realtime.announce_signal(signal)
 
 
-def connection_open(*, session: ProctoredSession, examinee: User, channel_name: str, ip: str | None) -> dict:
-    """An examinee's socket connected. Returns the `state` frame to send them.
-
-    In a running session a seated examinee who has no attempt yet starts now
-    (they were offline at the start, or joined late).
-    """
-    with transaction.atomic():
-        session = _locked(session)
-        now = timezone.now()  # after the lock: a close that held it has written its time already
-        seat, _created = Seat.objects.select_for_update().get_or_create(session=session, examinee=examinee)
-        live = seat.connections.filter(last_heartbeat_at__gte=now - PRESENCE_TIMEOUT)
-        if live.exists():
-            _server_signal(session, examinee.pk, Signal.Kind.SECOND_CONNECTION)
-        if seat.last_ip and ip and seat.last_ip != ip:
-            _server_signal(session, examinee.pk, Signal.Kind.IP_CHANGED)
-        if seat.offline_since is not None:
-            away = max(now - seat.offline_since, datetime.timedelta(0))  # two servers' clocks may differ
-            if not seat.loss_signalled and away >= OFFLINE_GRACE:
-                _server_signal(session, examinee.pk, Signal.Kind.CONNECTION_LOST, at=seat.offline_since)
-                seat.loss_signalled = True
-            if seat.loss_signalled:
-                duration_ms = int(away.total_seconds() * 1000)
-                _server_signal(session, examinee.pk, Signal.Kind.CONNECTION_RESTORED, duration_ms=duration_ms)
-        seat.offline_since, seat.loss_signalled, seat.last_seen_at = None, False, now
-        seat.last_ip = ip or seat.last_ip
-        seat.save(update_fields=["offline_since", "loss_signalled", "last_seen_at", "last_ip"])
-        Connection.objects.create(seat=seat, channel_name=channel_name, ip=ip)
-        if session.status == ProctoredSession.Status.RUNNING:
-            attempt, _created = exam_services.attempt_start(session=session, examinee=examinee, now=now)
-            exam_services.attempt_finish_if_due(attempt=attempt, now=now)
-        realtime.announce_tile(session, examinee.pk)
-        return examinee_state(session, examinee.pk)
-
-
-def connection_heartbeat(
-    *, session: ProctoredSession, examinee: User, channel_name: str, ip: str | None
-) -> dict | None:
-    """The socket is alive. Also sweeps the session for sockets that died without closing.
-
-    A socket that was swept itself (its heartbeats came late, as from a tab in
-    the background) is alive after all: it is registered again, and the new
-    `state` frame to send is returned.
-    """
-    now = timezone.now()
-    if not Connection.objects.filter(channel_name=channel_name).update(last_heartbeat_at=now):
-        return connection_open(session=session, examinee=examinee, channel_name=channel_name, ip=ip)
-    Seat.objects.filter(session=session, examinee=examinee).update(last_seen_at=now)
-    presence_sweep(session_id=session.pk, now=now)
-    return None
-
-
-def presence_sweep(*, session_id: int, now: datetime.datetime | None = None) -> int:
-    """Catch up with absences nobody reported: returns how many connections it closed.
-
-    Connections whose heartbeats stopped (a crashed browser or server process)
-    are closed as if the socket had; examinees away longer than OFFLINE_GRACE
-    get their `connection_lost` signal, dated when they left.
-    """
-    now = now or timezone.now()
-    stale = Connection.objects.filter(seat__session_id=session_id, last_heartbeat_at__lt=now - PRESENCE_TIMEOUT)
-    gone = list(stale.values_list("channel_name", "last_heartbeat_at"))
-    for name, last_heartbeat_at in gone:
-        connection_close(channel_name=name, at=last_heartbeat_at)  # away since it was last heard of
-    finished = Attempt.objects.filter(session_id=session_id, status=Attempt.Status.FINISHED).values("examinee_id")
-    away = (
-        Seat.objects.filter(session_id=session_id, offline_since__lte=now - OFFLINE_GRACE, loss_signalled=False)
-        .exclude(examinee_id__in=finished)  # gone after handing in: nothing to watch any more
-        .values_list("pk", flat=True)
-    )
-    if away.exists():
-        with transaction.atomic():
-            session = _locked(ProctoredSession(pk=session_id))
-            if session.status != ProctoredSession.Status.ENDED:
-                for seat in Seat.objects.select_for_update().filter(pk__in=list(away), loss_signalled=False):
-                    _server_signal(session, seat.examinee_id, Signal.Kind.CONNECTION_LOST, at=seat.offline_since)
-                    seat.loss_signalled = True
-                    seat.save(update_fields=["loss_signalled"])
-    return len(gone)
-
-
-def connection_close(*, channel_name: str, at: datetime.datetime | None = None) -> None:
-    """A socket closed. When it was the examinee's last, they are offline from now (or from `at`)."""
-    now = timezone.now()
-    with transaction.atomic():
-        connection = Connection.objects.select_related("seat__session").filter(channel_name=channel_name).first()
-        if connection is None:
-            return
-        seat, session = connection.seat, _locked(connection.seat.session)
-        connection.delete()
-        if not seat.connections.filter(last_heartbeat_at__gte=now - PRESENCE_TIMEOUT).exists():
-            # Offline from now on the tile; the integrity signal waits for OFFLINE_GRACE (presence_sweep).
-            Seat.objects.filter(pk=seat.pk).update(offline_since=at or now, loss_signalled=False)
-        realtime.announce_tile(session, seat.examinee_id)
-
-
 # --- Integrity signals from the browser --------------------------------------------------
 
 
@@ -370,6 +276,132 @@ def signal_record(
     except IntegrityError:  # the same signal raced in on another socket: the other one stored it
         return received.get().signal
     return signal
+
+
+@dataclass(frozen=True)
+class SignalItem:
+    """One browser signal as its socket received it (docs/protocol.md §2.1)."""
+
+    session_id: int
+    examinee_id: int
+    kind: str
+    client_id: uuid.UUID
+    client_ts: datetime.datetime | None = None
+    duration_ms: int | None = None
+
+
+def signals_record(items: list[SignalItem]) -> list[Signal | ProctoringError]:
+    """Store many examinees' signals in one transaction (a group commit, sockets/batch.py), then
+    announce them: one broadcast per session after commit. One result per item, in order: the
+    stored (or already stored) Signal, or the ProctoringError that refused it.
+
+    The rules are signal_record's: bursts of one kind are one row, a resent id stores nothing.
+    Should another process store the same id meanwhile, the items are stored one by one.
+    """
+    try:
+        with transaction.atomic():
+            return _signals_record(items)
+    except IntegrityError:
+        results: list[Signal | ProctoringError] = []
+        for item in items:
+            try:
+                results.append(
+                    signal_record(
+                        session=ProctoredSession(pk=item.session_id),
+                        examinee=User(pk=item.examinee_id),
+                        kind=item.kind,
+                        client_id=item.client_id,
+                        client_ts=item.client_ts,
+                        duration_ms=item.duration_ms,
+                    )
+                )
+            except ProctoringError as error:
+                results.append(error)
+        return results
+
+
+def _signals_record(items: list[SignalItem]) -> list[Signal | ProctoringError]:
+    now = timezone.now()
+    session_ids = sorted({item.session_id for item in items})
+    sessions = {
+        session.pk: session
+        for session in ProctoredSession.objects.select_for_update().filter(pk__in=session_ids).order_by("pk")
+    }
+    stored = {
+        (receipt.examinee_id, receipt.client_id): receipt.signal
+        for receipt in SignalReceipt.objects.select_related("signal").filter(
+            client_id__in={item.client_id for item in items}
+        )
+    }
+    latest: dict[tuple, Signal] = {}  # (session, examinee, kind) -> the group a new signal may join
+    for signal in (
+        Signal.objects.select_for_update()
+        .filter(
+            session_id__in=session_ids,
+            examinee_id__in={item.examinee_id for item in items},
+            from_server=False,
+            last_at__gte=now - BURST_WINDOW,
+        )
+        .order_by("last_at")
+    ):
+        latest[(signal.session_id, signal.examinee_id, signal.kind)] = signal
+    results: list[Signal | ProctoringError] = []
+    created: list[Signal] = []
+    grown: dict[int, Signal] = {}
+    received: list[SignalReceipt] = []
+    announced: dict[int, dict[int, Signal]] = {}  # session -> {id(signal): signal}, in order
+    for item in items:
+        session = sessions.get(item.session_id)
+        if session is None or session.status == ProctoredSession.Status.ENDED:
+            results.append(ProctoringError(_("This test has ended."), code="ended"))
+            continue
+        if item.kind not in Signal.CLIENT_KINDS:
+            results.append(ProctoringError(_("Unknown signal."), code="bad_kind"))
+            continue
+        if (item.examinee_id, item.client_id) in stored:
+            results.append(stored[(item.examinee_id, item.client_id)])
+            continue
+        group = (item.session_id, item.examinee_id, item.kind)
+        signal = latest.get(group)
+        if signal is not None:
+            signal.count += 1
+            signal.last_at = now
+            signal.duration_ms = max(signal.duration_ms or 0, item.duration_ms or 0) or None
+            if signal.pk is not None:
+                grown[signal.pk] = signal
+        else:
+            signal = latest[group] = Signal(
+                session_id=item.session_id,
+                examinee_id=item.examinee_id,
+                kind=item.kind,
+                client_id=item.client_id,
+                client_ts=item.client_ts,
+                duration_ms=item.duration_ms,
+                at=now,
+                last_at=now,
+            )
+            created.append(signal)
+        stored[(item.examinee_id, item.client_id)] = signal
+        received.append(
+            SignalReceipt(
+                signal=signal,
+                examinee_id=item.examinee_id,
+                client_id=item.client_id,
+                client_ts=item.client_ts,
+                duration_ms=item.duration_ms,
+                received_at=now,
+            )
+        )
+        announced.setdefault(item.session_id, {})[id(signal)] = signal
+        results.append(signal)
+    Signal.objects.bulk_create(created)
+    Signal.objects.bulk_update(grown.values(), ["count", "last_at", "duration_ms"])
+    for receipt in received:
+        receipt.signal_id = receipt.signal.pk
+    SignalReceipt.objects.bulk_create(received)
+    for session_id, signals in announced.items():
+        realtime.announce_signals(sessions[session_id], list(signals.values()))
+    return results
 
 
 # --- Misconduct and revocation (DESIGN §5) --------------------------------------------------

@@ -41,6 +41,15 @@ def make_class(organization: Organization, teacher: User, name: str) -> SchoolCl
     )
 
 
+def connect(seat, channel_name: str):
+    """An open socket of the seat's examinee, held by a live server process (proctoring/presence.py)."""
+    from proctoring.models import Connection
+    from sockets.process import renew
+
+    renew("test-process")
+    return Connection.objects.create(seat=seat, channel_name=channel_name, process="test-process")
+
+
 def enroll(school_class: SchoolClass, examinee: User, number: int | None = None) -> Enrollment:
     return Enrollment.objects.create(
         school_class=school_class, examinee=examinee, number=number, starts_on=today() - datetime.timedelta(days=30)

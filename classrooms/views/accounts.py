@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from classrooms.forms import LoginForm
 from classrooms.services import password_set
-from proctoring.realtime import close_user_sockets
+from sockets.publish import close_user_sockets
 
 login_view = LoginView.as_view(
     template_name="registration/login.html", authentication_form=LoginForm, redirect_authenticated_user=True

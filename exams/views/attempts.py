@@ -28,9 +28,9 @@ from exams import services
 from exams.access import get_attempt_to_take
 from exams.models import Attempt, Choice
 from proctoring.access import get_session_for_examinee
-from proctoring.frames import strict_types
 from proctoring.models import ProctoredSession
 from proctoring.services import ProctoringError, seat_take
+from sockets.frames import strict_types
 
 examinee_required = role_required(User.Role.EXAMINEE)
 

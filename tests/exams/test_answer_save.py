@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from exams import services
 from exams.models import Attempt, AttemptQuestion, Choice
-from proctoring.models import Connection, ProctoredSession
+from proctoring.models import ProctoredSession
 from proctoring.services import seat_take, session_start
+from tests.conftest import connect
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def attempt(proctored_session, examinee, teacher) -> Attempt:
     seat, _attempt = seat_take(session=proctored_session, examinee=examinee)
-    Connection.objects.create(seat=seat, channel_name="test")
+    connect(seat, "test")
     session_start(session=proctored_session, by=teacher)
     return Attempt.objects.get(session=proctored_session, examinee=examinee)
 

@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from classrooms.models import User
 from exams.models import Attempt, AttemptQuestion, Choice, Exam, Question
-from proctoring.models import Connection, ProctoredSession, Seat
+from proctoring.models import ProctoredSession, Seat
 from proctoring.services import seat_take, session_end, session_start
-from tests.conftest import enroll, make_user
+from tests.conftest import connect, enroll, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 def start_attempt(session: ProctoredSession, examinee: User, teacher: User) -> Attempt:
     """The examinee takes a seat with a live socket, and the teacher starts the test."""
     seat, _attempt = seat_take(session=session, examinee=examinee)
-    Connection.objects.create(seat=seat, channel_name=f"test-{examinee.pk}")
+    connect(seat, f"test-{examinee.pk}")
     if session.status == ProctoredSession.Status.OPEN:
         session_start(session=session, by=teacher)
     return Attempt.objects.get(session=session, examinee=examinee)

@@ -14,8 +14,8 @@ from classrooms.schoolyear import today
 from classrooms.services import user_set_active
 from messaging.models import Message, NoticeReceipt
 from messaging.services import message_send, notice_send
-from proctoring.consumers import CLOSE_NOT_ALLOWED, CLOSE_SIGNED_OUT
-from proctoring.realtime import publish
+from sockets.consumers import CLOSE_NOT_ALLOWED, CLOSE_SIGNED_OUT
+from sockets.publish import publish
 from tests.messaging.conftest import signed_in
 from tests.websockets import closed_with, db, receive, receive_type
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json
 import threading
@@ -16,9 +17,12 @@ from django.utils import timezone
 
 from classrooms.models import User
 from classrooms.services import user_set_active
-from proctoring import services
-from proctoring.consumers import CLOSE_NOT_ALLOWED, CLOSE_SIGNED_OUT
+from proctoring import presence, services
 from proctoring.models import Connection, Seat, Signal
+from sockets import process
+from sockets.consumers import CLOSE_NOT_ALLOWED, CLOSE_SIGNED_OUT, CLOSE_SILENT
+from sockets.executor import run_db
+from sockets.models import ServerProcess
 from tests.conftest import enroll, make_user
 from tests.proctoring.conftest import assert_numbered
 from tests.websockets import (
@@ -126,17 +130,19 @@ async def test_coming_back_after_the_deadline_finds_the_attempt_handed_in(socket
 # --- heartbeat ---------------------------------------------------------------------------------
 
 
-async def test_a_heartbeat_keeps_the_connection_alive_and_is_acknowledged_when_it_has_an_id(room, examinee):
+async def test_a_heartbeat_is_acknowledged_without_the_database(room, settings):
     _proctor, pupil, _seq = room
-    long_ago = timezone.now() - datetime.timedelta(minutes=5)
-    await db(Connection.objects.update, last_heartbeat_at=long_ago)
-
-    await pupil.send_json_to({"type": "heartbeat"})
-    frames = await heartbeat_ack(pupil, "hb-2")
+    settings.LIVE_RECHECK_SECONDS = 3600  # no re-check of the account due now
+    release = threading.Event()
+    blocked = [asyncio.ensure_future(run_db(release.wait, 30)) for _ in range(settings.LIVE_DB_THREADS)]
+    try:
+        await pupil.send_json_to({"type": "heartbeat"})
+        frames = await heartbeat_ack(pupil, "hb-2", timeout=5)  # every database thread is busy meanwhile
+    finally:
+        release.set()
+        await asyncio.gather(*blocked)
 
     assert frames == [{"type": "ack", "id": "hb-2"}], "a heartbeat without an id gets no answer"
-    connection = await db(Connection.objects.get, seat__examinee=examinee)
-    assert connection.last_heartbeat_at > long_ago + datetime.timedelta(minutes=4)
 
 
 # --- signal -----------------------------------------------------------------------------------------
@@ -190,7 +196,9 @@ async def test_a_resent_signal_that_joined_a_burst_is_stored_once(room, proctore
 
     for frame in (first, second, second):  # the second one's ack was lost: the browser sends it again
         await pupil.send_json_to(frame)
-    await heartbeat_ack(pupil)
+    acks = await receive_until(pupil, lambda frame: frame == {"type": "ack", "id": second["id"]})
+    await receive_until(pupil, lambda frame: frame == {"type": "ack", "id": second["id"]})
+    assert acks[0] == {"type": "ack", "id": first["id"]}
 
     rows = await db(lambda: list(Signal.objects.filter(session=proctored_session).values_list("kind", "count")))
     assert rows == [("focus_lost", 2)]
@@ -219,10 +227,12 @@ async def test_a_flood_of_signals_is_rate_limited_and_the_socket_survives(room, 
 
     for _ in range(200):
         await pupil.send_json_to(signal("context_menu"))
-    frames = await heartbeat_ack(pupil, "after-the-flood", timeout=60)  # 200 frames on a busy machine
+    await asyncio.sleep(1)  # a token again for the last one, which is answered after all before it
+    await pupil.send_json_to(last := signal("context_menu"))
+    frames = await receive_until(pupil, lambda frame: frame.get("id") == last["id"], timeout=60)
 
     elapsed = time.monotonic() - started
-    acks = [frame for frame in frames if frame["type"] == "ack" and frame["id"] != "after-the-flood"]
+    acks = [frame for frame in frames if frame["type"] == "ack"]
     errors = [frame for frame in frames if frame["type"] == "error"]
     assert {frame["code"] for frame in errors} == {"rate_limited"}
     assert 1 <= len(errors) <= elapsed + 1, "one error a second is enough to say so"
@@ -375,9 +385,10 @@ async def test_signing_out_closes_every_socket_of_the_examinee(sockets, examinee
     assert await closed_with(other_tab) == CLOSE_SIGNED_OUT
 
 
-async def test_a_suspended_examinees_next_frame_closes_the_socket(room, examinee):
+async def test_a_suspended_examinees_next_frame_after_the_recheck_bound_closes_the_socket(room, examinee, settings):
     _proctor, pupil, _seq = room
     await db(User.objects.filter(pk=examinee.pk).update, is_active=False)  # the broadcast was lost
+    settings.LIVE_RECHECK_SECONDS = 0  # the bound has passed
 
     await pupil.send_json_to(signal())
 
@@ -400,16 +411,14 @@ async def test_a_disconnect_is_shown_at_once_and_flagged_after_the_grace_period(
     assert tile["examinee"]["offline_since"] is not None
     assert not await db(Signal.objects.exists), "a page load is not misconduct: wait for the grace period"
 
-    left_at = timezone.now() - services.OFFLINE_GRACE - datetime.timedelta(seconds=1)
+    left_at = timezone.now() - presence.OFFLINE_GRACE - datetime.timedelta(seconds=1)
     await db(Seat.objects.update, offline_since=left_at)
-    await proctor.send_json_to({"type": "snapshot"})  # a snapshot request sweeps for long absences
+    await process.tick_now()  # every process's tick flags long absences
 
-    frames = {frame["type"]: frame for frame in [await receive(proctor), await receive(proctor)]}
-    lost = frames["signal"]
+    lost = await receive(proctor)
     assert_numbered([lost], after=seq)
     assert (lost["kind"], lost["from_server"], lost["examinee"]) == ("connection_lost", True, examinee.pk)
     assert lost["at"] == left_at.isoformat()
-    assert frames["snapshot"]["type"] == "snapshot"
     assert await db(Signal.objects.filter(kind="connection_lost", examinee=examinee).count) == 1
 
 
@@ -471,55 +480,122 @@ async def test_a_new_network_address_is_flagged(sockets, watched, examinee, proc
     assert seat.last_ip == "198.51.100.7"
 
 
-async def test_a_socket_that_died_without_closing_is_swept_by_a_classmates_heartbeat(
+async def test_the_sockets_of_a_crashed_process_are_cleared_and_their_absence_dated_from_its_last_renewal(
     room, classmate, proctored_session
 ):
-    proctor, pupil, _seq = room
+    proctor, _pupil, _seq = room
     seat = await db(Seat.objects.create, session=proctored_session, examinee=classmate)
     two_minutes_ago = timezone.now() - datetime.timedelta(minutes=2)
-    await db(Connection.objects.create, seat=seat, channel_name="crashed-server.1", last_heartbeat_at=two_minutes_ago)
+    await db(ServerProcess.objects.create, name="crashed:8002", renewed_at=two_minutes_ago)
+    await db(Connection.objects.create, seat=seat, channel_name="crashed-server.1", process="crashed:8002")
 
-    await heartbeat_ack(pupil)
+    await process.tick_now()
 
     frames = await receive_until(proctor, lambda frame: frame.get("kind") == "connection_lost")
     tiles = [frame for frame in frames if frame["type"] == "examinee"]
     assert (tiles[-1]["examinee"]["id"], tiles[-1]["examinee"]["online"]) == (classmate.pk, False)
     assert (frames[-1]["examinee"], frames[-1]["at"]) == (classmate.pk, two_minutes_ago.isoformat())
     assert not await db(Connection.objects.filter(channel_name="crashed-server.1").exists)
+    assert not await db(ServerProcess.objects.filter(name="crashed:8002").exists), "nothing left to clear"
 
 
-async def test_a_live_socket_swept_for_late_heartbeats_is_online_again_at_its_next_heartbeat(
-    room, sockets, classmate, examinee, proctored_session
-):
-    proctor, pupil, _seq = room
-    other, _state = await sockets.examinee(classmate, proctored_session)
-    await receive_type(proctor, "examinee")
-    # The pupil's tab was in the background: the browser held its heartbeats back for two minutes.
+async def test_a_crashed_process_counts_nobody_present_once_its_lease_ran_out(room, classmate, proctored_session):
+    proctor, _pupil, _seq = room
+    seat = await db(Seat.objects.create, session=proctored_session, examinee=classmate)
     await db(
-        Connection.objects.filter(seat__examinee=examinee).update,
-        last_heartbeat_at=timezone.now() - datetime.timedelta(minutes=2),
+        ServerProcess.objects.create, name="crashed:8002", renewed_at=timezone.now() - datetime.timedelta(seconds=16)
     )
-    await heartbeat_ack(other)
-    swept = await receive_until(proctor, lambda frame: frame["type"] == "examinee")
-    assert swept[-1]["examinee"]["online"] is False
+    await db(Connection.objects.create, seat=seat, channel_name="crashed-server.1", process="crashed:8002")
 
-    await heartbeat_ack(pupil)  # the tab is back: the same socket, alive all along
+    await proctor.send_json_to({"type": "snapshot"})  # before any tick cleared the row
 
-    await proctor.send_json_to({"type": "snapshot"})
-    snapshot = await receive_type(proctor, "snapshot")
-    tiles = {tile["id"]: tile for tile in snapshot["examinees"]}
-    assert tiles[examinee.pk]["online"] is True
+    tiles = {tile["id"]: tile for tile in (await receive_type(proctor, "snapshot"))["examinees"]}
+    assert (tiles[classmate.pk]["online"], tiles[classmate.pk]["connections"]) == (False, 0)
+
+
+async def test_a_process_restarted_under_its_name_clears_what_it_held_before(
+    room, classmate, proctored_session, settings
+):
+    proctor, _pupil, _seq = room
+    seat = await db(Seat.objects.create, session=proctored_session, examinee=classmate)
+    name = process.process_name()  # restarted at once: its lease is still fresh
+    before_restart = presence.PROCESS_STARTED - datetime.timedelta(seconds=3)
+    await db(Connection.objects.create, seat=seat, channel_name="old-life.1", process=name, opened_at=before_restart)
+
+    await process.tick_now()
+
+    frames = await receive_until(proctor, lambda frame: frame["type"] == "examinee")
+    assert (frames[-1]["examinee"]["id"], frames[-1]["examinee"]["online"]) == (classmate.pk, False)
+    assert not await db(Connection.objects.filter(channel_name="old-life.1").exists)
+    assert await db(Connection.objects.filter(process=name).count) == 1, "the live socket stays"
+
+
+async def test_a_reconnect_after_a_crash_elsewhere_is_not_a_second_connection(
+    sockets, watched, examinee, proctored_session
+):
+    _proctor, _seq = watched
+    seat = await db(Seat.objects.create, session=proctored_session, examinee=examinee)
+    crashed_at = timezone.now() - datetime.timedelta(seconds=2)  # its lease is still fresh
+    await db(ServerProcess.objects.create, name="crashed:8002", renewed_at=crashed_at)
+    await db(Connection.objects.create, seat=seat, channel_name="crashed-server.1", process="crashed:8002")
+
+    await sockets.examinee(examinee, proctored_session)  # the pupil's page reconnects, to this process
+    await db(
+        ServerProcess.objects.filter(name="crashed:8002").update, renewed_at=crashed_at - datetime.timedelta(seconds=20)
+    )
+    await process.tick_now()  # the crashed process never renewed: its socket is cleared, no flag
+
+    assert not await db(Signal.objects.filter(kind="second_connection").exists)
+    assert not await db(Connection.objects.filter(overlap_pending=True).exists)
+    assert await db(Connection.objects.count) == 1
+
+
+async def test_a_second_device_on_another_live_process_is_flagged_once_that_process_renews(
+    sockets, watched, examinee, proctored_session
+):
+    proctor, _seq = watched
+    seat = await db(Seat.objects.create, session=proctored_session, examinee=examinee)
+    await db(ServerProcess.objects.create, name="web2:8002", renewed_at=timezone.now())
+    await db(Connection.objects.create, seat=seat, channel_name="web2.1", process="web2:8002")
+
+    await sockets.examinee(examinee, proctored_session)
+    assert not await db(Signal.objects.filter(kind="second_connection").exists), "not known alive yet"
+    await db(process.renew, "web2:8002")  # the other process is alive, its socket still there
+    await process.tick_now()
+
+    flag = await receive_until(proctor, lambda frame: frame.get("kind") == "second_connection")
+    assert (flag[-1]["examinee"], flag[-1]["from_server"]) == (examinee.pk, True)
+    assert not await db(Connection.objects.filter(overlap_pending=True).exists)
+
+
+async def test_a_silent_socket_is_closed_and_its_absence_dates_from_its_last_frame(room, examinee, proctored_session):
+    proctor, pupil, _seq = room
+    channel_name = await db(Connection.objects.values_list("channel_name", flat=True).get, seat__examinee=examinee)
+    consumer = process._ticker.watched[channel_name]
+    consumer.last_frame_at -= 120  # a stalled client: nothing heard for two minutes, no close either
+    heard_at = timezone.now() - datetime.timedelta(seconds=120)
+
+    await process.tick_now()
+
+    assert await closed_with(pupil) == CLOSE_SILENT
+    await pupil.disconnect()  # the server (daphne) then tells the consumer the socket is gone
+    frames = await receive_until(proctor, lambda frame: frame["type"] == "examinee")
+    offline_since = datetime.datetime.fromisoformat(frames[-1]["examinee"]["offline_since"])
+    assert abs((offline_since - heard_at).total_seconds()) < 2
+    await process.tick_now()
+    lost = await receive_until(proctor, lambda frame: frame.get("kind") == "connection_lost")
+    assert abs((datetime.datetime.fromisoformat(lost[-1]["at"]) - heard_at).total_seconds()) < 2
 
 
 def test_a_reconnect_never_has_a_negative_offline_duration(settings, proctored_session, examinee):
     settings.CHANNEL_LAYERS = IN_MEMORY_LAYER
-    services.connection_open(session=proctored_session, examinee=examinee, channel_name="tab.1", ip=None)
-    services.connection_close(channel_name="tab.1")
+    presence.connection_open(session=proctored_session, examinee=examinee, channel_name="tab.1", ip=None, process="p")
+    presence.connection_close(channel_name="tab.1")
     # The disconnect was recorded a moment "after" this server's now: by another server whose clock is
     # ahead. Long enough ago on that clock to count as an absence.
     Seat.objects.update(offline_since=timezone.now() + datetime.timedelta(seconds=2), loss_signalled=True)
 
-    services.connection_open(session=proctored_session, examinee=examinee, channel_name="tab.2", ip=None)
+    presence.connection_open(session=proctored_session, examinee=examinee, channel_name="tab.2", ip=None, process="p")
 
     assert Signal.objects.get(kind="connection_restored").duration_ms == 0
 
@@ -535,7 +611,7 @@ def wide_reload_window(monkeypatch):
     pause the close before it writes its `connection_lost` signal. With one lock order the pauses only
     serialize; with two, the close and the open wait for each other every time rather than now and then.
     This widens a window; it waits for nothing."""
-    locked, server_signal = services._locked, services._server_signal
+    locked, server_signal = presence._locked, presence._server_signal
 
     def late_lock(*args, **kwargs):
         time.sleep(RACE_WINDOW_SECONDS / 2)
@@ -545,8 +621,8 @@ def wide_reload_window(monkeypatch):
         time.sleep(RACE_WINDOW_SECONDS)
         return server_signal(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_locked", late_lock)
-    monkeypatch.setattr(services, "_server_signal", slow_signal)
+    monkeypatch.setattr(presence, "_locked", late_lock)
+    monkeypatch.setattr(presence, "_server_signal", slow_signal)
 
 
 @pytest.mark.postgres
@@ -554,7 +630,7 @@ def test_a_reload_opening_one_socket_while_the_old_one_closes_is_not_an_error(
     settings, wide_reload_window, proctored_session, examinee
 ):
     settings.CHANNEL_LAYERS = IN_MEMORY_LAYER
-    services.connection_open(session=proctored_session, examinee=examinee, channel_name="tab.0", ip=None)
+    presence.connection_open(session=proctored_session, examinee=examinee, channel_name="tab.0", ip=None, process="p")
     for reload in range(1, 6):
         old, new = f"tab.{reload - 1}", f"tab.{reload}"
         barrier = threading.Barrier(2)
@@ -570,9 +646,14 @@ def test_a_reload_opening_one_socket_while_the_old_one_closes_is_not_an_error(
             finally:
                 connections.close_all()
 
-        closing = partial(services.connection_close, channel_name=old)
+        closing = partial(presence.connection_close, channel_name=old)
         opening = partial(
-            services.connection_open, session=proctored_session, examinee=examinee, channel_name=new, ip=None
+            presence.connection_open,
+            session=proctored_session,
+            examinee=examinee,
+            channel_name=new,
+            ip=None,
+            process="p",
         )
         threads = [threading.Thread(target=run, args=(call,)) for call in (closing, opening)]
         for thread in threads:

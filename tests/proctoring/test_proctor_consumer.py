@@ -18,9 +18,9 @@ from classrooms.models import User
 from classrooms.services import user_set_active
 from exams.models import Attempt
 from proctoring.access import get_seat_for_proctor
-from proctoring.consumers import CLOSE_NOT_ALLOWED, CLOSE_SIGNED_OUT
 from proctoring.models import ProctoredSession, Seat
 from proctoring.services import examinee_warn, session_end
+from sockets.consumers import CLOSE_NOT_ALLOWED, CLOSE_SIGNED_OUT
 from tests.proctoring.conftest import assert_numbered
 from tests.websockets import (
     closed_with,

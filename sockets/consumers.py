@@ -1,0 +1,221 @@
+"""The frame consumer every websocket route extends (docs/protocol.md §1–3).
+
+What it guarantees, for every route:
+
+- a frame is read safely (sockets/frames.py) and validated by the route's
+  forms; a bad frame gets an `error` frame and the socket stays open;
+- rate limits per frame type, before any database work;
+- frames are handled one after the other per socket, on a task of the socket's
+  own, so a slow one (a proctor's `start` for 40 pupils) never stops the socket
+  from receiving its channel-layer events meanwhile;
+- authority is pushed, and re-checked with a bound: sign-out, suspension, a
+  password change or an organization going out of service close every socket
+  of the user at once (`force.close`, 4401, sockets/publish.py). In case that
+  broadcast was lost, the account and the browser session are loaded again
+  before a frame of a state-changing type (`recheck_types`), and before any
+  other frame once the last check is older than LIVE_RECHECK_SECONDS. So a
+  socket acts on authority at most that old, and never on stale authority for
+  a state change. Routes add their own re-check (`still_allowed`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import deque
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.utils.crypto import constant_time_compare
+
+from classrooms.access import account_in_good_standing
+from classrooms.models import User
+from sockets.executor import run_db
+from sockets.frames import ClientError, read_frame, validate
+
+logger = logging.getLogger(__name__)
+
+CLOSE_SIGNED_OUT = 4401
+CLOSE_NOT_ALLOWED = 4403
+CLOSE_SILENT = 4408  # nothing heard from the client for PRESENCE_TIMEOUT: it reconnects
+CLOSE_TOO_SLOW = 4429  # the client did not keep up with its frames: it reconnects and resyncs
+MAX_QUEUED_FRAMES = 100  # frames of one socket waiting for their turn; past it they are refused
+
+
+class TokenBucket:
+    """Per-socket rate limit: a burst of `capacity`, then `rate` frames a second."""
+
+    def __init__(self, capacity: float, rate: float):
+        self.capacity, self.rate = capacity, rate
+        self.tokens, self.stamp = capacity, time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+def fresh_user(user_id: int, session_key: str | None) -> User | None:
+    """The user as they are now, or None when they may no longer act.
+
+    The account must be in good standing, and the browser session the socket
+    was opened with must still exist and still belong to this user as they are
+    now (signing out deletes it; suspension and a password change change the
+    user's session hash). `session_key` None: no browser session to check.
+    """
+    user = User.objects.filter(pk=user_id).first()
+    if user is None or not account_in_good_standing(user):
+        return None
+    if session_key is not None:
+        stored = SessionStore(session_key=session_key)
+        if not stored.exists(session_key):
+            return None
+        if not constant_time_compare(stored.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()):
+            return None
+    return user
+
+
+class FrameConsumer(AsyncWebsocketConsumer):
+    """JSON frames with a `type`, size-limited, validated by forms, errors as `error` frames."""
+
+    frames: dict = {}
+    groups_joined: list[str]
+    # Rate limits per frame type, (burst, per second); `default` covers the other types and frames
+    # that cannot be read. Over the limit a frame is dropped unread, and an `error` frame says so at
+    # most once a second. Checked before any database work.
+    frame_limits: dict[str, tuple[float, float]] = {"default": (60, 20)}
+    # Frame types that change state: the account is loaded again before each one.
+    recheck_types: frozenset[str] = frozenset()
+    # Frame types answered at once, without waiting behind the socket's other frames (no database).
+    immediate_types: frozenset[str] = frozenset()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.buckets: dict[str, TokenBucket] = {}
+        self.dropped_at = 0.0
+        self.user: User | None = None
+        self.checked_at = 0.0
+        self.queued: deque[tuple[str, dict]] = deque()
+        self.worker: asyncio.Task | None = None
+
+    # --- Connecting ----------------------------------------------------------------------
+
+    async def join(self, *groups: str) -> None:
+        self.groups_joined = list(groups)
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def accept(self, subprotocol=None, headers=None):
+        """The handshake's user was loaded by AuthMiddlewareStack just now: that is the first check."""
+        self.user, self.checked_at = self.scope["user"], time.monotonic()
+        await super().accept(subprotocol, headers)
+
+    async def disconnect(self, code):
+        if self.worker is not None and not self.worker.done():
+            self.worker.cancel()  # database calls already started finish on their thread
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    # --- Sending -------------------------------------------------------------------------
+
+    async def send_frame(self, frame: dict) -> None:
+        await self.send(text_data=json.dumps(frame, ensure_ascii=False))
+
+    async def send_error(self, code: str, message: str) -> None:
+        await self.send_frame({"type": "error", "code": code, "message": message})
+
+    async def force_close(self, event):
+        await self.close(code=CLOSE_SIGNED_OUT)
+
+    # --- Receiving -----------------------------------------------------------------------
+
+    async def allowed(self, frame_type: str) -> bool:
+        """Take a token for this frame type; when there is none, say so (once a second)."""
+        limit = frame_type if frame_type in self.frame_limits else "default"
+        bucket = self.buckets.get(limit)
+        if bucket is None:
+            bucket = self.buckets[limit] = TokenBucket(*self.frame_limits[limit])
+        if bucket.take():
+            return True
+        now = time.monotonic()
+        if now - self.dropped_at > 1:
+            self.dropped_at = now
+            await self.send_error("rate_limited", "Too many frames; some were dropped.")
+        return False
+
+    async def receive(self, text_data=None, bytes_data=None):
+        try:
+            frame_type, data = validate(read_frame(text_data, bytes_data), self.frames)
+        except ClientError as error:
+            if await self.allowed("default"):
+                await self.send_error(error.code, error.message)
+            return
+        if not await self.allowed(frame_type):
+            return
+        self.heard_from_client()
+        if frame_type in self.immediate_types and not self.needs_recheck(frame_type):
+            await self.run_frame(frame_type, data)
+            return
+        if len(self.queued) >= MAX_QUEUED_FRAMES:
+            await self.send_error("rate_limited", "Too many frames waiting; this one was dropped.")
+            return
+        self.queued.append((frame_type, data))
+        if self.worker is None or self.worker.done():
+            self.worker = asyncio.create_task(self.work_through_frames())
+
+    def heard_from_client(self) -> None:
+        """A frame arrived (presence keeps the time; see proctoring)."""
+
+    def needs_recheck(self, frame_type: str) -> bool:
+        return frame_type in self.recheck_types or time.monotonic() - self.checked_at >= settings.LIVE_RECHECK_SECONDS
+
+    async def work_through_frames(self) -> None:
+        while self.queued:
+            frame_type, data = self.queued.popleft()
+            if self.needs_recheck(frame_type):
+                try:
+                    user = await run_db(self.recheck)
+                except ClientError as error:
+                    await self.send_error(error.code, error.message)
+                    await self.close(code=CLOSE_NOT_ALLOWED)
+                    return
+                if user is None:
+                    await self.close(code=CLOSE_SIGNED_OUT)
+                    return
+                self.user, self.checked_at = user, time.monotonic()
+            try:
+                await self.run_frame(frame_type, data)
+            except Exception:
+                logger.exception("%s frame failed", frame_type)
+                await self.send_error("server_error", "The server could not handle this frame; try again.")
+
+    async def run_frame(self, frame_type: str, data: dict) -> None:
+        try:
+            await self.handle(self.user, frame_type, data)
+        except ClientError as error:
+            await self.send_error(error.code, error.message)
+
+    def recheck(self) -> User | None:
+        """Runs on the database pool: the user as they are now, or None (close 4401); a route's own
+        check raises ClientError (close 4403)."""
+        session = self.scope.get("session")
+        if session is None or not session.session_key:
+            return None
+        user = fresh_user(self.scope["user"].pk, session.session_key)
+        if user is not None:
+            self.still_allowed(user)
+        return user
+
+    def still_allowed(self, user: User) -> None:
+        """The route's own re-check (runs on the database pool); raise ClientError to close with 4403."""
+
+    async def handle(self, user: User, frame_type: str, data: dict) -> None:
+        raise NotImplementedError
