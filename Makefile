@@ -45,6 +45,8 @@ run: setup
 #     they cannot start they are skipped with the reason, or fail when CI=true
 #     (see conftest.py);
 #  2. everything else on SQLite.
+# The race tests hold 60 connections at once: the PostgreSQL run gets a pool of 100
+# (DB_POOL_MAX, config/settings.py; the throwaway cluster allows 200).
 # Both always run; the target fails if either failed. pytest's exit code 5
 # (no tests collected) is a failure too.
 test: setup
@@ -64,7 +66,7 @@ test: setup
 			"their own redis-server if there is one, or are $$([ "$${CI:-}" = true ] && echo FAILED || echo skipped)" >&2; \
 	fi; \
 	echo "== make test: PostgreSQL-marked tests ($${DATABASE_URL:-no PostgreSQL}; $${REDIS_URL:-no Redis})"; \
-	$(BIN)/pytest -m postgres $(PYTEST_ARGS); pg_status=$$?; \
+	DB_POOL_MAX=100 $(BIN)/pytest -m postgres $(PYTEST_ARGS); pg_status=$$?; \
 	unset DATABASE_URL REDIS_URL; \
 	echo "== make test: the rest of the suite on SQLite"; \
 	$(BIN)/pytest -m "not postgres" $(PYTEST_ARGS); rest_status=$$?; \
