@@ -135,6 +135,12 @@ class FrameConsumer(AsyncWebsocketConsumer):
     async def force_close(self, event):
         await self.close(code=CLOSE_SIGNED_OUT)
 
+    async def layer_overflow(self, event):
+        """Events for this socket piled up past the layer's capacity (sockets/layers.py): rather
+        than going on with a gap, the client reconnects and starts from a whole picture."""
+        logger.warning("socket %s fell behind its events; closing it (4429)", self.channel_name)
+        await self.close(code=CLOSE_TOO_SLOW)
+
     # --- Receiving -----------------------------------------------------------------------
 
     async def allowed(self, frame_type: str) -> bool:

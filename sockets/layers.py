@@ -7,6 +7,12 @@ process's time, growing with the square of the sockets (docs/benchmarks.md).
 This layer keeps the same semantics (capacity per channel, message expiry,
 group expiry) with the scan done at most once a second, and a group send that
 puts one copy of the message straight into each member's queue.
+
+A member whose queue is full (its socket is not keeping up: capacity
+messages waiting) does not lose messages silently: its queue is emptied and
+replaced by one `layer.overflow` message, on which the consumer closes the
+socket with 4429 (sockets/consumers.py); the client reconnects and gets the
+whole picture again (snapshot or state).
 """
 
 from __future__ import annotations
@@ -50,11 +56,16 @@ class LocalChannelLayer(InMemoryChannelLayer):
             try:
                 queue.put_nowait(item)
             except asyncio.QueueFull:
-                self.dropped += 1
+                self.overflow(queue)
+
+    def overflow(self, queue: asyncio.Queue) -> None:
+        self.dropped += queue.qsize() + 1
+        while not queue.empty():
+            queue.get_nowait()
+        queue.put_nowait((time.time() + self.expiry, {"type": "layer.overflow"}))
 
     async def send(self, channel, message):
         try:
             await super().send(channel, message)
         except ChannelFull:
-            self.dropped += 1
-            raise
+            self.overflow(self.channels[channel])
