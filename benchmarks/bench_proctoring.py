@@ -142,7 +142,7 @@ def run(runs: int) -> None:
     from classrooms.services import RosterRow, examinees_issue
     from exams import services as exam_services
     from exams.models import Attempt, Choice, Exam, Question
-    from proctoring import services
+    from proctoring import presence, services
     from proctoring.live import snapshot
     from proctoring.models import ProctoredSession, Signal, SignalReceipt
 
@@ -188,8 +188,12 @@ def run(runs: int) -> None:
             """A new session of the class, every examinee connected (hence seated), the test started."""
             session = services.session_open(school_class=school_class, exam=exam, by=teacher)
             for examinee in examinees:
-                services.connection_open(
-                    session=session, examinee=examinee, channel_name=f"bench.{session.pk}.{examinee.pk}", ip="127.0.0.1"
+                presence.connection_open(
+                    session=session,
+                    examinee=examinee,
+                    channel_name=f"bench.{session.pk}.{examinee.pk}",
+                    ip="127.0.0.1",
+                    process="bench",
                 )
             services.session_start(session=session, by=teacher)
             attempts = {attempt.examinee_id: attempt for attempt in Attempt.objects.filter(session=session)}

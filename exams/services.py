@@ -103,8 +103,9 @@ def answer_save(*, attempt: Attempt, position: int, choice: int | None, seq: int
                 was_answered = row.answer is not None
                 row.answer, row.save_seq, row.answered_at = choice, seq, timezone.now()
                 row.save(update_fields=["answer", "save_seq", "answered_at"])
-                if was_answered != (choice is not None):  # the answered count changed
-                    realtime.announce_tile(attempt.session, attempt.examinee_id)
+                if was_answered != (choice is not None):  # the answered count changed: only that
+                    answered = attempt.questions.filter(answer__isnull=False).count()
+                    realtime.announce_progress(attempt.session, attempt.examinee_id, answered, attempt.total)
     if refusal is not None:
         if refusal.code == "time_up":
             attempt_finish(attempt=attempt, reason=Attempt.FinishReason.DEADLINE)

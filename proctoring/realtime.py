@@ -43,6 +43,15 @@ def announce_tile(session, examinee_id: int) -> None:
     _to_proctors(session, {"type": "examinee", "examinee": tile(session, examinee_id), "seq": seq})
 
 
+def announce_progress(session, examinee_id: int, answered: int, total: int) -> None:
+    """Only the examinee's answered count changed (an answer saved): a small event instead of the
+    whole tile, which costs a dozen queries to build (docs/protocol.md §2.2)."""
+    seq = next_seq(session)
+    _to_proctors(
+        session, {"type": "progress", "examinee": examinee_id, "answered": answered, "total": total, "seq": seq}
+    )
+
+
 def announce_tiles(session, examinee_ids: list[int]) -> None:
     """Several tiles changed (the start): built together, sent in one broadcast."""
     _numbered_to_proctors(session, [{"type": "examinee", "examinee": found} for found in tiles(session, examinee_ids)])

@@ -17,6 +17,7 @@ from django.db.models import F
 from classrooms.models import User
 from classrooms.services import user_set_active
 from exams.models import Attempt
+from exams.services import answer_save
 from proctoring.access import get_seat_for_proctor
 from proctoring.models import ProctoredSession, Seat
 from proctoring.services import examinee_warn, session_end
@@ -145,6 +146,22 @@ async def test_start_begins_an_attempt_for_the_examinee_present(room, examinee, 
     assert attempt.pk == state["attempt"]["id"]
     assert datetime.datetime.fromisoformat(state["deadline"]) == attempt.deadline
     assert "correct" not in json.dumps([state, tile]), "nothing about correct answers in a frame"
+
+
+async def test_a_new_answer_is_a_small_numbered_progress_event(running, examinee):
+    proctor, _pupil, seq, attempt = running
+
+    await db(answer_save, attempt=attempt, position=0, choice=1, seq=1)
+    await db(answer_save, attempt=attempt, position=0, choice=2, seq=2)  # changed, not new: nothing to say
+    await db(answer_save, attempt=attempt, position=1, choice=0, seq=1)
+
+    first, second = await receive(proctor), await receive(proctor)
+    assert_numbered([first, second], after=seq)
+    assert first == {"type": "progress", "examinee": examinee.pk, "answered": 1, "total": 5, "seq": seq + 1}
+    assert (second["answered"], second["total"]) == (2, 5)
+    await proctor.send_json_to({"type": "snapshot"})
+    [tile] = (await receive_type(proctor, "snapshot"))["examinees"]
+    assert tile["answered"] == 2, "the snapshot agrees"
 
 
 async def test_start_twice_is_refused(running):
