@@ -39,7 +39,7 @@ def account_in_good_standing(user: User) -> bool:
     """May this account act today: active, and an operator or a member of an organization in service?
 
     The authentication backend asks this on every request; websocket consumers
-    ask it again on every frame, with a freshly loaded user.
+    ask it again at each re-check of an open socket (sockets/consumers.py), with a freshly loaded user.
     """
     if not user.is_active:
         return False

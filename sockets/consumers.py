@@ -44,6 +44,7 @@ CLOSE_NOT_ALLOWED = 4403
 CLOSE_SILENT = 4408  # nothing heard from the client for PRESENCE_TIMEOUT: it reconnects
 CLOSE_TOO_SLOW = 4429  # the client did not keep up with its frames: it reconnects and resyncs
 MAX_QUEUED_FRAMES = 100  # frames of one socket waiting for their turn; past it they are refused
+RECHECK = "__recheck__"  # a queue entry that only re-checks authority (frame types are never this)
 
 
 class TokenBucket:
@@ -167,12 +168,18 @@ class FrameConsumer(AsyncWebsocketConsumer):
         if not await self.allowed(frame_type):
             return
         self.heard_from_client()
-        if frame_type in self.immediate_types and not self.needs_recheck(frame_type):
+        if frame_type in self.immediate_types:
+            # Answered now, whatever waits in the queue; a re-check that is due waits its turn there.
+            if self.needs_recheck(frame_type) and RECHECK not in (queued for queued, _data in self.queued):
+                self.enqueue(RECHECK, {})
             await self.run_frame(frame_type, data)
             return
         if len(self.queued) >= MAX_QUEUED_FRAMES:
             await self.send_error("rate_limited", "Too many frames waiting; this one was dropped.")
             return
+        self.enqueue(frame_type, data)
+
+    def enqueue(self, frame_type: str, data: dict) -> None:
         self.queued.append((frame_type, data))
         if self.worker is None or self.worker.done():
             self.worker = asyncio.create_task(self.work_through_frames())
@@ -197,6 +204,8 @@ class FrameConsumer(AsyncWebsocketConsumer):
                     await self.close(code=CLOSE_SIGNED_OUT)
                     return
                 self.user, self.checked_at = user, time.monotonic()
+            if frame_type == RECHECK:
+                continue
             try:
                 await self.run_frame(frame_type, data)
             except Exception:

@@ -396,6 +396,17 @@ async def test_a_suspended_examinees_next_frame_after_the_recheck_bound_closes_t
     assert not await db(Signal.objects.exists)
 
 
+async def test_a_heartbeat_is_answered_at_once_and_a_due_recheck_follows_it(room, examinee, settings):
+    _proctor, pupil, _seq = room
+    await db(User.objects.filter(pk=examinee.pk).update, is_active=False)  # the broadcast was lost
+    settings.LIVE_RECHECK_SECONDS = 0
+
+    await pupil.send_json_to({"type": "heartbeat", "id": "hb-9"})
+
+    assert await receive(pupil) == {"type": "ack", "id": "hb-9"}
+    assert await closed_with(pupil) == CLOSE_SIGNED_OUT
+
+
 # --- Presence --------------------------------------------------------------------------------------------
 
 
