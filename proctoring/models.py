@@ -30,6 +30,8 @@ class ProctoredSession(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # Every process's tick looks for absences in the sessions not ended (proctoring/presence.py).
+        indexes = [models.Index(fields=["status"], name="session_status")]
         verbose_name = _("proctored session")
         verbose_name_plural = _("proctored sessions")
 

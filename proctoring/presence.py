@@ -138,8 +138,11 @@ def flag_absences(now: datetime.datetime | None = None) -> None:
         session_id=OuterRef("session_id"), examinee_id=OuterRef("examinee_id"), status=Attempt.Status.FINISHED
     )
     away = (
-        Seat.objects.filter(offline_since__lte=now - OFFLINE_GRACE, loss_signalled=False)
-        .exclude(session__status=ProctoredSession.Status.ENDED)
+        Seat.objects.filter(
+            session__status__in=[ProctoredSession.Status.OPEN, ProctoredSession.Status.RUNNING],
+            offline_since__lte=now - OFFLINE_GRACE,
+            loss_signalled=False,
+        )
         .exclude(Exists(handed_in))  # gone after handing in: nothing to watch any more
     )
     for session_id in set(away.values_list("session_id", flat=True)):
