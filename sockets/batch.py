@@ -40,10 +40,7 @@ class GroupCommit:
     async def drain(self) -> None:
         while self.pending:
             batch, self.pending = self.pending[: self.max_batch], self.pending[self.max_batch :]
-            try:
-                results = await run_db(self.write, [item for item, _future in batch])
-            except Exception as error:  # noqa: BLE001 - the whole batch failed: every caller hears it
-                results = [error] * len(batch)
+            results = await self.write_batch([item for item, _future in batch])
             for (_item, future), result in zip(batch, results, strict=True):
                 if future.done():  # its socket went away meanwhile
                     continue
@@ -51,3 +48,19 @@ class GroupCommit:
                     future.set_exception(result)
                 else:
                     future.set_result(result)
+
+    async def write_batch(self, items: list) -> list:
+        """One transaction for all; should it fail, one per item, so that one item the database
+        refuses (a bug, a value out of range) fails alone rather than its whole batch."""
+        try:
+            return await run_db(self.write, items)
+        except Exception as error:  # noqa: BLE001 - answered per item below
+            if len(items) == 1:
+                return [error]
+        results = []
+        for item in items:
+            try:
+                results.extend(await run_db(self.write, [item]))
+            except Exception as error:  # noqa: BLE001 - this item's caller hears it
+                results.append(error)
+        return results
