@@ -16,6 +16,7 @@ runs the hooks apps register (`on_tick`) on the database pool.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import logging
 import os
@@ -133,6 +134,16 @@ def is_watched(channel_name: str) -> bool:
 
 def unwatch(consumer: Watched) -> None:
     _ticker.watched.pop(consumer.channel_name, None)
+
+
+async def stop_ticking() -> None:
+    """Stop this process's tick (tests, before their database goes away)."""
+    task, _ticker.task = _ticker.task, None
+    _ticker.watched.clear()
+    if task is not None and not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def tick_now() -> None:

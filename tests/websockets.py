@@ -15,6 +15,7 @@ from django.test import Client
 from classrooms.models import User
 from config.asgi import application
 from sockets.executor import close_pool
+from sockets.process import stop_ticking
 
 ALLOWED_ORIGIN = b"http://127.0.0.1:8000"
 IN_MEMORY_LAYER = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -55,6 +56,7 @@ class Sockets:
     async def close_all(self) -> None:
         for socket in self.opened:
             await socket.disconnect()
+        await stop_ticking()
         # The consumers' database calls ran on the live pool (sockets/executor.py) and asgiref's sync
         # thread: close their connections too, or PostgreSQL refuses to drop the test database.
         await sync_to_async(close_pool, thread_sensitive=False)()
