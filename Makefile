@@ -21,6 +21,7 @@ help:
 	@echo "make constraints  rewrite constraints.txt from the packages installed in .venv"
 	@echo "make pg-stop      stop the throwaway PostgreSQL cluster of make test"
 	@echo "make redis-stop   stop the throwaway Redis of make test"
+	@echo "make bench-live   load benchmark of the live websocket path, relay vs Kantoku, 1/4/25 classes (~10 min)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -98,3 +99,8 @@ pg-stop:
 
 redis-stop:
 	scripts/redistest stop
+
+# Loopback only, every wait bounded; BENCH_LIVE_ARGS e.g. "--classes 4 --duration 30" (see the script's --help).
+.PHONY: bench-live
+bench-live: setup
+	$(BIN)/python benchmarks/bench_live.py $(BENCH_LIVE_ARGS)
