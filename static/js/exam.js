@@ -7,8 +7,9 @@
 //   with the highest seq, so a late, older save never overwrites a newer one.
 // - Timer: counts down from the server's remaining_ms with performance.now() (the device
 //   clock is not trusted) and is set again by every `state` frame.
-// - Websocket /ws/exam/<session>/: heartbeats, reconnects, the teacher's warnings and pauses,
-//   and integrity signals, which are kept until the server acknowledges them.
+// - Websocket /ws/exam/<session>/ through static/js/socket.js (heartbeats, reconnects, close
+//   codes): the teacher's warnings and pauses, and integrity signals, which socket.js keeps (in
+//   localStorage) and sends again until the server acknowledges them.
 "use strict";
 
 (() => {
@@ -48,11 +49,6 @@
     },
   };
 
-  function backoffDelay(attempt) {
-    const base = Math.min(30000, 1000 * 2 ** attempt);
-    return base / 2 + Math.random() * (base / 2);
-  }
-
   // Reload at most once a minute for the same reason, so a refusal cannot loop.
   function reloadOnce(reason) {
     const key = `kantoku.exam.reloaded.${reason}`;
@@ -70,103 +66,10 @@
     return false;
   }
 
-  // --- The websocket: one per page, reconnecting with backoff --------------------------------
-  function examSocket({ onFrame, onOpen, onDown, onRefused }) {
-    const url = `${window.location.protocol === "https:" ? "wss:" : "ws:"}//${window.location.host}${config.socket}`;
-    let socket = null;
-    let failures = 0;
-    let reconnectTimer = null;
-    let heartbeatTimer = null;
-    let heartbeatNumber = 0;
-    let awaitingHeartbeat = null;
-
-    function open() {
-      clearTimeout(reconnectTimer);
-      reconnectTimer = null;
-      const current = new WebSocket(url);
-      socket = current;
-      current.addEventListener("open", () => {
-        if (current !== socket) return;
-        failures = 0;
-        awaitingHeartbeat = null;
-        clearInterval(heartbeatTimer);
-        heartbeatTimer = setInterval(heartbeat, 15000);
-        onOpen();
-      });
-      current.addEventListener("message", (event) => {
-        if (current !== socket) return;
-        let frame;
-        try {
-          frame = JSON.parse(event.data);
-        } catch {
-          return;
-        }
-        if (frame.type === "ack" && frame.id === awaitingHeartbeat) {
-          awaitingHeartbeat = null;
-          return;
-        }
-        onFrame(frame);
-      });
-      current.addEventListener("close", (event) => {
-        if (current !== socket) return;
-        lost();
-        if (event.code === 4403 || event.code === 4401) {
-          onRefused(event.code);
-          return;
-        }
-        scheduleReconnect();
-      });
-    }
-
-    function lost() {
-      clearInterval(heartbeatTimer);
-      heartbeatTimer = null;
-      onDown();
-    }
-
-    function scheduleReconnect() {
-      if (reconnectTimer !== null) return;
-      reconnectTimer = setTimeout(open, backoffDelay(failures));
-      failures += 1;
-    }
-
-    // A heartbeat that is not acknowledged by the next one means a dead connection
-    // (a network change can leave a socket open that reaches nobody): start afresh.
-    function heartbeat() {
-      if (awaitingHeartbeat !== null) {
-        const dead = socket;
-        socket = null;
-        try {
-          dead.close();
-        } catch {
-          // already closed
-        }
-        lost();
-        scheduleReconnect();
-        return;
-      }
-      heartbeatNumber += 1;
-      awaitingHeartbeat = `hb-${heartbeatNumber}`;
-      send({ type: "heartbeat", id: awaitingHeartbeat });
-    }
-
-    function send(frame) {
-      if (socket && socket.readyState === WebSocket.OPEN) {
-        socket.send(JSON.stringify(frame));
-        return true;
-      }
-      return false;
-    }
-
-    function reconnectNow() {
-      if (socket && (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING)) return;
-      failures = 0;
-      open();
-    }
-
-    window.addEventListener("online", reconnectNow);
-    open();
-    return { send, isOpen: () => socket !== null && socket.readyState === WebSocket.OPEN };
+  // --- The websocket (static/js/socket.js): heartbeats every 15 s, reconnects, close codes -----
+  const HEARTBEAT_MS = 15000;
+  function examSocket(options) {
+    return window.KantokuSocket.connect({ path: config.socket, heartbeatMs: HEARTBEAT_MS, ...options });
   }
 
   // --- The waiting room ------------------------------------------------------------------------
@@ -182,7 +85,8 @@
     examSocket({
       onOpen: () => show("connected", strings.connected),
       onDown: () => show("reconnecting", strings.reconnecting),
-      onRefused: () => {
+      // 4401 or 4403: the reloaded page signs in again or says why (at most once a minute).
+      onStop: () => {
         if (!reloadOnce("waiting-refused")) show("refused", strings.refused);
       },
       onFrame: (frame) => {
@@ -220,7 +124,7 @@
     const fullscreenButton = document.getElementById("fullscreen-button");
     let leaving = false;
     let paused = Boolean(config.paused);
-    let socket = null;
+    let socket = null; // KantokuSocket, made once the page's handlers exist
     let ignoreFocusChanges = false; // our own confirm dialog is not the pupil leaving the page
 
     function goToResult(url) {
@@ -229,7 +133,7 @@
       // Whatever is still queued can no longer count: the server has finished the attempt.
       store.remove(queueKey);
       store.remove(seqKey);
-      store.remove(signalsKey);
+      socket?.forgetReliable();
       window.location.assign(url || config.resultUrl);
     }
 
@@ -424,7 +328,7 @@
           if (outcome === "wait") {
             waitingForResume = true;
           } else {
-            retryTimer = setTimeout(flush, backoffDelay(retries));
+            retryTimer = setTimeout(flush, window.KantokuSocket.delay(retries));
             retries += 1;
           }
           break;
@@ -610,28 +514,6 @@
       return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
     }
 
-    const unacked = new Map(); // id -> {frame, sentAt}
-    for (const frame of store.get(signalsKey, [])) {
-      if (frame && frame.id) unacked.set(frame.id, { frame, sentAt: 0 });
-    }
-
-    function saveSignals() {
-      store.set(signalsKey, Array.from(unacked.values(), (item) => item.frame));
-    }
-
-    function sendSignals(all) {
-      if (!socket) return;
-      const now = performance.now();
-      let sent = 0;
-      for (const item of unacked.values()) {
-        if (sent >= 10) break; // the server takes bursts of 20; the rest go with the next heartbeat
-        if (!all && item.sentAt && now - item.sentAt < 10000) continue;
-        if (!socket.send(item.frame)) return;
-        item.sentAt = now;
-        sent += 1;
-      }
-    }
-
     // Leaving the page (a reload, the result page) hides it too; that is not the pupil looking away,
     // and the server sees the connection go and come back anyway.
     let unloading = false;
@@ -648,9 +530,7 @@
       if (durationMs !== undefined && durationMs !== null) {
         frame.duration_ms = Math.min(86400000, Math.max(0, Math.round(durationMs)));
       }
-      unacked.set(frame.id, { frame, sentAt: 0 });
-      saveSignals();
-      sendSignals(false);
+      socket.sendReliable(frame); // kept in localStorage and sent again until the server acks it
     }
 
     let blurredAt = null;
@@ -743,29 +623,25 @@
           warningText.textContent = frame.text;
           warningBanner.hidden = false;
           break;
-        case "ack":
-          if (unacked.delete(frame.id)) saveSignals();
-          break;
         default:
-          break; // `error` frames: unacknowledged signals are sent again later
+          break; // `error` frames: unacknowledged signals are sent again later (socket.js)
       }
     }
 
     socket = examSocket({
+      storageKey: signalsKey, // signals survive a reload or a crash until acknowledged
       onFrame,
+      // socket.js sends the unacknowledged signals again by itself; the server sends `state`.
       onOpen: () => {
-        sendSignals(true);
         retries = 0;
         flush();
         retryQuestion();
       },
-      onDown: () => {},
-      onRefused: () => {
+      onStop: () => {
         // Refused: the session has ended (or we are no longer in it). The reloaded page knows which.
         reloadOnce("attempt-refused");
       },
     });
-    setInterval(() => sendSignals(false), 15000);
 
     // Answers given on this device but not sent yet (a reload, a crash) count as given.
     for (const entry of loadQueue()) markNav(entry.position, entry.choice !== null);

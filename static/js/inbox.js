@@ -4,6 +4,7 @@
 // Message bodies arrive as `body_html`, escaped and linkified by the server (messaging/sanitize.py);
 // that is the only HTML taken from a frame. Names, times and labels go in with textContent.
 // Channel-layer delivery is at-most-once: after a reconnect the open page reloads its list.
+// Reconnects and close codes are static/js/socket.js's.
 "use strict";
 
 (() => {
@@ -18,24 +19,19 @@
   const threadId = thread ? Number(thread.dataset.threadId) : null;
   const textElement = document.getElementById("messaging-text");
   const text = textElement ? JSON.parse(textElement.textContent) : {};
-  const RETRY_DELAYS_MS = [1000, 2000, 5000, 10000, 30000];
-  const CLOSE_SIGNED_OUT = 4401;
-  const CLOSE_NOT_ALLOWED = 4403;
   const STATUS_RANK = { sent: 0, delivered: 1, read: 2 };
   const timeFormat = new Intl.DateTimeFormat("sv-SE", {
     timeZone: "Asia/Tokyo", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
   });
   const clockFormat = new Intl.DateTimeFormat("sv-SE", { timeZone: "Asia/Tokyo", hour: "2-digit", minute: "2-digit" });
 
-  let socket = null;
-  let attempts = 0;
-  let connectedBefore = false;
+  let socket = null; // KantokuSocket
   let unreadHere = false; // a message to me arrived on this conversation's page while it was hidden
   let staleList = false; // reconnected: frames may have been missed
 
   function send(frame) {
-    if (socket && socket.readyState === WebSocket.OPEN) {
-      socket.send(JSON.stringify(frame));
+    if (socket) {
+      socket.send(frame); // dropped while down: the reconnect reloads the list
     }
   }
 
@@ -190,37 +186,22 @@
   };
 
   function connect() {
-    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-    socket = new WebSocket(`${scheme}://${window.location.host}${link.dataset.inboxSocket}`);
-    socket.addEventListener("open", () => {
-      attempts = 0;
-      // Events between rendering the page (or losing the socket) and now were not seen here.
-      if (connectedBefore || thread || inbox) {
-        staleList = true;
-        refresh();
-      }
-      connectedBefore = true;
-    });
-    socket.addEventListener("message", (event) => {
-      let frame;
-      try {
-        frame = JSON.parse(event.data);
-      } catch {
-        return;
-      }
-      const handler = handlers[frame.type];
-      if (handler) {
-        handler(frame);
-      }
-    });
-    socket.addEventListener("close", (event) => {
-      if (event.code === CLOSE_SIGNED_OUT || event.code === CLOSE_NOT_ALLOWED) {
-        showUnread(0);
-        return;
-      }
-      const delay = RETRY_DELAYS_MS[Math.min(attempts, RETRY_DELAYS_MS.length - 1)];
-      attempts += 1;
-      window.setTimeout(connect, delay);
+    socket = window.KantokuSocket.connect({
+      path: link.dataset.inboxSocket,
+      onOpen: ({ reconnected }) => {
+        // Events between rendering the page (or losing the socket) and now were not seen here.
+        if (reconnected || thread || inbox) {
+          staleList = true;
+          refresh();
+        }
+      },
+      onFrame: (frame) => {
+        if (Object.hasOwn(handlers, frame.type)) {
+          handlers[frame.type](frame);
+        }
+      },
+      // Signed out (4401) or not allowed (4403): no more retries, no badge.
+      onStop: () => showUnread(0),
     });
   }
 

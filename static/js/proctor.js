@@ -1,10 +1,10 @@
 // The live proctoring dashboard (templates/proctoring/dashboard.html). Plain JS, no build step,
 // no inline handlers.
 //
-// The page embeds a snapshot to draw at once. The socket /ws/proctor/<id>/ sends a fresh
-// snapshot on every (re)connect, then numbered events (docs/protocol.md). Channel-layer
-// delivery is at-most-once, so an event whose `seq` is not exactly the last + 1 means one
-// was lost: ask for a snapshot and replace everything with it.
+// The page embeds a snapshot to draw at once. The socket /ws/proctor/<id>/ (static/js/socket.js:
+// reconnects, close codes) sends a fresh snapshot on every (re)connect, then numbered events
+// (docs/protocol.md). Channel-layer delivery is at-most-once, so an event whose `seq` is not
+// exactly the last + 1 means one was lost: ask for a snapshot and replace everything with it.
 //
 // Names and warning texts are people's input: they go in with textContent, never innerHTML.
 "use strict";
@@ -20,13 +20,12 @@
   const config = JSON.parse(configElement.textContent);
   const text = config.text;
   const mayControl = config.may_control === true;
-  const RETRY_DELAYS_MS = [1000, 2000, 5000, 10000];
+  // A handful of teachers, not a crowd: their dashboard retries within 10 s at most.
+  const RETRY_CAP_MS = 10000;
   // Presence ends by heartbeat timeout on the server, which no event announces: ask again now and then.
   const REFRESH_MS = 30000;
   const FRESH_FLAG_MS = 5000;
   const ERROR_SHOWN_MS = 20000;
-  const CLOSE_SIGNED_OUT = 4401;
-  const CLOSE_NOT_ALLOWED = 4403;
   // Signals that mean "back to normal": shown as evidence, but they do not flag a tile.
   const RETURN_KINDS = new Set(["focus_returned", "tab_visible", "fullscreen_enter", "connection_restored"]);
   const STATE_ICONS = { absent: "—", waiting: "…", answering: "✎", paused: "‖", submitted: "✓" };
@@ -329,6 +328,15 @@
           upsert(frame.examinee);
         }
         break;
+      case "progress": {
+        // Only the answered count changed: those two numbers, the rest of the tile stays.
+        const entry = view.examinees.get(frame.examinee);
+        if (entry) {
+          entry.tile = { ...entry.tile, answered: frame.answered, total: frame.total };
+          render(entry);
+        }
+        break;
+      }
       case "signal":
         applySignal(frame);
         break;
@@ -343,7 +351,6 @@
 
   function onFrame(frame) {
     if (frame.type === "snapshot") {
-      retries = 0;
       applySnapshot(frame);
       return;
     }
@@ -364,12 +371,10 @@
 
   // --- The socket ---------------------------------------------------------------------------
 
-  let socket = null;
-  let retries = 0;
-  let retryTimer = null;
+  let socket = null; // KantokuSocket, from the start of the page on
 
   function isConnected() {
-    return socket !== null && socket.readyState === WebSocket.OPEN;
+    return socket !== null && socket.isOpen();
   }
 
   function setConnection(state, message) {
@@ -390,11 +395,10 @@
   }
 
   function send(frame) {
-    if (!isConnected()) {
+    if (!isConnected() || !socket.send(frame)) {
       showError(text.not_connected);
       return false;
     }
-    socket.send(JSON.stringify(frame));
     return true;
   }
 
@@ -406,47 +410,28 @@
   }
 
   function connect() {
-    clearTimeout(retryTimer);
-    retryTimer = null;
-    const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-    const ws = new WebSocket(`${scheme}//${window.location.host}${config.ws_path}`);
-    socket = ws;
-    view.awaitingSnapshot = false;
-    setConnection("connecting", text.connecting);
-    ws.addEventListener("open", () => {
-      if (ws === socket) {
+    socket = window.KantokuSocket.connect({
+      path: config.ws_path,
+      capMs: RETRY_CAP_MS,
+      onFrame,
+      onConnecting: () => setConnection("connecting", text.connecting),
+      // The server sends a snapshot by itself on every connect: that one is the resync. Until it
+      // comes a gap asks for nothing more (it would only bring a second snapshot).
+      onOpen: () => {
+        view.awaitingSnapshot = true;
+      },
+      onUp: () => {
         setConnection("live", text.live);
         setControlsEnabled();
-      }
-    });
-    ws.addEventListener("message", (event) => {
-      if (ws !== socket) {
-        return;
-      }
-      let frame;
-      try {
-        frame = JSON.parse(event.data);
-      } catch {
-        return;
-      }
-      if (frame && typeof frame.type === "string") {
-        onFrame(frame);
-      }
-    });
-    ws.addEventListener("close", (event) => {
-      if (ws !== socket) {
-        return;
-      }
-      socket = null;
-      setControlsEnabled();
-      if (event.code === CLOSE_NOT_ALLOWED || event.code === CLOSE_SIGNED_OUT) {
-        setConnection("closed", text.not_allowed);
-        return;
-      }
-      const delay = RETRY_DELAYS_MS[Math.min(retries, RETRY_DELAYS_MS.length - 1)];
-      retries += 1;
-      setConnection("retrying", format(text.reconnecting, { seconds: delay / 1000 }));
-      retryTimer = setTimeout(connect, delay);
+      },
+      onDown: ({ retryInMs }) => {
+        setControlsEnabled();
+        if (retryInMs !== null) {
+          setConnection("retrying", format(text.reconnecting, { seconds: Math.max(1, Math.ceil(retryInMs / 1000)) }));
+        }
+      },
+      // Signed out (4401) or not allowed (4403): no more retries; the page says so.
+      onStop: () => setConnection("closed", text.not_allowed),
     });
   }
 
@@ -635,9 +620,4 @@
       send({ type: "snapshot" });
     }
   }, REFRESH_MS);
-  window.addEventListener("online", () => {
-    if (retryTimer !== null) {
-      connect();
-    }
-  });
 })();
