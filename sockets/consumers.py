@@ -26,6 +26,8 @@ import logging
 import time
 from collections import deque
 
+from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY
@@ -107,6 +109,17 @@ class FrameConsumer(AsyncWebsocketConsumer):
         self.queued: deque[tuple[str, dict]] = deque()
         self.worker: asyncio.Task | None = None
 
+    async def dispatch(self, message):
+        """Channels' dispatch, without its `aclose_old_connections()` before every message: that
+        is a hop to asgiref's one shared thread for each frame and each event of every socket of
+        the process, so all of them queued behind each other there (heartbeat acks took a
+        minute at 1,000 sockets). This consumer's database work runs on the live pool
+        (sockets/executor.py), which looks after its own connections."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     # --- Connecting ----------------------------------------------------------------------
 
     async def join(self, *groups: str) -> None:
@@ -118,6 +131,11 @@ class FrameConsumer(AsyncWebsocketConsumer):
         """The handshake's user was loaded by AuthMiddlewareStack just now: that is the first check."""
         self.user, self.checked_at = self.scope["user"], time.monotonic()
         await super().accept(subprotocol, headers)
+
+    async def websocket_disconnect(self, message):
+        """Channels' own, without the hop to close old connections (see `dispatch`)."""
+        await self.disconnect(message["code"])
+        raise StopConsumer()
 
     async def disconnect(self, code):
         if self.worker is not None and not self.worker.done():
