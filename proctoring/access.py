@@ -48,6 +48,16 @@ def get_session_for_examinee(user: User, session_id: int) -> ProctoredSession:
     return session
 
 
+def examinees_still_in(session_ids: set[int], examinee_ids: set[int]) -> set[tuple[int, int]]:
+    """The (session, examinee) pairs among these where the examinee is on the session's class
+    roster today: `get_session_for_examinee` for many open sockets at once (sockets/consumers.py)."""
+    found = set()
+    for session in _sessions().filter(pk__in=session_ids):
+        on_roster = roster_of(session.school_class).filter(examinee_id__in=examinee_ids)
+        found.update((session.pk, examinee_id) for examinee_id in on_roster.values_list("examinee_id", flat=True))
+    return found
+
+
 def get_seat_for_proctor(session: ProctoredSession, examinee_id: int) -> Seat:
     """The seat of an examinee of this session's class (a proctor frame names them by id)."""
     try:

@@ -15,7 +15,12 @@ from django.http import Http404
 
 from classrooms.models import User
 from proctoring import presence, services
-from proctoring.access import get_seat_for_proctor, get_session_for_examinee, get_session_for_viewer
+from proctoring.access import (
+    examinees_still_in,
+    get_seat_for_proctor,
+    get_session_for_examinee,
+    get_session_for_viewer,
+)
 from proctoring.frames import EXAMINEE_FRAMES, PROCTOR_FRAMES
 from proctoring.live import snapshot
 from proctoring.models import ProctoredSession
@@ -46,7 +51,6 @@ class ProctorConsumer(FrameConsumer):
             return
         await self.join(self.session.proctor_group, user_group(user.pk))
         await self.accept()
-        process.ensure_ticking()
         await self.send_frame(await run_db(snapshot, self.session))
 
     def still_allowed(self, user: User) -> None:
@@ -156,6 +160,16 @@ class ExamConsumer(FrameConsumer):
             get_session_for_examinee(user, self.session.pk)
         except Http404:
             raise ClientError("not_found", "You are no longer in this session.") from None
+
+    @classmethod
+    def still_allowed_many(cls, checks: list[tuple[ExamConsumer, User]]) -> dict[str, ClientError]:
+        seated = [(consumer, user) for consumer, user in checks if consumer.session is not None]
+        still_in = examinees_still_in({c.session.pk for c, _user in seated}, {user.pk for _c, user in seated})
+        return {
+            consumer.channel_name: ClientError("not_found", "You are no longer in this session.")
+            for consumer, user in seated
+            if not user.is_examinee or (consumer.session.pk, user.pk) not in still_in
+        }
 
     async def handle(self, user: User, frame_type: str, data: dict) -> None:
         if self.session is None:

@@ -142,8 +142,7 @@ def flag_absences(now: datetime.datetime | None = None) -> None:
             session__status__in=[ProctoredSession.Status.OPEN, ProctoredSession.Status.RUNNING],
             offline_since__lte=now - OFFLINE_GRACE,
             loss_signalled=False,
-        )
-        .exclude(Exists(handed_in))  # gone after handing in: nothing to watch any more
+        ).exclude(Exists(handed_in))  # gone after handing in: nothing to watch any more
     )
     for session_id in set(away.values_list("session_id", flat=True)):
         with transaction.atomic():

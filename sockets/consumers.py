@@ -32,10 +32,14 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from classrooms.access import account_in_good_standing
-from classrooms.models import User
+from classrooms.models import Membership, User
+from classrooms.schoolyear import today
+from sockets import process
 from sockets.executor import run_db
 from sockets.frames import ClientError, read_frame, validate
 
@@ -78,12 +82,41 @@ def fresh_user(user_id: int, session_key: str | None) -> User | None:
     if user is None or not account_in_good_standing(user):
         return None
     if session_key is not None:
-        stored = SessionStore(session_key=session_key)
-        if not stored.exists(session_key):
-            return None
-        if not constant_time_compare(stored.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()):
+        data = SessionStore(session_key=session_key).load()  # {} when it is gone or expired
+        if not constant_time_compare(data.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()):
             return None
     return user
+
+
+def fresh_users(pairs: list[tuple[int, str]]) -> dict[tuple[int, str], User | None]:
+    """`fresh_user` for many (user id, session key) pairs in a constant number of queries."""
+    today_ = today()
+    users = User.objects.in_bulk({user_id for user_id, _key in pairs})
+    for membership in (
+        Membership.objects.active_on(today_).filter(user_id__in=list(users)).select_related("organization")
+    ):
+        membership.checked_on = today_
+        users[membership.user_id].__dict__.setdefault("_membership_cache", {})[today_] = membership
+    for user in users.values():  # no membership today: say so, or account_in_good_standing would ask
+        user.__dict__.setdefault("_membership_cache", {}).setdefault(today_, None)
+    store = SessionStore()
+    sessions = {
+        row.session_key: store.decode(row.session_data)
+        for row in Session.objects.filter(
+            session_key__in={key for _user_id, key in pairs}, expire_date__gt=timezone.now()
+        )
+    }
+    found: dict[tuple[int, str], User | None] = {}
+    for user_id, key in pairs:
+        user = users.get(user_id)
+        data = sessions.get(key, {})
+        fresh = (
+            user is not None
+            and account_in_good_standing(user)
+            and constant_time_compare(data.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash())
+        )
+        found[(user_id, key)] = user if fresh else None
+    return found
 
 
 class FrameConsumer(AsyncWebsocketConsumer):
@@ -131,6 +164,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
         """The handshake's user was loaded by AuthMiddlewareStack just now: that is the first check."""
         self.user, self.checked_at = self.scope["user"], time.monotonic()
         await super().accept(subprotocol, headers)
+        process.register(self)
 
     async def websocket_disconnect(self, message):
         """Channels' own, without the hop to close old connections (see `dispatch`)."""
@@ -138,6 +172,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
         raise StopConsumer()
 
     async def disconnect(self, code):
+        process.unregister(self)
         if self.worker is not None and not self.worker.done():
             self.worker.cancel()  # database calls already started finish on their thread
         for group in getattr(self, "groups_joined", []):
@@ -250,5 +285,57 @@ class FrameConsumer(AsyncWebsocketConsumer):
     def still_allowed(self, user: User) -> None:
         """The route's own re-check (runs on the database pool); raise ClientError to close with 4403."""
 
+    @classmethod
+    def recheck_many(cls, consumers: list[FrameConsumer]) -> dict[str, User | ClientError | None]:
+        """`recheck` for many sockets of this route at once (the tick's, below): by channel name,
+        the user as they are now, None (close 4401) or the ClientError of the route's check (4403)."""
+        keyed = {}
+        for consumer in consumers:
+            session = consumer.scope.get("session")
+            keyed[consumer.channel_name] = (consumer.scope["user"].pk, session.session_key if session else None)
+        users = fresh_users([pair for pair in keyed.values() if pair[1]])
+        results: dict[str, User | ClientError | None] = {
+            name: users.get(pair) if pair[1] else None for name, pair in keyed.items()
+        }
+        allowed = [(consumer, results[consumer.channel_name]) for consumer in consumers]
+        results.update(cls.still_allowed_many([(c, user) for c, user in allowed if user is not None]))
+        return results
+
+    @classmethod
+    def still_allowed_many(cls, checks: list[tuple[FrameConsumer, User]]) -> dict[str, ClientError]:
+        """The route's own re-check for many sockets: the refused ones, by channel name. By default
+        one `still_allowed` each; a route with many sockets does it in a few queries."""
+        refused = {}
+        for consumer, user in checks:
+            try:
+                consumer.still_allowed(user)
+            except ClientError as error:
+                refused[consumer.channel_name] = error
+        return refused
+
     async def handle(self, user: User, frame_type: str, data: dict) -> None:
         raise NotImplementedError
+
+
+@process.on_tick_sockets
+async def recheck_due(consumers: list[FrameConsumer]) -> None:
+    """At every tick, re-check together the sockets whose last check will be too old before the
+    next tick: a few queries per route for all of them, instead of a handful per socket as each
+    one's next frame comes. Frames still re-check by themselves when this falls behind."""
+    due_at = time.monotonic() - max(0.0, settings.LIVE_RECHECK_SECONDS - settings.LIVE_TICK_SECONDS)
+    by_route: dict[type, list[FrameConsumer]] = {}
+    for consumer in consumers:
+        if consumer.checked_at <= due_at:
+            by_route.setdefault(type(consumer), []).append(consumer)
+    for route, due in by_route.items():
+        checked_at = time.monotonic()
+        results = await run_db(route.recheck_many, due)
+        for consumer in due:
+            result = results.get(consumer.channel_name)
+            if isinstance(result, ClientError):
+                await consumer.send_error(result.code, result.message)
+                await consumer.close(code=CLOSE_NOT_ALLOWED)
+            elif result is None:
+                await consumer.close(code=CLOSE_SIGNED_OUT)
+            else:
+                consumer.user, consumer.checked_at = result, checked_at

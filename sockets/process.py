@@ -22,7 +22,7 @@ import logging
 import os
 import socket as _socket
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from django.conf import settings
@@ -63,6 +63,7 @@ def renew(name: str, now: datetime.datetime | None = None) -> None:
 
 
 _hooks: list[Callable[[str, bool], None]] = []
+_socket_hooks: list[Callable[[list], Awaitable[None]]] = []
 
 
 def on_tick(hook: Callable[[str, bool], None]) -> Callable[[str, bool], None]:
@@ -71,9 +72,17 @@ def on_tick(hook: Callable[[str, bool], None]) -> Callable[[str, bool], None]:
     return hook
 
 
+def on_tick_sockets(hook: Callable[[list], Awaitable[None]]) -> Callable[[list], Awaitable[None]]:
+    """Register `await hook(open_sockets)`, run in the event loop at every tick with this process's
+    open sockets (`register`)."""
+    _socket_hooks.append(hook)
+    return hook
+
+
 class _Ticker:
     def __init__(self) -> None:
         self.watched: dict[str, Watched] = {}
+        self.open: dict[str, object] = {}
         self.task: asyncio.Task | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.first = True
@@ -84,6 +93,7 @@ class _Ticker:
             return
         if self.loop is not loop:  # a new event loop (tests): start afresh
             self.watched.clear()
+            self.open.clear()
         self.loop, self.first = loop, True
         self.task = loop.create_task(self.run(), name="kantoku-live-tick")
 
@@ -111,14 +121,21 @@ class _Ticker:
         first, self.first = self.first, False
         for hook in _hooks:
             await run_db(hook, name, first)
+        for socket_hook in _socket_hooks:
+            await socket_hook(list(self.open.values()))
 
 
 _ticker = _Ticker()
 
 
-def ensure_ticking() -> None:
-    """Start this process's tick in the running event loop, if it is not running yet."""
+def register(consumer) -> None:
+    """An open socket of this process (for the hooks of `on_tick_sockets`); keeps the tick running."""
     _ticker.ensure_running()
+    _ticker.open[consumer.channel_name] = consumer
+
+
+def unregister(consumer) -> None:
+    _ticker.open.pop(consumer.channel_name, None)
 
 
 def watch(consumer: Watched) -> None:
@@ -140,6 +157,7 @@ async def stop_ticking() -> None:
     """Stop this process's tick (tests, before their database goes away)."""
     task, _ticker.task = _ticker.task, None
     _ticker.watched.clear()
+    _ticker.open.clear()
     if task is not None and not task.done():
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

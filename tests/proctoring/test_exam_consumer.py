@@ -407,6 +407,53 @@ async def test_a_heartbeat_is_answered_at_once_and_a_due_recheck_follows_it(room
     assert await closed_with(pupil) == CLOSE_SIGNED_OUT
 
 
+def socket_of(examinee_id: int):
+    """The consumer of this process holding the examinee's socket."""
+    channel_name = Connection.objects.values_list("channel_name", flat=True).get(seat__examinee_id=examinee_id)
+    return process._ticker.open[channel_name]
+
+
+async def test_the_tick_closes_a_suspended_examinees_idle_socket_once_its_check_is_due(room, examinee):
+    _proctor, pupil, _seq = room
+    consumer = await db(socket_of, examinee.pk)
+    await db(User.objects.filter(pk=examinee.pk).update, is_active=False)  # the broadcast was lost
+    await process.tick_now()
+    assert pupil.output_queue.empty(), "not due yet: checked when it connected"
+
+    consumer.checked_at -= 30  # the bound has passed; no frame came meanwhile
+    await process.tick_now()
+
+    assert await closed_with(pupil) == CLOSE_SIGNED_OUT
+
+
+async def test_the_tick_closes_the_socket_of_an_examinee_no_longer_on_the_roster(room, examinee, enrollment):
+    _proctor, pupil, _seq = room
+    consumer = await db(socket_of, examinee.pk)
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    await db(type(enrollment).objects.filter(pk=enrollment.pk).update, ends_on=yesterday)  # transferred out
+    consumer.checked_at -= 30
+
+    await process.tick_now()
+
+    assert (await receive(pupil))["code"] == "not_found"
+    assert await closed_with(pupil) == CLOSE_NOT_ALLOWED
+
+
+async def test_the_tick_renews_the_check_of_sockets_in_good_standing(room, sockets, classmate, proctored_session):
+    _proctor, pupil, _seq = room
+    other, _state = await sockets.examinee(classmate, proctored_session)
+    consumers = [process._ticker.open[name] for name in list(process._ticker.open)]
+    for consumer in consumers:
+        consumer.checked_at -= 30
+    before = time.monotonic()
+
+    await process.tick_now()
+
+    assert all(consumer.checked_at >= before for consumer in consumers)
+    assert await heartbeat_ack(pupil) == [{"type": "ack", "id": "hb"}]
+    assert await heartbeat_ack(other) == [{"type": "ack", "id": "hb"}]
+
+
 # --- Presence --------------------------------------------------------------------------------------------
 
 
