@@ -105,7 +105,8 @@ def answer_save(*, attempt: Attempt, position: int, choice: int | None, seq: int
                 row.save(update_fields=["answer", "save_seq", "answered_at"])
                 if was_answered != (choice is not None):  # the answered count changed: only that
                     answered = attempt.questions.filter(answer__isnull=False).count()
-                    realtime.announce_progress(attempt.session, attempt.examinee_id, answered, attempt.total)
+                    session = ProctoredSession(pk=attempt.session_id)  # its number and group are all it takes
+                    realtime.announce_progress(session, attempt.examinee_id, answered, attempt.total)
     if refusal is not None:
         if refusal.code == "time_up":
             attempt_finish(attempt=attempt, reason=Attempt.FinishReason.DEADLINE)
