@@ -330,7 +330,10 @@ def _signals_record(items: list[SignalItem]) -> list[Signal | ProctoringError]:
     stored = {
         (receipt.examinee_id, receipt.client_id): receipt.signal
         for receipt in SignalReceipt.objects.select_related("signal").filter(
-            client_id__in={item.client_id for item in items}
+            # The examinee first: the unique index is (examinee, client_id); by client id alone
+            # SQLite scanned every receipt ever stored, on every batch.
+            examinee_id__in={item.examinee_id for item in items},
+            client_id__in={item.client_id for item in items},
         )
     }
     latest: dict[tuple, Signal] = {}  # (session, examinee, kind) -> the group a new signal may join
