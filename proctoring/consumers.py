@@ -31,7 +31,8 @@ from sockets.executor import run_db
 from sockets.frames import ClientError
 from sockets.publish import user_group
 
-SIGNALS = GroupCommit(services.signals_record)
+# Signals wait up to 20 ms for others to share their transaction (docs/design.md, "Live path").
+SIGNALS = GroupCommit(services.signals_record, window=0.02)
 
 
 class ProctorConsumer(FrameConsumer):

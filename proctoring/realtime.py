@@ -27,11 +27,13 @@ def _to_proctors(session, frame: dict) -> None:
     publish(session.proctor_group, {"type": "proctor.frame", "frame": frame})
 
 
-def _numbered_to_proctors(session, frames: list[dict]) -> None:
-    """Several events in one broadcast, numbered one after the other."""
+def _numbered_to_proctors(session, frames: list[dict], *, numbered_from: int | None = None) -> None:
+    """Several events in one broadcast, numbered one after the other. `numbered_from`: the session's
+    number before them, when the caller holds the session's row lock and writes the new number
+    itself (a group commit writes the numbers of all its sessions in one statement)."""
     if not frames:
         return
-    last = next_seq(session, len(frames))
+    last = next_seq(session, len(frames)) if numbered_from is None else numbered_from + len(frames)
     for offset, frame in enumerate(frames):
         frame["seq"] = last - len(frames) + 1 + offset
     publish(session.proctor_group, {"type": "proctor.frames", "frames": frames})
@@ -68,8 +70,10 @@ def announce_signal(signal) -> None:
 
 
 def announce_signals(session, signals: list) -> None:
-    """Signals of one session stored together (a group commit): one broadcast."""
-    _numbered_to_proctors(session, [signal_frame(signal) for signal in signals])
+    """Signals of one session stored together (a group commit): one broadcast. The caller holds
+    the session's row lock and saves `session.seq`, moved on here by the number of signals."""
+    before, session.seq = session.seq, session.seq + len(signals)
+    _numbered_to_proctors(session, [signal_frame(signal) for signal in signals], numbered_from=before)
 
 
 def signal_frame(signal) -> dict:

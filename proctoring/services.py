@@ -404,6 +404,7 @@ def _signals_record(items: list[SignalItem]) -> list[Signal | ProctoringError]:
     SignalReceipt.objects.bulk_create(received)
     for session_id, signals in announced.items():
         realtime.announce_signals(sessions[session_id], list(signals.values()))
+    ProctoredSession.objects.bulk_update([sessions[session_id] for session_id in announced], ["seq"])
     return results
 
 
