@@ -159,7 +159,10 @@ if REDIS_URL:
                         "retry": Retry(ExponentialBackoff(cap=1, base=0.1), 5),
                         "retry_on_error": [RedisConnectionError, RedisTimeoutError],
                     }
-                ]
+                ],
+                # Messages waiting per channel before a group send skips it (default 100): a proctor's
+                # socket receives a whole class's events, and a start sends 40 at once.
+                "capacity": 500,
             },
         }
     }

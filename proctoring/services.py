@@ -99,10 +99,8 @@ def session_start(*, session: ProctoredSession, by: User) -> ProctoredSession:
         session.status, session.started_at = ProctoredSession.Status.RUNNING, now
         session.save(update_fields=["status", "started_at"])
         present = Seat.objects.filter(session=session, connections__process__in=live_processes(now)).distinct()
-        started = []
-        for seat in present.select_related("examinee"):
-            exam_services.attempt_start(session=session, examinee=seat.examinee, now=now)
-            started.append(seat.examinee_id)
+        started = list(present.values_list("examinee_id", flat=True))
+        exam_services.attempts_start(session=session, examinee_ids=started, now=now)
         # Tiles and states of everyone who started, in a constant number of queries.
         realtime.announce_tiles(session, started)
         for examinee_id, state in examinee_states(session, started).items():
