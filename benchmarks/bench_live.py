@@ -175,9 +175,8 @@ def build(classes: int, pupils: int, exam_minutes: int) -> dict:
     from django.test import override_settings
     from django.utils import timezone
 
-    from classrooms.models import Membership, Organization, SchoolClass, User
-    from classrooms.schoolyear import current_school_year, today
-    from classrooms.services import RosterRow, examinees_issue
+    from classrooms.models import Organization, User
+    from classrooms.schoolyear import today
     from exams.catalog import load_exam_document
     from exams.models import Exam
     from proctoring import services
@@ -214,17 +213,7 @@ def build(classes: int, pupils: int, exam_minutes: int) -> dict:
         for number in range(1, classes + 1):
             size = min(CLASS_SIZE, left)
             left -= size
-            teacher = User.objects.create_user(
-                login_id=f"live-teacher{number}", password=None, name=f"先生 {number}", role=User.Role.TEACHER
-            )
-            Membership.objects.create(user=teacher, organization=organization, starts_on=today())
-            school_class = SchoolClass.objects.create(
-                organization=organization, teacher=teacher, school_year=current_school_year(), name=f"{number}組"
-            )
-            rows = [RosterRow(name=f"受検 {i:02d}", kana=f"じゅけん {i:02d}", number=i) for i in range(1, size + 1)]
-            examinees = [issued.user for issued in examinees_issue(school_class=school_class, rows=rows, by=teacher)]
-            # As after their first sign-in: PasswordChangeRequiredMiddleware would redirect every request.
-            User.objects.filter(pk__in=[examinee.pk for examinee in examinees]).update(must_change_password=False)
+            teacher, school_class, examinees = harness.new_class(organization, number, size, login_prefix="live")
             session = services.session_open(school_class=school_class, exam=exam, by=teacher)
             entry = {"id": session.pk, "proctor": signed_in(teacher), "pupils": []}
             for examinee in User.objects.filter(pk__in=[e.pk for e in examinees]).order_by("pk"):

@@ -38,6 +38,7 @@ import uuid
 from pathlib import Path
 
 from harness import configure_django, machine
+from harness import new_class as harness_new_class
 
 CLASS_SIZE = 40
 SMALL_CLASS_SIZE = 10
@@ -137,9 +138,8 @@ def run(runs: int) -> None:
     from django.urls import reverse
     from django.utils import timezone
 
-    from classrooms.models import Membership, Organization, SchoolClass, User
-    from classrooms.schoolyear import current_school_year, today
-    from classrooms.services import RosterRow, examinees_issue
+    from classrooms.models import Organization, SchoolClass, User
+    from classrooms.schoolyear import today
     from exams import services as exam_services
     from exams.models import Attempt, Choice, Exam, Question
     from proctoring import presence, services
@@ -168,19 +168,7 @@ def run(runs: int) -> None:
 
         def new_class(size: int) -> tuple[User, SchoolClass, list[User]]:
             """A new teacher and class of `size`, signed in once (their issued passwords changed)."""
-            number = next(classes)
-            teacher = User.objects.create_user(
-                login_id=f"bench-teacher{number}", password=None, name=f"先生 {number}", role=User.Role.TEACHER
-            )
-            Membership.objects.create(user=teacher, organization=organization, starts_on=today())
-            school_class = SchoolClass.objects.create(
-                organization=organization, teacher=teacher, school_year=current_school_year(), name=f"{number}組"
-            )
-            rows = [RosterRow(name=f"受検 {i:02d}", kana=f"じゅけん {i:02d}", number=i) for i in range(1, size + 1)]
-            examinees = [issued.user for issued in examinees_issue(school_class=school_class, rows=rows, by=teacher)]
-            # As after their first sign-in: an issued password must be changed before anything else.
-            User.objects.filter(pk__in=[examinee.pk for examinee in examinees]).update(must_change_password=False)
-            return teacher, school_class, examinees
+            return harness_new_class(organization, next(classes), size)
 
         def running_session(
             teacher: User, school_class: SchoolClass, examinees: list[User]

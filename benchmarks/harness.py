@@ -45,3 +45,24 @@ def machine() -> str:
         f"{cpu}, {os.cpu_count()} cores (load average {load}); Python {platform.python_version()}; "
         f"SQLite {sqlite3.sqlite_version}; {platform.system()} {platform.release()}"
     )
+
+
+def new_class(organization, number: int, size: int, *, login_prefix: str = "bench"):
+    """A new teacher (`<prefix>-teacher<number>`) and their class of `size` issued examinees, as after
+    everyone's first sign-in (issued passwords changed). Returns (teacher, school_class, examinees)."""
+    from classrooms.models import Membership, SchoolClass, User
+    from classrooms.schoolyear import current_school_year, today
+    from classrooms.services import RosterRow, examinees_issue
+
+    teacher = User.objects.create_user(
+        login_id=f"{login_prefix}-teacher{number}", password=None, name=f"先生 {number}", role=User.Role.TEACHER
+    )
+    Membership.objects.create(user=teacher, organization=organization, starts_on=today())
+    school_class = SchoolClass.objects.create(
+        organization=organization, teacher=teacher, school_year=current_school_year(), name=f"{number}組"
+    )
+    rows = [RosterRow(name=f"受検 {i:02d}", kana=f"じゅけん {i:02d}", number=i) for i in range(1, size + 1)]
+    examinees = [issued.user for issued in examinees_issue(school_class=school_class, rows=rows, by=teacher)]
+    # PasswordChangeRequiredMiddleware would otherwise send every request to the password page.
+    User.objects.filter(pk__in=[examinee.pk for examinee in examinees]).update(must_change_password=False)
+    return teacher, school_class, examinees

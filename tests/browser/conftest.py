@@ -30,8 +30,8 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from classrooms.models import User
 from exams.models import Attempt, Choice
-from proctoring.models import Connection
-from tests.conftest import PASSWORD
+from proctoring.models import Connection, ProctoredSession
+from tests.conftest import PASSWORD, enroll, make_class, make_organization, make_user
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -125,6 +125,18 @@ class BrowserTestCase(ChannelsLiveServerTestCase):
         deadline = time.monotonic() + TIMEOUT_MS / 1000
         while Connection.objects.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
+
+    def one_pupil_in_a_session(self, exam) -> None:
+        """The teacher, one examinee of their class (past the first sign-in) and a session of `exam`:
+        `self.teacher`, `self.examinee`, `self.session`."""
+        organization = make_organization("sakura", "さくら小学校")
+        self.teacher = make_user("sakura-teacher", User.Role.TEACHER, organization, name="山田 先生")
+        school_class = make_class(organization, self.teacher, "5年1組")
+        self.examinee = make_user(
+            "sakura-pupil", User.Role.EXAMINEE, organization, name="鈴木 一郎", must_change_password=False
+        )
+        enroll(school_class, self.examinee, number=1)
+        self.session = ProctoredSession.objects.create(school_class=school_class, exam=exam, teacher=self.teacher)
 
     def open_page(self) -> Page:
         context = self.browser.new_context(

@@ -22,7 +22,6 @@ from playwright.sync_api import Response, WebSocket, expect
 
 from classrooms.models import User
 from exams.models import Choice, Exam, Question
-from proctoring.models import ProctoredSession
 from tests.browser.conftest import ATTEMPT_URL, RESULT_URL, BrowserTestCase
 from tests.conftest import enroll, make_class, make_exam, make_organization, make_user
 
@@ -241,15 +240,8 @@ def keys_of(document: object) -> Iterator[str]:
 
 class TestCorrectAnswersStayOnTheServer(BrowserTestCase):
     def setUp(self):
-        organization = make_organization("sakura", "さくら小学校")
-        self.teacher = make_user("sakura-teacher", User.Role.TEACHER, organization, name="山田 先生")
-        school_class = make_class(organization, self.teacher, "5年1組")
-        self.examinee = make_user(
-            "sakura-pupil", User.Role.EXAMINEE, organization, name="鈴木 一郎", must_change_password=False
-        )
-        enroll(school_class, self.examinee, number=1)
         self.exam = make_exam_with_telltale_ids()
-        self.session = ProctoredSession.objects.create(school_class=school_class, exam=self.exam, teacher=self.teacher)
+        self.one_pupil_in_a_session(self.exam)
 
     def test_no_response_or_frame_tells_which_choice_is_correct(self):
         received = Received()

@@ -18,10 +18,8 @@ from dataclasses import dataclass, field
 import pytest
 from playwright.sync_api import Page, WebSocketRoute, expect
 
-from classrooms.models import User
-from proctoring.models import ProctoredSession
 from tests.browser.conftest import ATTEMPT_URL, TIMEOUT_MS, BrowserTestCase
-from tests.conftest import enroll, make_class, make_exam, make_organization, make_user
+from tests.conftest import make_exam
 
 pytestmark = pytest.mark.browser
 
@@ -127,15 +125,7 @@ def eventually(page: Page, condition: Callable[[], object], what: str) -> None:
 
 class TestSocketClient(BrowserTestCase):
     def setUp(self):
-        organization = make_organization("sakura", "さくら小学校")
-        self.teacher = make_user("sakura-teacher", User.Role.TEACHER, organization, name="山田 先生")
-        school_class = make_class(organization, self.teacher, "5年1組")
-        self.examinee = make_user(
-            "sakura-pupil", User.Role.EXAMINEE, organization, name="鈴木 一郎", must_change_password=False
-        )
-        enroll(school_class, self.examinee, number=1)
-        exam = make_exam(questions=6, per_attempt=5, minutes=10)
-        self.session = ProctoredSession.objects.create(school_class=school_class, exam=exam, teacher=self.teacher)
+        self.one_pupil_in_a_session(make_exam(questions=6, per_attempt=5, minutes=10))
 
     def dashboard(self) -> Page:
         teacher = self.open_page()
