@@ -9,7 +9,6 @@ no database work; signals are stored in group commits (sockets/batch.py).
 from __future__ import annotations
 
 import datetime
-import time
 
 from django.http import Http404
 
@@ -91,9 +90,6 @@ class ProctorConsumer(FrameConsumer):
         except services.ProctoringError as error:
             raise ClientError(error.code, str(error)) from None
 
-    async def proctor_frame(self, event):
-        await self.send_frame(event["frame"])
-
     async def proctor_frames(self, event):
         for frame in event["frames"]:
             await self.send_frame(frame)
@@ -106,11 +102,11 @@ class ExamConsumer(FrameConsumer):
     # A browser sends a heartbeat every 15 s and signals in bursts (a flurry of tab switches).
     frame_limits = {"default": (20, 5), "heartbeat": (5, 1), "signal": (20, 5)}
     immediate_types = frozenset({"heartbeat"})
+    close_when_silent = True  # presence: a socket not heard from is closed and its pupil away
 
     async def connect(self):
         user = self.scope["user"]
         self.session = None
-        self.last_frame_at = time.monotonic()
         try:
             session = await run_db(get_session_for_examinee, user, self.scope["url_route"]["kwargs"]["session_id"])
         except Http404:
@@ -123,7 +119,6 @@ class ExamConsumer(FrameConsumer):
         await self.accept()
         self.ip = (self.scope.get("client") or [None])[0]
         self.silent_since: datetime.datetime | None = None
-        process.watch(self)
         try:
             state = await run_db(
                 presence.connection_open,
@@ -132,18 +127,14 @@ class ExamConsumer(FrameConsumer):
                 channel_name=self.channel_name,
                 ip=self.ip,
                 process=process.process_name(),
-                open_here=process.is_watched,
+                open_here=process.is_open_here,
             )
         except services.ProctoringError as error:
-            process.unwatch(self)
             await self.send_error(error.code, str(error))
             await self.close(code=CLOSE_NOT_ALLOWED)
             return
         self.session = session
         await self.send_frame(state)
-
-    def heard_from_client(self) -> None:
-        self.last_frame_at = time.monotonic()
 
     async def close_silent(self, last_heard: datetime.datetime) -> None:
         """Nothing heard for the presence timeout (sockets/process.py): away since the last frame."""
@@ -151,19 +142,14 @@ class ExamConsumer(FrameConsumer):
         await self.close(code=CLOSE_SILENT)
 
     async def disconnect(self, code):
-        process.unwatch(self)
         await super().disconnect(code)
         if self.session is not None:
             await run_db(presence.connection_close, channel_name=self.channel_name, at=self.silent_since)
 
-    def still_allowed(self, user: User) -> None:
-        try:
-            get_session_for_examinee(user, self.session.pk)
-        except Http404:
-            raise ClientError("not_found", "You are no longer in this session.") from None
-
     @classmethod
     def still_allowed_many(cls, checks: list[tuple[ExamConsumer, User]]) -> dict[str, ClientError]:
+        """Still on the session's class roster today (what get_session_for_examinee checks at
+        connect), for all the sockets due at once."""
         seated = [(consumer, user) for consumer, user in checks if consumer.session is not None]
         still_in = examinees_still_in({c.session.pk for c, _user in seated}, {user.pk for _c, user in seated})
         return {

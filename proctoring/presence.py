@@ -179,7 +179,7 @@ def flag_overlaps() -> None:
 
 
 @on_tick
-def presence_tick(process: str, first: bool) -> None:
+def presence_tick(process: str) -> None:
     """Every tick of every process (sockets/process.py)."""
     now = timezone.now()
     clear_dead_connections(process, now)

@@ -23,14 +23,10 @@ def next_seq(session, count: int = 1) -> int:
     return session.seq
 
 
-def _to_proctors(session, frame: dict) -> None:
-    publish(session.proctor_group, {"type": "proctor.frame", "frame": frame})
-
-
-def _numbered_to_proctors(session, frames: list[dict], *, numbered_from: int | None = None) -> None:
-    """Several events in one broadcast, numbered one after the other. `numbered_from`: the session's
-    number before them, when the caller holds the session's row lock and writes the new number
-    itself (a group commit writes the numbers of all its sessions in one statement)."""
+def _to_proctors(session, frames: list[dict], *, numbered_from: int | None = None) -> None:
+    """Events in one broadcast, numbered one after the other. `numbered_from`: the session's number
+    before them, when the caller holds the session's row lock and writes the new number itself (a
+    group commit writes the numbers of all its sessions in one statement)."""
     if not frames:
         return
     last = next_seq(session, len(frames)) if numbered_from is None else numbered_from + len(frames)
@@ -41,39 +37,33 @@ def _numbered_to_proctors(session, frames: list[dict], *, numbered_from: int | N
 
 def announce_tile(session, examinee_id: int) -> None:
     """The examinee's tile changed: send the whole tile, numbered."""
-    seq = next_seq(session)
-    _to_proctors(session, {"type": "examinee", "examinee": tile(session, examinee_id), "seq": seq})
+    _to_proctors(session, [{"type": "examinee", "examinee": tile(session, examinee_id)}])
 
 
 def announce_progress(session, examinee_id: int, answered: int, total: int) -> None:
     """Only the examinee's answered count changed (an answer saved): a small event instead of the
     whole tile, which costs a dozen queries to build (docs/protocol.md §2.2)."""
-    seq = next_seq(session)
-    _to_proctors(
-        session, {"type": "progress", "examinee": examinee_id, "answered": answered, "total": total, "seq": seq}
-    )
+    _to_proctors(session, [{"type": "progress", "examinee": examinee_id, "answered": answered, "total": total}])
 
 
 def announce_tiles(session, examinee_ids: list[int]) -> None:
     """Several tiles changed (the start): built together, sent in one broadcast."""
-    _numbered_to_proctors(session, [{"type": "examinee", "examinee": found} for found in tiles(session, examinee_ids)])
+    _to_proctors(session, [{"type": "examinee", "examinee": found} for found in tiles(session, examinee_ids)])
 
 
 def announce_session(session) -> None:
-    seq = next_seq(session)
-    _to_proctors(session, {"type": "session", "status": session.status, "seq": seq})
+    _to_proctors(session, [{"type": "session", "status": session.status}])
 
 
 def announce_signal(signal) -> None:
-    seq = next_seq(signal.session)
-    _to_proctors(signal.session, {**signal_frame(signal), "seq": seq})
+    _to_proctors(signal.session, [signal_frame(signal)])
 
 
 def announce_signals(session, signals: list) -> None:
     """Signals of one session stored together (a group commit): one broadcast. The caller holds
     the session's row lock and saves `session.seq`, moved on here by the number of signals."""
     before, session.seq = session.seq, session.seq + len(signals)
-    _numbered_to_proctors(session, [signal_frame(signal) for signal in signals], numbered_from=before)
+    _to_proctors(session, [signal_frame(signal) for signal in signals], numbered_from=before)
 
 
 def signal_frame(signal) -> dict:

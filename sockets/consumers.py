@@ -70,53 +70,45 @@ class TokenBucket:
         return False
 
 
-def fresh_user(user_id: int, session_key: str | None) -> User | None:
-    """The user as they are now, or None when they may no longer act.
+def fresh_users(pairs: list[tuple[int, str | None]]) -> dict[tuple[int, str | None], User | None]:
+    """Each (user id, browser session key) pair's user as they are now, or None when they may no
+    longer act, in a constant number of queries however many pairs.
 
     The account must be in good standing, and the browser session the socket
     was opened with must still exist and still belong to this user as they are
     now (signing out deletes it; suspension and a password change change the
-    user's session hash). `session_key` None: no browser session to check.
+    user's session hash). A key of None: no browser session to check.
     """
-    user = User.objects.filter(pk=user_id).first()
-    if user is None or not account_in_good_standing(user):
-        return None
-    if session_key is not None:
-        data = SessionStore(session_key=session_key).load()  # {} when it is gone or expired
-        if not constant_time_compare(data.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash()):
-            return None
-    return user
-
-
-def fresh_users(pairs: list[tuple[int, str]]) -> dict[tuple[int, str], User | None]:
-    """`fresh_user` for many (user id, session key) pairs in a constant number of queries."""
     today_ = today()
     users = User.objects.in_bulk({user_id for user_id, _key in pairs})
+    for user in users.values():  # primed for account_in_good_standing: none, unless found below
+        user.__dict__.setdefault("_membership_cache", {})[today_] = None
     for membership in (
         Membership.objects.active_on(today_).filter(user_id__in=list(users)).select_related("organization")
     ):
         membership.checked_on = today_
-        users[membership.user_id].__dict__.setdefault("_membership_cache", {})[today_] = membership
-    for user in users.values():  # no membership today: say so, or account_in_good_standing would ask
-        user.__dict__.setdefault("_membership_cache", {}).setdefault(today_, None)
+        users[membership.user_id]._membership_cache[today_] = membership
     store = SessionStore()
     sessions = {
         row.session_key: store.decode(row.session_data)
         for row in Session.objects.filter(
-            session_key__in={key for _user_id, key in pairs}, expire_date__gt=timezone.now()
+            session_key__in={key for _user_id, key in pairs if key}, expire_date__gt=timezone.now()
         )
     }
-    found: dict[tuple[int, str], User | None] = {}
+    found: dict[tuple[int, str | None], User | None] = {}
     for user_id, key in pairs:
         user = users.get(user_id)
-        data = sessions.get(key, {})
-        fresh = (
-            user is not None
-            and account_in_good_standing(user)
-            and constant_time_compare(data.get(HASH_SESSION_KEY, ""), user.get_session_auth_hash())
-        )
+        fresh = user is not None and account_in_good_standing(user)
+        if fresh and key is not None:
+            stored_hash = sessions.get(key, {}).get(HASH_SESSION_KEY, "")
+            fresh = constant_time_compare(stored_hash, user.get_session_auth_hash())
         found[(user_id, key)] = user if fresh else None
     return found
+
+
+def fresh_user(user_id: int, session_key: str | None) -> User | None:
+    """`fresh_users` for one pair."""
+    return fresh_users([(user_id, session_key)])[(user_id, session_key)]
 
 
 class FrameConsumer(AsyncWebsocketConsumer):
@@ -132,6 +124,8 @@ class FrameConsumer(AsyncWebsocketConsumer):
     recheck_types: frozenset[str] = frozenset()
     # Frame types answered at once, without waiting behind the socket's other frames (no database).
     immediate_types: frozenset[str] = frozenset()
+    # Closed by the process's tick after LIVE_PRESENCE_TIMEOUT_SECONDS without a frame (sockets/process.py).
+    close_when_silent = False
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -141,6 +135,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
         self.checked_at = 0.0
         self.queued: deque[tuple[str, dict]] = deque()
         self.worker: asyncio.Task | None = None
+        self.last_frame_at = time.monotonic()
 
     async def dispatch(self, message):
         """Channels' dispatch, without its `aclose_old_connections()` before every message: that
@@ -220,7 +215,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
             return
         if not await self.allowed(frame_type):
             return
-        self.heard_from_client()
+        self.last_frame_at = time.monotonic()
         if frame_type in self.immediate_types:
             # Answered now, whatever waits in the queue; a re-check that is due waits its turn there.
             if self.needs_recheck(frame_type) and RECHECK not in (queued for queued, _data in self.queued):
@@ -236,9 +231,6 @@ class FrameConsumer(AsyncWebsocketConsumer):
         self.queued.append((frame_type, data))
         if self.worker is None or self.worker.done():
             self.worker = asyncio.create_task(self.work_through_frames())
-
-    def heard_from_client(self) -> None:
-        """A frame arrived (presence keeps the time; see proctoring)."""
 
     def needs_recheck(self, frame_type: str) -> bool:
         return frame_type in self.recheck_types or time.monotonic() - self.checked_at >= settings.LIVE_RECHECK_SECONDS
@@ -274,13 +266,10 @@ class FrameConsumer(AsyncWebsocketConsumer):
     def recheck(self) -> User | None:
         """Runs on the database pool: the user as they are now, or None (close 4401); a route's own
         check raises ClientError (close 4403)."""
-        session = self.scope.get("session")
-        if session is None or not session.session_key:
-            return None
-        user = fresh_user(self.scope["user"].pk, session.session_key)
-        if user is not None:
-            self.still_allowed(user)
-        return user
+        result = self.recheck_many([self])[self.channel_name]
+        if isinstance(result, ClientError):
+            raise result
+        return result
 
     def still_allowed(self, user: User) -> None:
         """The route's own re-check (runs on the database pool); raise ClientError to close with 4403."""
@@ -289,16 +278,17 @@ class FrameConsumer(AsyncWebsocketConsumer):
     def recheck_many(cls, consumers: list[FrameConsumer]) -> dict[str, User | ClientError | None]:
         """`recheck` for many sockets of this route at once (the tick's, below): by channel name,
         the user as they are now, None (close 4401) or the ClientError of the route's check (4403)."""
-        keyed = {}
+        keyed = {}  # a socket without a browser session (the key) is signed out
         for consumer in consumers:
             session = consumer.scope.get("session")
-            keyed[consumer.channel_name] = (consumer.scope["user"].pk, session.session_key if session else None)
-        users = fresh_users([pair for pair in keyed.values() if pair[1]])
+            if session is not None and session.session_key:
+                keyed[consumer.channel_name] = (consumer.scope["user"].pk, session.session_key)
+        users = fresh_users(list(keyed.values()))
         results: dict[str, User | ClientError | None] = {
-            name: users.get(pair) if pair[1] else None for name, pair in keyed.items()
+            consumer.channel_name: users.get(keyed.get(consumer.channel_name)) for consumer in consumers
         }
         allowed = [(consumer, results[consumer.channel_name]) for consumer in consumers]
-        results.update(cls.still_allowed_many([(c, user) for c, user in allowed if user is not None]))
+        results.update(cls.still_allowed_many([(consumer, user) for consumer, user in allowed if user is not None]))
         return results
 
     @classmethod

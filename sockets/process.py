@@ -9,8 +9,10 @@ clears the dead one's rows, and a process restarted under the same name
 (`KANTOKU_PROCESS_NAME`, set per daphne instance in production) clears its own
 at its first tick (docs/design.md, "Live path"; docs/deploy.md).
 
-The tick also closes this process's sockets that went silent (`watch`), and
-runs the hooks apps register (`on_tick`) on the database pool.
+Every open socket of the process is registered here (`register`, by the
+frame consumer base). The tick closes those that close when silent and went
+silent, and runs the hooks apps register: `on_tick` on the database pool,
+`on_tick_sockets` in the event loop with the open sockets.
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ from sockets.models import ServerProcess
 logger = logging.getLogger(__name__)
 
 
-class Watched(Protocol):
+class Socket(Protocol):
     channel_name: str
+    close_when_silent: bool  # closed by the tick after LIVE_PRESENCE_TIMEOUT_SECONDS without a frame
     last_frame_at: float  # time.monotonic() of the last frame heard
 
     async def close_silent(self, last_heard: datetime.datetime) -> None: ...
@@ -62,12 +65,12 @@ def renew(name: str, now: datetime.datetime | None = None) -> None:
         ServerProcess.objects.get_or_create(name=name, defaults={"started_at": now, "renewed_at": now})
 
 
-_hooks: list[Callable[[str, bool], None]] = []
+_hooks: list[Callable[[str], None]] = []
 _socket_hooks: list[Callable[[list], Awaitable[None]]] = []
 
 
-def on_tick(hook: Callable[[str, bool], None]) -> Callable[[str, bool], None]:
-    """Register `hook(process_name, first_tick)`, run on the database pool at every tick of every process."""
+def on_tick(hook: Callable[[str], None]) -> Callable[[str], None]:
+    """Register `hook(process_name)`, run on the database pool at every tick of every process."""
     _hooks.append(hook)
     return hook
 
@@ -81,20 +84,17 @@ def on_tick_sockets(hook: Callable[[list], Awaitable[None]]) -> Callable[[list],
 
 class _Ticker:
     def __init__(self) -> None:
-        self.watched: dict[str, Watched] = {}
-        self.open: dict[str, object] = {}
+        self.open: dict[str, Socket] = {}
         self.task: asyncio.Task | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.first = True
 
     def ensure_running(self) -> None:
         loop = asyncio.get_running_loop()
         if self.task is not None and not self.task.done() and self.loop is loop:
             return
         if self.loop is not loop:  # a new event loop (tests): start afresh
-            self.watched.clear()
             self.open.clear()
-        self.loop, self.first = loop, True
+        self.loop = loop
         self.task = loop.create_task(self.run(), name="kantoku-live-tick")
 
     async def run(self) -> None:
@@ -113,14 +113,13 @@ class _Ticker:
         await run_db(renew, name)
         silent_for = settings.LIVE_PRESENCE_TIMEOUT_SECONDS
         now_mono, now = time.monotonic(), timezone.now()
-        for consumer in list(self.watched.values()):
+        for consumer in list(self.open.values()):
             quiet = now_mono - consumer.last_frame_at
-            if quiet >= silent_for:
-                self.watched.pop(consumer.channel_name, None)
+            if consumer.close_when_silent and quiet >= silent_for:
+                self.open.pop(consumer.channel_name, None)
                 await consumer.close_silent(now - datetime.timedelta(seconds=quiet))
-        first, self.first = self.first, False
         for hook in _hooks:
-            await run_db(hook, name, first)
+            await run_db(hook, name)
         for socket_hook in _socket_hooks:
             await socket_hook(list(self.open.values()))
 
@@ -128,35 +127,24 @@ class _Ticker:
 _ticker = _Ticker()
 
 
-def register(consumer) -> None:
-    """An open socket of this process (for the hooks of `on_tick_sockets`); keeps the tick running."""
+def register(consumer: Socket) -> None:
+    """An open socket of this process; keeps the tick running."""
     _ticker.ensure_running()
     _ticker.open[consumer.channel_name] = consumer
 
 
-def unregister(consumer) -> None:
+def unregister(consumer: Socket) -> None:
     _ticker.open.pop(consumer.channel_name, None)
 
 
-def watch(consumer: Watched) -> None:
-    """Close `consumer` when it goes silent; keeps this process's tick running."""
-    _ticker.ensure_running()
-    _ticker.watched[consumer.channel_name] = consumer
-
-
-def is_watched(channel_name: str) -> bool:
+def is_open_here(channel_name: str) -> bool:
     """Is a socket of this process with that channel name open? (Safe from the database pool's threads.)"""
-    return channel_name in _ticker.watched
-
-
-def unwatch(consumer: Watched) -> None:
-    _ticker.watched.pop(consumer.channel_name, None)
+    return channel_name in _ticker.open
 
 
 async def stop_ticking() -> None:
     """Stop this process's tick (tests, before their database goes away)."""
     task, _ticker.task = _ticker.task, None
-    _ticker.watched.clear()
     _ticker.open.clear()
     if task is not None and not task.done():
         task.cancel()

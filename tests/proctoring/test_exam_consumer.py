@@ -629,7 +629,7 @@ async def test_a_second_device_on_another_live_process_is_flagged_once_that_proc
 async def test_a_silent_socket_is_closed_and_its_absence_dates_from_its_last_frame(room, examinee, proctored_session):
     proctor, pupil, _seq = room
     channel_name = await db(Connection.objects.values_list("channel_name", flat=True).get, seat__examinee=examinee)
-    consumer = process._ticker.watched[channel_name]
+    consumer = process._ticker.open[channel_name]
     consumer.last_frame_at -= 120  # a stalled client: nothing heard for two minutes, no close either
     heard_at = timezone.now() - datetime.timedelta(seconds=120)
 
