@@ -10,7 +10,7 @@ class of 40, every examinee connected, and measures
 - the proctor's `snapshot` (wall time, SQL queries: the same for 10 and 40);
 - `answer_save`: 40 x 5 new answers (each announces the examinee's tile),
   40 x 5 changed answers (no tile), and 40 new answers through the HTTP view;
-- `signal_record`: a burst of 20 signals of one kind, and 20 signals of five
+- `signals_record`: a burst of 20 signals of one kind, and 20 signals of five
   tab switches (four kinds), with the rows they write;
 - `session_end` finishing the 40 open attempts;
 - opening a new database connection.
@@ -225,11 +225,9 @@ def run(runs: int) -> None:
             receipts_before = SignalReceipt.objects.filter(signal__session=session).count()
             with CaptureQueriesContext(connection) as queries:
                 started = time.perf_counter()
-                for kind in kinds:
-                    services.signal_record(
-                        session=session, examinee=examinee, kind=kind, client_id=uuid.uuid4(),
-                        client_ts=timezone.now(), duration_ms=None,
-                    )  # fmt: skip
+                for kind in kinds:  # one at a time, as a pupil's socket sends them
+                    item = services.SignalItem(session.pk, examinee.pk, kind, uuid.uuid4(), timezone.now())
+                    services.signals_record([item])
                 elapsed = time.perf_counter() - started
             return (
                 elapsed,
@@ -282,7 +280,7 @@ def run(runs: int) -> None:
                     assert response.status_code == 200 and response.json()["applied"], response.content
             keep("http", (http_times, time.perf_counter() - wall, time.process_time() - cpu))
 
-            # signal_record: one kind 20 times (a pupil pasting, or a jittery focus), and five tab switches.
+            # signals_record: one kind 20 times (a pupil pasting, or a jittery focus), and five tab switches.
             keep("burst_one", burst(session, examinees[0], ["paste"] * BURST))
             switch = ["tab_hidden", "focus_lost", "tab_visible", "focus_returned"]
             keep("burst_tabs", burst(session, examinees[1], switch * (BURST // len(switch))))
@@ -343,7 +341,7 @@ def run(runs: int) -> None:
         elapsed = [sample[0] for sample in results[name]]
         queries, signals, receipts = (sorted({sample[i] for sample in results[name]}) for i in (1, 2, 3))
         print(
-            f"{'signal_record, ' + label:<34} {ms(statistics.median(elapsed))} for 20 "
+            f"{'signals_record, ' + label:<34} {ms(statistics.median(elapsed))} for 20 "
             f"({ms(statistics.median(elapsed) / BURST).strip()} each; runs {spread(elapsed)}), "
             f"{'/'.join(map(str, queries))} queries; rows: {'/'.join(map(str, signals))} Signal + "
             f"{'/'.join(map(str, receipts))} SignalReceipt"

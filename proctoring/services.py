@@ -223,59 +223,6 @@ def _server_signal(
 # --- Integrity signals from the browser --------------------------------------------------
 
 
-def signal_record(
-    *,
-    session: ProctoredSession,
-    examinee: User,
-    kind: str,
-    client_id: uuid.UUID,
-    client_ts: datetime.datetime | None,
-    duration_ms: int | None,
-) -> Signal:
-    """Store a browser's signal, then announce it. A burst of one kind is one grouped row.
-
-    Resending a signal (same client id) stores nothing new, even when it had
-    joined a burst: every client id has its receipt.
-    """
-    if kind not in Signal.CLIENT_KINDS:
-        raise ProctoringError(_("Unknown signal."), code="bad_kind")
-    now = timezone.now()
-    received = SignalReceipt.objects.select_related("signal").filter(examinee=examinee, client_id=client_id)
-    try:
-        with transaction.atomic():
-            if _locked(session).status == ProctoredSession.Status.ENDED:
-                raise ProctoringError(_("This test has ended."), code="ended")
-            receipt = received.first()
-            if receipt is not None:
-                return receipt.signal
-            signal = (
-                Signal.objects.select_for_update()
-                .filter(
-                    session=session, examinee=examinee, kind=kind, from_server=False, last_at__gte=now - BURST_WINDOW
-                )
-                .order_by("-last_at")
-                .first()
-            )
-            if signal is not None:
-                signal.count += 1
-                signal.last_at = now
-                signal.duration_ms = max(signal.duration_ms or 0, duration_ms or 0) or None
-                signal.save(update_fields=["count", "last_at", "duration_ms"])
-            else:
-                signal = Signal.objects.create(
-                    session=session, examinee=examinee, kind=kind, client_id=client_id, client_ts=client_ts,
-                    duration_ms=duration_ms, at=now, last_at=now,
-                )  # fmt: skip
-            SignalReceipt.objects.create(
-                signal=signal, examinee=examinee, client_id=client_id, client_ts=client_ts, duration_ms=duration_ms,
-                received_at=now,
-            )  # fmt: skip
-            realtime.announce_signal(signal)
-    except IntegrityError:  # the same signal raced in on another socket: the other one stored it
-        return received.get().signal
-    return signal
-
-
 @dataclass(frozen=True)
 class SignalItem:
     """One browser signal as its socket received it (docs/protocol.md §2.1)."""
@@ -289,33 +236,22 @@ class SignalItem:
 
 
 def signals_record(items: list[SignalItem]) -> list[Signal | ProctoringError]:
-    """Store many examinees' signals in one transaction (a group commit, sockets/batch.py), then
+    """Store browser signals, many examinees' at once (a group commit, sockets/batch.py), then
     announce them: one broadcast per session after commit. One result per item, in order: the
     stored (or already stored) Signal, or the ProctoringError that refused it.
 
-    The rules are signal_record's: bursts of one kind are one row, a resent id stores nothing.
-    Should another process store the same id meanwhile, the items are stored one by one.
+    A burst of one kind from one examinee within BURST_WINDOW is one grouped row with a count. A
+    resent signal (same client id) stores nothing new, even when it had joined a burst: every
+    client id has its receipt. Should another socket store one of these ids at the same moment,
+    the transaction fails on the receipts' unique index and is done again: the receipt is then
+    found.
     """
     try:
         with transaction.atomic():
             return _signals_record(items)
     except IntegrityError:
-        results: list[Signal | ProctoringError] = []
-        for item in items:
-            try:
-                results.append(
-                    signal_record(
-                        session=ProctoredSession(pk=item.session_id),
-                        examinee=User(pk=item.examinee_id),
-                        kind=item.kind,
-                        client_id=item.client_id,
-                        client_ts=item.client_ts,
-                        duration_ms=item.duration_ms,
-                    )
-                )
-            except ProctoringError as error:
-                results.append(error)
-        return results
+        with transaction.atomic():
+            return _signals_record(items)
 
 
 def _signals_record(items: list[SignalItem]) -> list[Signal | ProctoringError]:
