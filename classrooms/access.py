@@ -2,8 +2,8 @@
 
 Every helper raises Http404 for anything the user may not see, whether it
 does not exist, belongs to another organization, or to a colleague: the
-caller cannot tell these apart (DESIGN §1). Visibility follows memberships
-active today (DESIGN §7).
+caller cannot tell these apart (docs/design.md §1). Visibility follows memberships
+active today (docs/design.md §7).
 """
 
 from __future__ import annotations
@@ -204,7 +204,7 @@ def transfer_requests_for(user: User):
 
 
 def history_shared_until(examinee: User, organization: Organization) -> datetime.date | None:
-    """The arrival date before which the examinee's past history is visible to `organization` (DESIGN §7).
+    """The arrival date before which the examinee's past history is visible to `organization` (docs/design.md §7).
 
     An examinee who arrived by transfer answered whether the new school may
     see their past history: yes gives the arrival date (everything before it

@@ -186,7 +186,7 @@ class Membership(models.Model):
     """A person's belonging to an organization from `starts_on` until the day before `ends_on`.
 
     Every visibility rule asks whether a membership is active on a day, so a
-    transfer takes effect on its date without any scheduler (DESIGN §7).
+    transfer takes effect on its date without any scheduler (docs/design.md §7).
     """
 
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="memberships")
@@ -328,7 +328,7 @@ class AuditEntry(models.Model):
 
 
 class Transfer(models.Model):
-    """A person leaving or joining an organization on a date (DESIGN §7).
+    """A person leaving or joining an organization on a date (docs/design.md §7).
 
     Effective-dated like memberships: approval writes the end (or start) dates,
     and every visibility rule asks what is active today, so nothing has to run

@@ -1,4 +1,4 @@
-"""Roster files: reading the CSV a teacher uploads, writing the CSV they download (DESIGN §2).
+"""Roster files: reading the CSV a teacher uploads, writing the CSV they download (docs/design.md §2).
 
 A file is read whole and checked whole: `parse_roster` either returns every
 row or raises `RosterFileError` listing every problem with its line number,

@@ -1,7 +1,7 @@
 """State changes of organizations, accounts, classes and rosters.
 
 Each service is one transaction and writes its audit entry in it. The
-capacity rules (DESIGN §2) are enforced here under row locks, so they hold
+capacity rules (docs/design.md §2) are enforced here under row locks, so they hold
 under concurrent requests.
 """
 
@@ -252,7 +252,7 @@ def _teacher_examinee_ids(teacher_id: int, school_year: int, day: datetime.date)
 
 
 def _check_capacity(school_class: SchoolClass, examinee_ids: Sequence[int], new_accounts: int) -> None:
-    """Refuse if adding these examinees would break either limit of DESIGN §2.
+    """Refuse if adding these examinees would break either limit of docs/design.md §2.
 
     The per-teacher limit is checked for the class's teacher and for a
     successor due to take the class over, counting the classes each is due to
@@ -413,7 +413,7 @@ def examinee_update(*, enrollment: Enrollment, name: str, kana: str, number: int
     return enrollment
 
 
-# --- Transfers (DESIGN §7) ---------------------------------------------------------------------
+# --- Transfers (docs/design.md §7) ---------------------------------------------------------------------
 
 
 def _check_effective_on(effective_on: datetime.date) -> None:

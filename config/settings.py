@@ -171,7 +171,7 @@ else:
     # per-message scan of every channel.
     CHANNEL_LAYERS = {"default": {"BACKEND": "sockets.layers.LocalChannelLayer", "CONFIG": {"capacity": 500}}}
 
-# --- The live path (docs/design.md "Live path", docs/deploy.md for sizing) -------------
+# --- The live path (docs/design.md §10, docs/deploy.md for sizing) -------------
 # Threads for the websockets' database work, each keeping its connection (sockets/executor.py).
 # SQLite has one writer at a time: more threads there only wait for each other.
 LIVE_DB_THREADS = int(env("LIVE_DB_THREADS", "4" if DATABASE_URL else "2"))

@@ -13,7 +13,7 @@ def get_attempt_for_examinee(user: User, attempt_id: int) -> Attempt:
     """The examinee's own attempt; 404 for anyone else, whatever their role.
 
     No membership check: an examinee who moved to another organization keeps
-    their own history (DESIGN §7).
+    their own history (docs/design.md §7).
     """
     if not user.is_authenticated or not user.is_examinee:
         raise Http404

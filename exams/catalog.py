@@ -1,4 +1,4 @@
-"""Importing exams into the catalog from JSON documents (DESIGN §3, format in docs/exam-format.md).
+"""Importing exams into the catalog from JSON documents (docs/design.md §3, format in docs/exam-format.md).
 
 A document is checked whole before anything is written: `parse_exam_document`
 either returns it or raises `CatalogError` listing every problem, each starting

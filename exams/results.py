@@ -1,13 +1,13 @@
-"""Results: every query that shows a finished attempt's score lives here (DESIGN §3).
+"""Results: every query that shows a finished attempt's score lives here (docs/design.md §3).
 
 A result is a finished attempt that was not revoked. Keeping all result
 queries behind `_results()` means a rule about which results may be shown
-(revocation, DESIGN §5) is added in one place and holds for the examinee's
+(revocation, docs/design.md §5) is added in one place and holds for the examinee's
 history, the class page, its chart and counts, and the CSV export alike.
 
 A class sees the results of examinees on its roster today only (`roster_of`):
 an examinee who left the class or the organization disappears from its
-results, name, score and counts alike (DESIGN §7).
+results, name, score and counts alike (docs/design.md §7).
 """
 
 from __future__ import annotations
@@ -54,12 +54,12 @@ def revocations_for_examinee(user: User) -> QuerySet[Revocation]:
 
 
 def results_for_examinee(user: User) -> QuerySet[Attempt]:
-    """The examinee's own results, newest first. Theirs to keep wherever they move (DESIGN §7)."""
+    """The examinee's own results, newest first. Theirs to keep wherever they move (docs/design.md §7)."""
     return _results().filter(examinee=user).select_related("exam").order_by("-finished_at", "-pk")
 
 
 def results_seen_by_school(examinee: User, organization: Organization) -> QuerySet[Attempt]:
-    """An examinee's results as a school sees them (DESIGN §7), newest first.
+    """An examinee's results as a school sees them (docs/design.md §7), newest first.
 
     Results in the school's own classes; and, when the examinee arrived by a
     transfer and agreed that the new school may see their past history,

@@ -199,7 +199,7 @@ def attempts_finish_overdue(*, now: datetime.datetime | None = None) -> int:
 
 
 def attempts_finish_departed(*, examinee=None, now: datetime.datetime | None = None) -> int:
-    """Finish open attempts of examinees no longer on the roster of the session's class (DESIGN §7).
+    """Finish open attempts of examinees no longer on the roster of the session's class (docs/design.md §7).
 
     An examinee who transferred out loses their roster place on the transfer's
     date; an attempt still open then ends with them. Run by the approval when

@@ -1,10 +1,10 @@
 """The only door from user input to conversations, messages and notices.
 
-Who may write to whom (DESIGN §6): a teacher to the examinees on the rosters
+Who may write to whom (docs/design.md §6): a teacher to the examinees on the rosters
 of their classes today; an examinee to the teachers of the classes they are
 on the roster of today; never an examinee to an examinee. Suspended accounts
 are nobody's correspondents. Who may read: the two participants of a thread
-while both are members of its organization today (DESIGN §7), whether or not
+while both are members of its organization today (docs/design.md §7), whether or not
 they may still write to each other.
 
 Every helper raises Http404 for anything the user may not see, so another

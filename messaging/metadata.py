@@ -1,4 +1,4 @@
-"""What org admins and operators see of messaging: metadata, never a body (DESIGN §6).
+"""What org admins and operators see of messaging: metadata, never a body (docs/design.md §6).
 
 Org admins see their organization's log: who wrote to whom, when it was
 sent, delivered and read, and its size. Operators see statistics that
@@ -61,7 +61,7 @@ def org_notices(organization: Organization) -> QuerySet[Notice]:
 
 
 def present_member_ids(organization: Organization, user_ids: set[int]) -> set[int]:
-    """Which of these people are members of the organization today: only they are named (DESIGN §7)."""
+    """Which of these people are members of the organization today: only they are named (docs/design.md §7)."""
     members = Membership.objects.active_on(today()).filter(organization=organization, user_id__in=user_ids)
     return set(members.values_list("user_id", flat=True))
 

@@ -1,4 +1,4 @@
-"""Messages between a teacher and an examinee, notices to a class, and break-glass access (DESIGN §6).
+"""Messages between a teacher and an examinee, notices to a class, and break-glass access (docs/design.md §6).
 
 Bodies are stored only as Fernet tokens (`body_encrypted`, messaging/crypto.py).
 Every other column is metadata: who, to whom, when sent, delivered and read,

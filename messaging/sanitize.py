@@ -1,4 +1,4 @@
-"""Safe HTML from what people write (DESIGN §6).
+"""Safe HTML from what people write (docs/design.md §6).
 
 Messages are plain text: escaped, with http(s) links made clickable.
 Notices allow a little formatting, cleaned by `sanitize_notice_html`, the one

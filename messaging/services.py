@@ -1,4 +1,4 @@
-"""Sending, delivering and reading messages and notices; break-glass access (DESIGN §6).
+"""Sending, delivering and reading messages and notices; break-glass access (docs/design.md §6).
 
 Each service is one transaction. Live events go out through the one
 broadcast point, sockets.publish.publish, after commit; they carry ids

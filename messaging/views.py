@@ -1,4 +1,4 @@
-"""Messaging screens (DESIGN §6).
+"""Messaging screens (docs/design.md §6).
 
 Teachers and examinees: the inbox, conversations, new messages, notices.
 Org admins: their organization's messaging metadata. Operators: statistics

@@ -81,7 +81,7 @@ def sessions_for_examinee(user: User):
     )
 
 
-# --- Incidents, revocations and session reports (DESIGN §5) ---------------------------------
+# --- Incidents, revocations and session reports (docs/design.md §5) ---------------------------------
 
 
 def get_session_for_report(user: User, session_id: int) -> ProctoredSession:
@@ -90,7 +90,7 @@ def get_session_for_report(user: User, session_id: int) -> ProctoredSession:
 
 
 def get_examinee_of_session(session: ProctoredSession, examinee_id: int) -> User:
-    """An examinee on the session's class roster today: the only ones an incident may name (DESIGN §7)."""
+    """An examinee on the session's class roster today: the only ones an incident may name (docs/design.md §7)."""
     enrollment = roster_of(session.school_class).filter(examinee_id=examinee_id).first()
     if enrollment is None:
         raise Http404

@@ -2,7 +2,7 @@
 
 Operators see who reported what about whom, the decision and which result was
 revoked, when and why. They may record an incident about a session's proctor
-(categories 8–12, DESIGN §5); it goes through the same service as the org
+(categories 8–12, docs/design.md §5); it goes through the same service as the org
 admins' form, so it is audited the same way. Nothing is edited or deleted here.
 """
 

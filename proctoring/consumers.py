@@ -30,7 +30,7 @@ from sockets.executor import run_db
 from sockets.frames import ClientError
 from sockets.publish import user_group
 
-# Signals wait up to 20 ms for others to share their transaction (docs/design.md, "Live path").
+# Signals wait up to 20 ms for others to share their transaction (docs/design.md §10).
 SIGNALS = GroupCommit(services.signals_record, window=0.02)
 
 

@@ -94,7 +94,7 @@ class Connection(models.Model):
 
 
 class Signal(models.Model):
-    """Integrity evidence (DESIGN §4): from the examinee's browser or from the server.
+    """Integrity evidence (docs/design.md §4): from the examinee's browser or from the server.
 
     A burst of the same kind from the same examinee within BURST_WINDOW is one
     row with a count, shown as one grouped flag.
@@ -167,7 +167,7 @@ class SignalReceipt(models.Model):
         return f"{self.client_id} → {self.signal_id}"
 
 
-# --- Misconduct and revocation (DESIGN §5) ------------------------------------------------
+# --- Misconduct and revocation (docs/design.md §5) ------------------------------------------------
 
 
 class Incident(models.Model):

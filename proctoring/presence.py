@@ -1,6 +1,6 @@
 """Who is in the room: examinees' sockets, absences, and the integrity signals they raise.
 
-Presence is kept where it is cheap (docs/design.md, "Live path"):
+Presence is kept where it is cheap (docs/design.md §10):
 
 - a socket's heartbeats are counted in its own process only (no database
   work): the process's tick closes a socket silent for

@@ -1,7 +1,7 @@
 """A proctored session after the fact: every signal, incident and revocation, per examinee.
 
 Read-only and in a constant number of queries. Examinees no longer on the
-class roster today are not named (DESIGN §7): their rows say "transferred
+class roster today are not named (docs/design.md §7): their rows say "transferred
 examinee", so counts stay right, and carry no note or reason that could name
 them. Incidents about the proctor are for org admins only.
 """
@@ -227,7 +227,7 @@ class IncidentRow:
 
 
 def names_today(people, organization: Organization) -> dict[int, str]:
-    """How the organization's screens call these people today: by name while they are members (DESIGN §7)."""
+    """How the organization's screens call these people today: by name while they are members (docs/design.md §7)."""
     people = {person.pk: person for person in people if person is not None}
     present = set(
         Membership.objects.active_on(today())

@@ -342,7 +342,7 @@ def _signals_record(items: list[SignalItem]) -> list[Signal | ProctoringError]:
     return results
 
 
-# --- Misconduct and revocation (DESIGN §5) --------------------------------------------------
+# --- Misconduct and revocation (docs/design.md §5) --------------------------------------------------
 #
 # The chain: signals → incident (links them) → decision (its action) → revocation (links the
 # incident) → the examinee's result page says so. Each step is linked to the one before and

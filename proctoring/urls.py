@@ -8,7 +8,7 @@ urlpatterns = [
     path("classes/<int:class_id>/sessions/", views.session_list, name="proctor_session_list"),
     # The live dashboard (kept live by static/js/proctor.js over /ws/proctor/<session_id>/)
     path("sessions/<int:session_id>/", views.dashboard, name="proctor_dashboard"),
-    # After (or during) a session: its report, incidents, revoking results (DESIGN §5)
+    # After (or during) a session: its report, incidents, revoking results (docs/design.md §5)
     path("sessions/<int:session_id>/report/", views.session_report, name="proctor_session_report"),
     path("sessions/<int:session_id>/report.csv", views.session_report_export, name="proctor_session_report_export"),
     path("sessions/<int:session_id>/incidents/new/<int:examinee_id>/", views.incident_new, name="proctor_incident_new"),

@@ -1,5 +1,5 @@
 """Teacher screens of live proctoring: open a test for a class, the class's tests, the live dashboard;
-incidents, revoking results, and the session report (DESIGN §4, §5).
+incidents, revoking results, and the session report (docs/design.md §4, §5).
 
 The dashboard is a page shell. static/js/proctor.js draws the tiles from the
 snapshot embedded in the page and keeps them live over /ws/proctor/<id>/,
@@ -141,7 +141,7 @@ def dashboard(request, session_id: int):
     )
 
 
-# --- Incidents, revocation, session reports (DESIGN §5) ----------------------------------------
+# --- Incidents, revocation, session reports (docs/design.md §5) ----------------------------------------
 
 reviewer_required = role_required(User.Role.TEACHER, User.Role.ORG_ADMIN)
 

@@ -1,4 +1,4 @@
-"""The websocket plumbing every live feature shares (docs/design.md, "Live path").
+"""The websocket plumbing every live feature shares (docs/design.md §10).
 
 - `consumers`: the frame consumer base (size limit, parsing, rate limits, the
   bounded re-check of the account, close codes) that proctoring and messaging

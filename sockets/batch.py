@@ -5,7 +5,7 @@ written go together into the next one. Under light load a batch is one item
 and nothing waits; under a school's load (hundreds of signals a second) the
 database sees a few transactions a second instead of hundreds, and each
 caller still hears back only after its item is committed, so "stored before
-shown" holds (docs/design.md, "Live path").
+shown" holds (docs/design.md §10).
 """
 
 from __future__ import annotations

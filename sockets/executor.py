@@ -3,7 +3,7 @@
 Channels' `database_sync_to_async` runs every call of a process on one thread
 and, with CONN_MAX_AGE = 0, opens and closes a database connection around each
 call. Under a school's load that is one database call at a time for the whole
-process, each paying a new connection (docs/design.md, "Live path"). Here the
+process, each paying a new connection (docs/design.md §10). Here the
 calls run on a small pool of `LIVE_DB_THREADS` threads, each keeping its own
 connection for as long as it is usable (on PostgreSQL it is borrowed from
 Django's connection pool and kept).

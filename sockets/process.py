@@ -7,7 +7,7 @@ its process's lease is fresh (LIVE_LEASE_SECONDS). So a process killed with
 its sockets open leaves no one "online": within the lease, any live process
 clears the dead one's rows, and a process restarted under the same name
 (`KANTOKU_PROCESS_NAME`, set per daphne instance in production) clears its own
-at its first tick (docs/design.md, "Live path"; docs/deploy.md).
+at its first tick (docs/design.md §10; docs/deploy.md).
 
 Every open socket of the process is registered here (`register`, by the
 frame consumer base). The tick closes those that close when silent and went

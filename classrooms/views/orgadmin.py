@@ -1,4 +1,4 @@
-"""Org admin screens: the organization's teachers, its classes, and its audit log (DESIGN §1, §7)."""
+"""Org admin screens: the organization's teachers, its classes, and its audit log (docs/design.md §1, §7)."""
 
 from __future__ import annotations
 
@@ -205,7 +205,7 @@ def class_list(request):
     year = parse_school_year(request.GET.get("year"))
     all_classes = SchoolClass.objects.filter(organization=organization)
     years = set(all_classes.order_by().values_list("school_year", flat=True).distinct())
-    # A teacher who has left the organization is not named on its screens (DESIGN §7).
+    # A teacher who has left the organization is not named on its screens (docs/design.md §7).
     teacher_is_member = Exists(
         Membership.objects.active_on(today()).filter(organization=organization, user_id=OuterRef("teacher_id"))
     )
@@ -276,7 +276,7 @@ class AuditRow:
 
 
 def _audit_rows(entries, organization: Organization) -> list[AuditRow]:
-    """Format entries for display, without naming anyone who is no longer a member (DESIGN §1, §7).
+    """Format entries for display, without naming anyone who is no longer a member (docs/design.md §1, §7).
 
     The log keeps its labels as they were written; whether a person may be
     named is decided today, like everywhere else. Constant number of queries.

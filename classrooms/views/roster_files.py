@@ -1,4 +1,4 @@
-"""Roster CSV files for teachers: import (all-or-nothing), export, and an empty template (DESIGN §2)."""
+"""Roster CSV files for teachers: import (all-or-nothing), export, and an empty template (docs/design.md §2)."""
 
 from __future__ import annotations
 

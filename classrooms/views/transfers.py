@@ -1,4 +1,4 @@
-"""Arrivals of examinees at a new school (DESIGN §7): filed by the school, answered by the examinee."""
+"""Arrivals of examinees at a new school (docs/design.md §7): filed by the school, answered by the examinee."""
 
 from __future__ import annotations
 

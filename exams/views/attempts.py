@@ -1,4 +1,4 @@
-"""Taking a test (DESIGN §3, §4): enter the waiting room, one question at a time, answers, submit.
+"""Taking a test (docs/design.md §3, §4): enter the waiting room, one question at a time, answers, submit.
 
 The server keeps the clock and the answers; the page (static/js/exam.js) only
 shows them and sends each answer as it is given, so a reload, a lost network

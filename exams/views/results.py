@@ -1,4 +1,4 @@
-"""Results screens (DESIGN §3): the examinee's own result and history, a class's results, chart and CSV.
+"""Results screens (docs/design.md §3): the examinee's own result and history, a class's results, chart and CSV.
 
 Which results may be shown is decided in exams/results.py, never here.
 """

@@ -1,4 +1,4 @@
-"""A whole proctored test in real browsers (DESIGN §3, §4).
+"""A whole proctored test in real browsers (docs/design.md §3, §4).
 
 Playwright drives Debian's Chromium against a live daphne server: a teacher and
 three examinees, each in a browser context of their own, sign in through the

@@ -1,4 +1,4 @@
-"""The capacity rules of DESIGN §2 hold under concurrent requests.
+"""The capacity rules of docs/design.md §2 hold under concurrent requests.
 
 Each test fires many service calls at once from threads, each with its own
 database connection, released together by a barrier. Only PostgreSQL shows

@@ -1,4 +1,4 @@
-"""Contracts run a year and renew themselves unless notice is given a month before the end (DESIGN §2)."""
+"""Contracts run a year and renew themselves unless notice is given a month before the end (docs/design.md §2)."""
 
 from __future__ import annotations
 

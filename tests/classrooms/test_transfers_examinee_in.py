@@ -1,4 +1,4 @@
-"""An examinee arrives (DESIGN §7): filed by the new school, answered by the examinee, approved by its org admin."""
+"""An examinee arrives (docs/design.md §7): filed by the new school, answered by the examinee, approved by its org admin."""
 
 from __future__ import annotations
 

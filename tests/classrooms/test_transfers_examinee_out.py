@@ -1,4 +1,4 @@
-"""An examinee leaves (DESIGN §7): filed by their teacher, approved by the org admin, effective on its date."""
+"""An examinee leaves (docs/design.md §7): filed by their teacher, approved by the org admin, effective on its date."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What the new school sees of an arriving examinee's past results: only with their consent (DESIGN §7)."""
+"""What the new school sees of an arriving examinee's past results: only with their consent (docs/design.md §7)."""
 
 from __future__ import annotations
 

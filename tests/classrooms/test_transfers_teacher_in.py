@@ -1,4 +1,4 @@
-"""A teacher arrives (DESIGN §7): the new school's org admin files it, which approves it; same account, new membership."""
+"""A teacher arrives (docs/design.md §7): the new school's org admin files it, which approves it; same account, new membership."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A teacher leaves (DESIGN §7): filed by the org admin with successors; classes change hands on the date."""
+"""A teacher leaves (docs/design.md §7): filed by the org admin with successors; classes change hands on the date."""
 
 from __future__ import annotations
 

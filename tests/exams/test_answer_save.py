@@ -1,4 +1,4 @@
-"""Saving answers: idempotent, ordered by the browser's seq, refused after the end (DESIGN §3).
+"""Saving answers: idempotent, ordered by the browser's seq, refused after the end (docs/design.md §3).
 
 Through the service and through POST /exam/attempts/<id>/answers/ (JSON or form).
 """

@@ -1,4 +1,4 @@
-"""An attempt is finished and scored exactly once, whatever races (DESIGN §3).
+"""An attempt is finished and scored exactly once, whatever races (docs/design.md §3).
 
 A submit, the deadline and the proctor's `end` may arrive at the same moment,
 and answer saves may arrive in any order. The PostgreSQL tests fire the calls

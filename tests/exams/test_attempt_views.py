@@ -1,7 +1,7 @@
 """Taking a test over HTTP: entering, the waiting room, the attempt page, question fragments, submit.
 
 Access: only the attempt's examinee gets anything; everyone else 404, anonymous to sign in.
-Confidentiality (DESIGN §3): no response shows a choice id or which choice is correct.
+Confidentiality (docs/design.md §3): no response shows a choice id or which choice is correct.
 """
 
 from __future__ import annotations

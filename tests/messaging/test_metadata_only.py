@@ -1,4 +1,4 @@
-"""Metadata-only logging (DESIGN §6): after a whole messaging flow, a canary written into a message
+"""Metadata-only logging (docs/design.md §6): after a whole messaging flow, a canary written into a message
 and a notice is found nowhere but on the participants' own screens and sockets.
 
 Searched: every log line (DEBUG and up, SQL included), every channel-layer event, the org admin's

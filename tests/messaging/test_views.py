@@ -212,7 +212,7 @@ def test_the_org_admin_sees_metadata_of_their_organization_only(
 
 def test_the_org_admin_does_not_see_the_name_of_someone_who_left(client_of, org_admin, teacher, examinee):
     message_send(sender=teacher, recipient=examinee, body="x")
-    examinee.memberships.update(ends_on=today())  # transferred out today (DESIGN §7)
+    examinee.memberships.update(ends_on=today())  # transferred out today (docs/design.md §7)
 
     page = client_of(org_admin).get(reverse("messaging_org_metadata")).content.decode()
     assert examinee.name not in page

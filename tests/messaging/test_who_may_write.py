@@ -1,4 +1,4 @@
-"""Who may write to whom (DESIGN §6) and who sees nothing at all (DESIGN §1).
+"""Who may write to whom (docs/design.md §6) and who sees nothing at all (docs/design.md §1).
 
 A teacher writes to the examinees on the rosters of their classes today; an
 examinee to the teachers of the classes they are on today; an examinee never

@@ -1,4 +1,4 @@
-"""Incidents (DESIGN §5): who records them about whom, in which categories, with which signals; deciding them."""
+"""Incidents (docs/design.md §5): who records them about whom, in which categories, with which signals; deciding them."""
 
 from __future__ import annotations
 

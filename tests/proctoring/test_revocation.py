@@ -1,4 +1,4 @@
-"""Revoking a result (DESIGN §5): final and idempotent, gone from every result screen, told to the examinee,
+"""Revoking a result (docs/design.md §5): final and idempotent, gone from every result screen, told to the examinee,
 and what remains is an audit record of ids (who, when, why, which incident)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Scale-out (DESIGN §9): two daphne processes sharing PostgreSQL and Redis act as one server.
+"""Scale-out (docs/design.md §9): two daphne processes sharing PostgreSQL and Redis act as one server.
 
 The teacher's dashboard is on one process and the examinee's socket on the
 other, so every frame between them crosses the Redis channel layer. The

@@ -1,5 +1,5 @@
 """The session report (/proctor/sessions/<id>/report/ and its CSV): every signal, incident and revocation
-per examinee, for the session's teacher and the org admins only, naming nobody who left (DESIGN §5, §7)."""
+per examinee, for the session's teacher and the org admins only, naming nobody who left (docs/design.md §5, §7)."""
 
 from __future__ import annotations
 
