@@ -1,8 +1,8 @@
 """The one broadcast point. Only services call `publish`, and only after commit.
 
-The channel layer is a notification bus, not storage (docs/design.md §10): delivery is at-most-once, so every event to a proctor
-carries the session's sequence number and clients that see a gap ask for a
-snapshot.
+The channel layer is a notification bus, not storage (docs/design.md §10):
+delivery is at-most-once, so every event to a proctor carries the session's
+sequence number and clients that see a gap ask for a snapshot.
 
 Code in a server process runs its database work in threads (the sockets'
 pool, the threads of HTTP requests). A broadcast from there is handed to the
