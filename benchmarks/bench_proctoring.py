@@ -272,7 +272,7 @@ def run(runs: int) -> None:
             wall, cpu = time.perf_counter(), time.process_time()
             for position in range(SAVES_PER_EXAMINEE + 1, SAVES_PER_EXAMINEE + 1 + HTTP_SAVES_PER_EXAMINEE):
                 for examinee in examinees:
-                    url = reverse("exam_answer_save", args=[attempts[examinee.pk].pk])
+                    url = reverse("exams:answer_save", args=[attempts[examinee.pk].pk])
                     body = {"position": position, "choice": 2, "seq": 1}
                     started = time.perf_counter()
                     response = clients[examinee.pk].post(url, body, content_type="application/json")

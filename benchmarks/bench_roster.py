@@ -108,7 +108,7 @@ def run(runs: int) -> None:
     # context for the test client and would double the rendering time.
     client = Client()
     client.force_login(teacher)
-    url = reverse("teacher_roster", args=[school_class.pk])
+    url = reverse("classrooms:teacher_roster", args=[school_class.pk])
     page_times, query_counts = [], []
     with override_settings(DEBUG=False):
         response = client.get(url)  # warm up template loading and caches

@@ -2,6 +2,8 @@ from django.urls import path
 
 from classrooms.views import accounts, examinee, orgadmin, roster_files, teacher, transfers
 
+app_name = "classrooms"
+
 urlpatterns = [
     # Signing in and out, passwords
     path("", accounts.home, name="home"),

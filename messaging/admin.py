@@ -54,7 +54,7 @@ class MessageAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("content"))
     def break_glass(self, message: Message):
-        url = reverse("messaging_operator_break_glass") + f"?message={message.pk}"
+        url = reverse("messaging:operator_break_glass") + f"?message={message.pk}"
         return format_html(
             '<a href="{}">{}</a>', url, _("Not shown. Break-glass access (reason and reference required, audited)")
         )

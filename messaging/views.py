@@ -55,9 +55,9 @@ def inbox(request):
     """Conversations with their unread counts, and notices. Org admins and operators go to their pages."""
     user = request.user
     if user.is_org_admin:
-        return redirect("messaging_org_metadata")
+        return redirect("messaging:org_metadata")
     if user.is_operator:
-        return redirect("messaging_operator_statistics")
+        return redirect("messaging:operator_statistics")
     services.inbox_mark_delivered(recipient=user)
     context = {
         "threads": access.threads_with_unread(user),
@@ -92,7 +92,7 @@ def message_new(request):
         except services.MessagingError as error:
             form.add_error(None, str(error))
         else:
-            return redirect("messaging_thread", thread_id=message.thread_id)
+            return redirect("messaging:thread", thread_id=message.thread_id)
     return render(request, "messaging/message_new.html", {"form": form, "has_correspondents": correspondents.exists()})
 
 
@@ -136,7 +136,7 @@ def thread_send(request, thread_id: int):
         else:
             if request.htmx:
                 return render(request, "messaging/partials/message.html", {"message": message, "viewer": request.user})
-            return redirect("messaging_thread", thread_id=conversation.pk)
+            return redirect("messaging:thread", thread_id=conversation.pk)
     if request.htmx:
         response = render(request, "messaging/partials/send_form.html", {"thread": conversation, "form": form})
         return reswap(retarget(response, "#send-form"), "outerHTML")
@@ -162,7 +162,7 @@ def notice_new(request, class_id: int):
                 request,
                 _("Your notice was sent to %(count)d examinees.") % {"count": notice.receipts.count()},
             )
-            return redirect("messaging_notice_new", class_id=school_class.pk)
+            return redirect("messaging:notice_new", class_id=school_class.pk)
     context = {
         "school_class": school_class,
         "form": form,

@@ -97,7 +97,7 @@ def session_create(request, class_id: int):
         except services.ProctoringError as error:
             form.add_error(None, str(error))
         else:
-            return redirect("proctor_dashboard", session_id=session.pk)
+            return redirect("proctoring:dashboard", session_id=session.pk)
     current = school_class.sessions.exclude(status=ProctoredSession.Status.ENDED).first()
     return render(
         request, "proctoring/session_create.html", {"school_class": school_class, "form": form, "current": current}
@@ -125,7 +125,7 @@ def dashboard(request, session_id: int):
         "now": timezone.now().isoformat(),  # the server's clock, to count "offline for" without the device's
         "text": DASHBOARD_TEXT,
         # + "<examinee id>/": the incident form of one examinee, loaded into the dialog by htmx
-        "incident_url": reverse("proctor_incident_new", args=[session.pk, 0]).removesuffix("0/"),
+        "incident_url": reverse("proctoring:incident_new", args=[session.pk, 0]).removesuffix("0/"),
     }
     return render(
         request,
@@ -255,7 +255,7 @@ def _incident_form(request, session: ProctoredSession, subject: User, *, categor
                     {"incident": incident, "subject": subject, "attempt": attempt},
                 )
             messages.success(request, _("The incident is recorded."))
-            return redirect("proctor_session_report", session_id=session.pk)
+            return redirect("proctoring:session_report", session_id=session.pk)
     template = "proctoring/partials/incident_form.html" if in_dialog else "proctoring/incident_new.html"
     context = {"session": session, "subject": subject, "form": form, "action_url": request.path, "in_dialog": in_dialog}
     return render(request, template, context)
@@ -273,8 +273,8 @@ def incident_resolve(request, incident_id: int):
     else:
         messages.error(request, _("Choose a decision."))
     if incident.session_id is None or (request.user.is_org_admin and form.cleaned_data.get("back") == "incidents"):
-        return redirect("proctor_incident_list")
-    return redirect("proctor_session_report", session_id=incident.session_id)
+        return redirect("proctoring:incident_list")
+    return redirect("proctoring:session_report", session_id=incident.session_id)
 
 
 @reviewer_required
@@ -302,9 +302,9 @@ def result_revoke(request, attempt_id: int):
         else:
             messages.success(request, _("The result of %(name)s is revoked.") % {"name": attempt.examinee.name})
             if form.cleaned_data["back"] == "results":
-                results = "exam_org_class_results" if request.user.is_org_admin else "exam_class_results"
+                results = "exams:org_class_results" if request.user.is_org_admin else "exams:class_results"
                 return redirect(results, class_id=attempt.session.school_class_id)
-            return redirect("proctor_session_report", session_id=attempt.session_id)
+            return redirect("proctoring:session_report", session_id=attempt.session_id)
     return render(
         request, "proctoring/result_revoke.html", {"attempt": attempt, "revocation": revocation, "form": form}
     )

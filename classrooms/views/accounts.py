@@ -18,9 +18,9 @@ login_view = LoginView.as_view(
 )
 
 HOME_BY_ROLE = {
-    "teacher": "teacher_class_list",
-    "org_admin": "orgadmin_teacher_list",
-    "examinee": "examinee_home",
+    "teacher": "classrooms:teacher_class_list",
+    "org_admin": "classrooms:orgadmin_teacher_list",
+    "examinee": "classrooms:examinee_home",
     "operator": "admin:index",
 }
 
@@ -36,7 +36,7 @@ def logout_view(request):
         close_user_sockets(request.user.pk)
     logout(request)
     messages.info(request, _("You have signed out."))
-    return redirect("login")
+    return redirect("classrooms:login")
 
 
 def _change_password(request, form_class, template: str):
@@ -45,7 +45,7 @@ def _change_password(request, form_class, template: str):
         password_set(user=request.user, password=form.cleaned_data["new_password1"])
         update_session_auth_hash(request, request.user)
         messages.success(request, _("Your new password is saved."))
-        return redirect("home")
+        return redirect("classrooms:home")
     return render(request, template, {"form": form})
 
 
@@ -53,7 +53,7 @@ def _change_password(request, form_class, template: str):
 def password_change_required(request):
     """First sign-in with an issued password: choose your own before anything else."""
     if not request.user.must_change_password:
-        return redirect("home")
+        return redirect("classrooms:home")
     return _change_password(request, SetPasswordForm, "registration/password_change_required.html")
 
 

@@ -138,7 +138,7 @@ def _slip(request, credential: services.IssuedCredential, title: str):
     context = {
         "credentials": [credential],
         "organization": organization_of(request.user),
-        "back_url": reverse("orgadmin_teacher_list"),
+        "back_url": reverse("classrooms:orgadmin_teacher_list"),
         "title": title,
     }
     return render(request, "classrooms/slips.html", context)
@@ -173,7 +173,7 @@ def _teacher_set_active(request, teacher_id: int, *, active: bool):
         messages.success(request, _("%(name)s can sign in again.") % {"name": teacher.name})
     else:
         messages.success(request, _("%(name)s is suspended and signed out everywhere.") % {"name": teacher.name})
-    return redirect("orgadmin_teacher_list")
+    return redirect("classrooms:orgadmin_teacher_list")
 
 
 @org_admin_required
@@ -404,7 +404,7 @@ def _transfer_decide(request, transfer_id: int, decide) -> object:
         messages.error(request, str(error))
     else:
         messages.success(request, _("Saved."))
-    return redirect("orgadmin_transfer_list")
+    return redirect("classrooms:orgadmin_transfer_list")
 
 
 @org_admin_required
@@ -445,7 +445,7 @@ def teacher_transfer_out(request, teacher_id: int):
             form.add_error(None, str(error))
         else:
             messages.success(request, _("The transfer of %(name)s is recorded.") % {"name": teacher.name})
-            return redirect("orgadmin_transfer_list")
+            return redirect("classrooms:orgadmin_transfer_list")
     return render(request, "classrooms/orgadmin/teacher_transfer.html", {"teacher": teacher, "form": form})
 
 
@@ -463,5 +463,5 @@ def teacher_arrival(request):
             form.add_error(None, str(error))
         else:
             messages.success(request, _("The arrival of %(name)s is recorded.") % {"name": transfer.person.name})
-            return redirect("orgadmin_transfer_list")
+            return redirect("classrooms:orgadmin_transfer_list")
     return render(request, "classrooms/orgadmin/teacher_arrival.html", {"form": form})

@@ -37,7 +37,7 @@ def roster_import(request, class_id: int):
                     {
                         "credentials": credentials,
                         "organization": school_class.organization,
-                        "back_url": reverse("teacher_roster", args=[school_class.pk]),
+                        "back_url": reverse("classrooms:teacher_roster", args=[school_class.pk]),
                         "title": _("Accounts issued for %(class)s") % {"class": school_class.name},
                     },
                 )

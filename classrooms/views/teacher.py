@@ -58,7 +58,7 @@ def class_create(request):
             form.add_error("name", str(error))
         else:
             messages.success(request, _("Class %(name)s created.") % {"name": school_class.name})
-            return redirect("teacher_roster", class_id=school_class.pk)
+            return redirect("classrooms:teacher_roster", class_id=school_class.pk)
     return render(request, "classrooms/teacher/class_create.html", {"form": form})
 
 
@@ -92,7 +92,7 @@ def class_rename(request, class_id: int):
         else:
             if request.htmx:
                 return render(request, "classrooms/teacher/partials/class_heading.html", {"school_class": school_class})
-            return redirect("teacher_roster", class_id=school_class.pk)
+            return redirect("classrooms:teacher_roster", class_id=school_class.pk)
     template = (
         "classrooms/teacher/partials/class_rename_form.html" if request.htmx else "classrooms/teacher/class_rename.html"
     )
@@ -106,7 +106,7 @@ def _slips(request, school_class: SchoolClass, credentials: list[services.Issued
         {
             "credentials": credentials,
             "organization": school_class.organization,
-            "back_url": reverse("teacher_roster", args=[school_class.pk]),
+            "back_url": reverse("classrooms:teacher_roster", args=[school_class.pk]),
             "title": title,
         },
     )
@@ -144,7 +144,7 @@ def enroll_existing(request, class_id: int):
             messages.success(request, _("%(name)s joined the class.") % {"name": form.cleaned_data["examinee"].name})
     else:
         messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
-    return redirect("teacher_roster", class_id=school_class.pk)
+    return redirect("classrooms:teacher_roster", class_id=school_class.pk)
 
 
 @teacher_required
@@ -158,7 +158,7 @@ def examinee_edit(request, class_id: int, enrollment_id: int):
         if request.htmx:
             return render(request, "classrooms/teacher/partials/roster_row.html", {"enrollment": enrollment})
         messages.success(request, _("Saved."))
-        return redirect("teacher_roster", class_id=class_id)
+        return redirect("classrooms:teacher_roster", class_id=class_id)
     template = (
         "classrooms/teacher/partials/roster_row_form.html" if request.htmx else "classrooms/teacher/examinee_edit.html"
     )
@@ -174,7 +174,7 @@ def enrollment_end(request, class_id: int, enrollment_id: int):
     if request.htmx:
         return render(request, "classrooms/teacher/partials/roster_row_removed.html", {"message": message})
     messages.success(request, message)
-    return redirect("teacher_roster", class_id=class_id)
+    return redirect("classrooms:teacher_roster", class_id=class_id)
 
 
 @teacher_required
@@ -208,5 +208,5 @@ def examinee_transfer_out(request, class_id: int, enrollment_id: int):
                 _("The transfer of %(name)s is filed; your org admin will approve it.")
                 % {"name": enrollment.examinee.name},
             )
-            return redirect("teacher_roster", class_id=class_id)
+            return redirect("classrooms:teacher_roster", class_id=class_id)
     return render(request, "classrooms/teacher/transfer_out.html", {"enrollment": enrollment, "form": form})

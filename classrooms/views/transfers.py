@@ -31,7 +31,9 @@ def examinee_arrival(request):
                 _("The arrival of %(name)s is filed. They are asked about their history; then your org admin approves.")
                 % {"name": transfer.person.name},
             )
-            return redirect("orgadmin_transfer_list" if request.user.is_org_admin else "teacher_class_list")
+            return redirect(
+                "classrooms:orgadmin_transfer_list" if request.user.is_org_admin else "classrooms:teacher_class_list"
+            )
     return render(request, "classrooms/transfer_in.html", {"form": form})
 
 
@@ -46,4 +48,4 @@ def history_consent(request, transfer_id: int):
         messages.success(request, _("Thank you. Your answer is saved."))
     else:
         messages.error(request, _("Choose yes or no."))
-    return redirect("examinee_home")
+    return redirect("classrooms:examinee_home")

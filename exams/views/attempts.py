@@ -73,7 +73,7 @@ def _answer_form(request) -> AnswerForm | None:
 
 
 def _result_url(attempt: Attempt) -> str:
-    return reverse("exam_result", args=[attempt.pk])
+    return reverse("exams:result", args=[attempt.pk])
 
 
 def _finished(attempt: Attempt) -> bool:
@@ -113,10 +113,10 @@ def session_enter(request, session_id: int):
         _seat, attempt = seat_take(session=session, examinee=request.user)
     except ProctoringError as error:
         messages.error(request, str(error))
-        return redirect("examinee_home")
+        return redirect("classrooms:examinee_home")
     if attempt is not None:  # the test is running already: join late
-        return redirect("exam_attempt", attempt_id=attempt.pk)
-    return redirect("exam_waiting_room", session_id=session.pk)
+        return redirect("exams:attempt", attempt_id=attempt.pk)
+    return redirect("exams:waiting_room", session_id=session.pk)
 
 
 @examinee_required
@@ -126,10 +126,10 @@ def waiting_room(request, session_id: int):
     session = get_session_for_examinee(request.user, session_id)
     attempt = Attempt.objects.filter(session=session, examinee=request.user).first()
     if attempt is not None:
-        return redirect("exam_attempt", attempt_id=attempt.pk)
+        return redirect("exams:attempt", attempt_id=attempt.pk)
     if session.status == ProctoredSession.Status.ENDED:
         messages.info(request, _("This test has ended."))
-        return redirect("examinee_home")
+        return redirect("classrooms:examinee_home")
     config = {"page": "waiting", "session": session.pk, "socket": f"/ws/exam/{session.pk}/", "strings": _strings()}
     return render(request, "exams/waiting_room.html", {"session": session, "config": config})
 
@@ -155,7 +155,7 @@ def attempt_page(request, attempt_id: int):
         "paused": attempt.status == Attempt.Status.PAUSED,
         # Saves from another device may have used higher numbers: continue above them.
         "maxSeq": max((row.save_seq for row in rows), default=0),
-        "answerUrl": reverse("exam_answer_save", args=[attempt.pk]),
+        "answerUrl": reverse("exams:answer_save", args=[attempt.pk]),
         "resultUrl": _result_url(attempt),
         "csrfToken": get_token(request),
         "strings": _strings(),

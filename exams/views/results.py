@@ -48,7 +48,7 @@ def attempt_result(request, attempt_id: int):
     if revocation is not None:  # no score any more: the notice, with the reason in plain words
         return render(request, "exams/result_revoked.html", {"attempt": attempt, "revocation": revocation})
     if attempt.is_open:
-        return redirect(reverse("exam_attempt", args=[attempt.pk]))
+        return redirect(reverse("exams:attempt", args=[attempt.pk]))
     return render(request, "exams/result.html", {"result": result_of(attempt)})
 
 
@@ -86,8 +86,8 @@ def class_results(request, class_id: int):
     return _class_results_page(
         request,
         school_class,
-        back_url=reverse("teacher_roster", args=[school_class.pk]),
-        export_url=reverse("exam_class_results_export", args=[school_class.pk]),
+        back_url=reverse("classrooms:teacher_roster", args=[school_class.pk]),
+        export_url=reverse("exams:class_results_export", args=[school_class.pk]),
         revokes_all=False,  # only the results of the tests they proctored (proctoring.access)
     )
 
@@ -100,7 +100,7 @@ def org_class_results(request, class_id: int):
     return _class_results_page(
         request,
         school_class,
-        back_url=reverse("orgadmin_class_detail", args=[school_class.pk]),
+        back_url=reverse("classrooms:orgadmin_class_detail", args=[school_class.pk]),
         export_url=None,
         revokes_all=True,
     )

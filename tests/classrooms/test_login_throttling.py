@@ -36,7 +36,7 @@ def classmate(organization, school_class) -> User:
 def sign_in(address: str, login_id: str, password: str):
     """A fresh browser at `address`; returns the response and whether it ended signed in."""
     browser = Client(REMOTE_ADDR=address)
-    response = browser.post(reverse("login"), {"username": login_id, "password": password})
+    response = browser.post(reverse("classrooms:login"), {"username": login_id, "password": password})
     return response, "_auth_user_id" in browser.session
 
 

@@ -31,7 +31,7 @@ def test_suspending_from_the_console_locks_the_school_out(client_of, client, ope
         {"action": "set_suspended", "_selected_action": [organization.pk]},
     )
     client.force_login(teacher)
-    assert client.get(reverse("teacher_class_list")).status_code == 302
+    assert client.get(reverse("classrooms:teacher_class_list")).status_code == 302
 
 
 def test_it_issues_an_org_admin_with_a_one_time_password(client_of, operator, organization):

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def audit_log(client, **params):
-    return client.get(reverse("orgadmin_audit_log"), params)
+    return client.get(reverse("classrooms:orgadmin_audit_log"), params)
 
 
 # --- Who gets in ---------------------------------------------------------------------------
@@ -32,12 +32,12 @@ def test_404_when_someone_else_opens_the_audit_log(request, client_of, outsider)
 
 
 def test_405_when_the_audit_log_is_posted_to(client_of, org_admin):
-    assert client_of(org_admin).post(reverse("orgadmin_audit_log")).status_code == 405
+    assert client_of(org_admin).post(reverse("classrooms:orgadmin_audit_log")).status_code == 405
 
 
 def test_anonymous_is_sent_to_sign_in(client):
     response = audit_log(client)
-    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+    assert response.status_code == 302 and response.url.startswith(reverse("classrooms:login"))
 
 
 # --- What it shows -------------------------------------------------------------------------
@@ -170,9 +170,11 @@ def test_it_never_shows_a_password_even_if_one_were_stored(client_of, organizati
 
 def test_issuing_and_suspending_a_teacher_shows_up(client_of, org_admin):
     client = client_of(org_admin)
-    response = client.post(reverse("orgadmin_teacher_issue"), {"name": "高橋 先生", "login_id": "sakura-takahashi"})
+    response = client.post(
+        reverse("classrooms:orgadmin_teacher_issue"), {"name": "高橋 先生", "login_id": "sakura-takahashi"}
+    )
     [credential] = response.context["credentials"]
-    client.post(reverse("orgadmin_teacher_suspend", args=[credential.user.pk]))
+    client.post(reverse("classrooms:orgadmin_teacher_suspend", args=[credential.user.pk]))
 
     rows = audit_log(client).context["rows"]
 

@@ -25,35 +25,38 @@ def counts(response) -> dict[str, int]:
 
 def test_the_org_admin_gets_the_class_screens(client_of, org_admin, school_class):
     client = client_of(org_admin)
-    assert client.get(reverse("orgadmin_class_list")).status_code == 200
-    assert client.get(reverse("orgadmin_class_detail", args=[school_class.pk])).status_code == 200
+    assert client.get(reverse("classrooms:orgadmin_class_list")).status_code == 200
+    assert client.get(reverse("classrooms:orgadmin_class_detail", args=[school_class.pk])).status_code == 200
 
 
 @pytest.mark.parametrize("outsider", ["teacher", "examinee", "operator"])
 def test_404_when_someone_else_opens_the_class_screens(request, client_of, school_class, outsider):
     client = client_of(request.getfixturevalue(outsider))
-    assert client.get(reverse("orgadmin_class_list")).status_code == 404
-    assert client.get(reverse("orgadmin_class_detail", args=[school_class.pk])).status_code == 404
+    assert client.get(reverse("classrooms:orgadmin_class_list")).status_code == 404
+    assert client.get(reverse("classrooms:orgadmin_class_detail", args=[school_class.pk])).status_code == 404
 
 
 def test_404_when_the_org_admin_of_another_org_opens_this_orgs_class(client_of, foreign_org_admin, school_class):
-    response = client_of(foreign_org_admin).get(reverse("orgadmin_class_detail", args=[school_class.pk]))
+    response = client_of(foreign_org_admin).get(reverse("classrooms:orgadmin_class_detail", args=[school_class.pk]))
     assert response.status_code == 404
 
 
 def test_404_when_the_class_does_not_exist(client_of, org_admin, school_class):
     missing = SchoolClass.objects.order_by("-pk").first().pk + 1
-    assert client_of(org_admin).get(reverse("orgadmin_class_detail", args=[missing])).status_code == 404
+    assert client_of(org_admin).get(reverse("classrooms:orgadmin_class_detail", args=[missing])).status_code == 404
 
 
 def test_405_when_the_class_list_is_posted_to(client_of, org_admin):
-    assert client_of(org_admin).post(reverse("orgadmin_class_list")).status_code == 405
+    assert client_of(org_admin).post(reverse("classrooms:orgadmin_class_list")).status_code == 405
 
 
 def test_anonymous_is_sent_to_sign_in(client, school_class):
-    for url in (reverse("orgadmin_class_list"), reverse("orgadmin_class_detail", args=[school_class.pk])):
+    for url in (
+        reverse("classrooms:orgadmin_class_list"),
+        reverse("classrooms:orgadmin_class_detail", args=[school_class.pk]),
+    ):
         response = client.get(url)
-        assert response.status_code == 302 and response.url.startswith(reverse("login"))
+        assert response.status_code == 302 and response.url.startswith(reverse("classrooms:login"))
 
 
 # --- The list ------------------------------------------------------------------------------
@@ -76,7 +79,7 @@ def test_it_lists_this_orgs_classes_of_this_year_with_roster_counts(
         organization=organization, teacher=teacher, school_year=current_school_year() - 1, name="4年1組"
     )
 
-    response = client_of(org_admin).get(reverse("orgadmin_class_list"))
+    response = client_of(org_admin).get(reverse("classrooms:orgadmin_class_list"))
 
     assert response.context["year"] == current_school_year()
     assert counts(response) == {"5年1組": 1, "5年2組": 1}
@@ -91,7 +94,7 @@ def test_it_lists_the_classes_of_the_selected_year(client_of, organization, org_
     old_pupil = make_user("sakura-old", User.Role.EXAMINEE, organization)
     enroll(old, old_pupil)
 
-    response = client_of(org_admin).get(reverse("orgadmin_class_list"), {"year": year})
+    response = client_of(org_admin).get(reverse("classrooms:orgadmin_class_list"), {"year": year})
 
     assert response.context["year"] == year
     assert counts(response) == {"4年1組": 1}
@@ -107,14 +110,14 @@ def test_the_year_navigation_lists_this_orgs_years_with_classes(
         organization=other_organization, teacher=foreign_teacher, school_year=this_year - 5, name="1年A組"
     )
 
-    response = client_of(org_admin).get(reverse("orgadmin_class_list"))
+    response = client_of(org_admin).get(reverse("classrooms:orgadmin_class_list"))
 
     assert response.context["years"] == [this_year, this_year - 2]
     assert f"?year={this_year - 5}" not in response.content.decode()
 
 
 def test_it_falls_back_to_this_year_when_the_year_is_not_a_number(client_of, org_admin, school_class):
-    response = client_of(org_admin).get(reverse("orgadmin_class_list"), {"year": "last"})
+    response = client_of(org_admin).get(reverse("classrooms:orgadmin_class_list"), {"year": "last"})
     assert response.status_code == 200
     assert response.context["year"] == current_school_year()
     assert counts(response) == {"5年1組": 0}
@@ -123,7 +126,7 @@ def test_it_falls_back_to_this_year_when_the_year_is_not_a_number(client_of, org
 def test_it_does_not_name_a_teacher_who_has_left(client_of, org_admin, teacher, school_class):
     Membership.objects.filter(user=teacher).update(ends_on=today())
 
-    response = client_of(org_admin).get(reverse("orgadmin_class_list"))
+    response = client_of(org_admin).get(reverse("classrooms:orgadmin_class_list"))
 
     assert counts(response) == {"5年1組": 0}
     assert teacher.name not in response.content.decode()
@@ -131,16 +134,16 @@ def test_it_does_not_name_a_teacher_who_has_left(client_of, org_admin, teacher, 
 
 def test_the_list_takes_a_constant_number_of_queries(client_of, organization, org_admin, teacher, school_class):
     client = client_of(org_admin)
-    client.get(reverse("orgadmin_class_list"))  # warm up the session
+    client.get(reverse("classrooms:orgadmin_class_list"))  # warm up the session
     with CaptureQueriesContext(connection) as few:
-        client.get(reverse("orgadmin_class_list"))
+        client.get(reverse("classrooms:orgadmin_class_list"))
     for number in range(3):
         extra = SchoolClass.objects.create(
             organization=organization, teacher=teacher, school_year=current_school_year(), name=f"6年{number}組"
         )
         enroll(extra, make_user(f"sakura-p{number}", User.Role.EXAMINEE, organization))
     with CaptureQueriesContext(connection) as many:
-        response = client.get(reverse("orgadmin_class_list"))
+        response = client.get(reverse("classrooms:orgadmin_class_list"))
     assert len(counts(response)) == 4
     assert len(many) == len(few)
 
@@ -153,7 +156,7 @@ def test_it_shows_the_roster_of_a_class(client_of, organization, org_admin, teac
     enroll(school_class, left_yesterday, number=2)
     Membership.objects.filter(user=left_yesterday).update(ends_on=today())
 
-    response = client_of(org_admin).get(reverse("orgadmin_class_detail", args=[school_class.pk]))
+    response = client_of(org_admin).get(reverse("classrooms:orgadmin_class_detail", args=[school_class.pk]))
 
     assert [enrollment.examinee for enrollment in response.context["enrollments"]] == [examinee]
     content = response.content.decode()
@@ -162,15 +165,17 @@ def test_it_shows_the_roster_of_a_class(client_of, organization, org_admin, teac
 
 
 def test_the_roster_is_read_only(client_of, org_admin, school_class, enrollment):
-    content = client_of(org_admin).get(reverse("orgadmin_class_detail", args=[school_class.pk])).content.decode()
+    content = (
+        client_of(org_admin).get(reverse("classrooms:orgadmin_class_detail", args=[school_class.pk])).content.decode()
+    )
     assert "<form" not in content.split('<main id="main"')[1]
-    assert reverse("teacher_examinee_edit", args=[school_class.pk, enrollment.pk]) not in content
+    assert reverse("classrooms:teacher_examinee_edit", args=[school_class.pk, enrollment.pk]) not in content
 
 
 def test_it_shows_a_class_of_a_past_year(client_of, organization, org_admin, teacher):
     old = SchoolClass.objects.create(
         organization=organization, teacher=teacher, school_year=current_school_year() - 3, name="2年1組"
     )
-    response = client_of(org_admin).get(reverse("orgadmin_class_detail", args=[old.pk]))
+    response = client_of(org_admin).get(reverse("classrooms:orgadmin_class_detail", args=[old.pk]))
     assert response.status_code == 200
     assert response.context["school_class"] == old

@@ -19,7 +19,11 @@ from tests.conftest import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 
-TEACHER_ACTIONS = ["orgadmin_teacher_suspend", "orgadmin_teacher_reactivate", "orgadmin_teacher_password"]
+TEACHER_ACTIONS = [
+    "classrooms:orgadmin_teacher_suspend",
+    "classrooms:orgadmin_teacher_reactivate",
+    "classrooms:orgadmin_teacher_password",
+]
 
 
 def signed_in(user: User) -> Client:
@@ -30,7 +34,7 @@ def signed_in(user: User) -> Client:
 
 
 def sign_in(login_id: str, password: str = PASSWORD):
-    return Client().post(reverse("login"), {"username": login_id, "password": password})
+    return Client().post(reverse("classrooms:login"), {"username": login_id, "password": password})
 
 
 # --- Who gets in ---------------------------------------------------------------------------
@@ -38,16 +42,16 @@ def sign_in(login_id: str, password: str = PASSWORD):
 
 def test_the_org_admin_gets_the_teacher_screens(client_of, org_admin):
     client = client_of(org_admin)
-    assert client.get(reverse("orgadmin_teacher_list")).status_code == 200
-    assert client.get(reverse("orgadmin_teacher_issue")).status_code == 200
+    assert client.get(reverse("classrooms:orgadmin_teacher_list")).status_code == 200
+    assert client.get(reverse("classrooms:orgadmin_teacher_issue")).status_code == 200
 
 
 @pytest.mark.parametrize("outsider", ["teacher", "examinee", "operator"])
 def test_404_when_someone_else_opens_the_teacher_screens(request, client_of, outsider):
     client = client_of(request.getfixturevalue(outsider))
-    assert client.get(reverse("orgadmin_teacher_list")).status_code == 404
-    assert client.get(reverse("orgadmin_teacher_issue")).status_code == 404
-    assert client.post(reverse("orgadmin_teacher_issue"), {"name": "X"}).status_code == 404
+    assert client.get(reverse("classrooms:orgadmin_teacher_list")).status_code == 404
+    assert client.get(reverse("classrooms:orgadmin_teacher_issue")).status_code == 404
+    assert client.post(reverse("classrooms:orgadmin_teacher_issue"), {"name": "X"}).status_code == 404
     assert not User.objects.filter(name="X").exists()
 
 
@@ -91,10 +95,13 @@ def test_405_when_a_teacher_action_is_a_get(client_of, org_admin, teacher, actio
 
 
 def test_anonymous_is_sent_to_sign_in(client, teacher):
-    responses = [client.get(reverse("orgadmin_teacher_list")), client.get(reverse("orgadmin_teacher_issue"))]
+    responses = [
+        client.get(reverse("classrooms:orgadmin_teacher_list")),
+        client.get(reverse("classrooms:orgadmin_teacher_issue")),
+    ]
     responses += [client.post(reverse(action, args=[teacher.pk])) for action in TEACHER_ACTIONS]
     for response in responses:
-        assert response.status_code == 302 and response.url.startswith(reverse("login"))
+        assert response.status_code == 302 and response.url.startswith(reverse("classrooms:login"))
     teacher.refresh_from_db()
     assert teacher.is_active
 
@@ -111,7 +118,7 @@ def test_it_lists_the_teachers_active_today_with_their_classes_of_this_year(
     departed = make_user("sakura-departed", User.Role.TEACHER, organization, name="転出 先生")
     Membership.objects.filter(user=departed).update(ends_on=today())
 
-    response = client_of(org_admin).get(reverse("orgadmin_teacher_list"))
+    response = client_of(org_admin).get(reverse("classrooms:orgadmin_teacher_list"))
 
     teachers = list(response.context["teachers"])
     assert teachers == [other_teacher, teacher]  # by kana: さとう, やまだ
@@ -119,41 +126,41 @@ def test_it_lists_the_teachers_active_today_with_their_classes_of_this_year(
     assert teachers[0].current_classes == []
     content = response.content.decode()
     assert teacher.name in content and other_teacher.name in content
-    assert reverse("orgadmin_class_detail", args=[school_class.pk]) in content
-    assert reverse("orgadmin_class_detail", args=[last_year.pk]) not in content
+    assert reverse("classrooms:orgadmin_class_detail", args=[school_class.pk]) in content
+    assert reverse("classrooms:orgadmin_class_detail", args=[last_year.pk]) not in content
     for absent in (departed.name, foreign_teacher.name, foreign_class.name):
         assert absent not in content
 
 
 def test_it_lists_the_org_admins_apart_and_read_only(client_of, org_admin, teacher, foreign_org_admin):
-    response = client_of(org_admin).get(reverse("orgadmin_teacher_list"))
+    response = client_of(org_admin).get(reverse("classrooms:orgadmin_teacher_list"))
     assert list(response.context["org_admins"]) == [org_admin]
     content = response.content.decode()
-    assert reverse("orgadmin_teacher_suspend", args=[org_admin.pk]) not in content
-    assert reverse("orgadmin_teacher_suspend", args=[teacher.pk]) in content
+    assert reverse("classrooms:orgadmin_teacher_suspend", args=[org_admin.pk]) not in content
+    assert reverse("classrooms:orgadmin_teacher_suspend", args=[teacher.pk]) in content
     assert foreign_org_admin.name not in content
 
 
 def test_it_offers_reactivation_for_a_suspended_teacher(client_of, org_admin, teacher):
     services.user_set_active(user=teacher, active=False, by=org_admin)
-    content = client_of(org_admin).get(reverse("orgadmin_teacher_list")).content.decode()
+    content = client_of(org_admin).get(reverse("classrooms:orgadmin_teacher_list")).content.decode()
     assert 'class="badge suspended"' in content
-    assert reverse("orgadmin_teacher_reactivate", args=[teacher.pk]) in content
-    assert reverse("orgadmin_teacher_suspend", args=[teacher.pk]) not in content
+    assert reverse("classrooms:orgadmin_teacher_reactivate", args=[teacher.pk]) in content
+    assert reverse("classrooms:orgadmin_teacher_suspend", args=[teacher.pk]) not in content
 
 
 def test_the_list_takes_a_constant_number_of_queries(client_of, organization, org_admin, teacher, school_class):
     client = client_of(org_admin)
-    client.get(reverse("orgadmin_teacher_list"))  # warm up the session
+    client.get(reverse("classrooms:orgadmin_teacher_list"))  # warm up the session
     with CaptureQueriesContext(connection) as few:
-        client.get(reverse("orgadmin_teacher_list"))
+        client.get(reverse("classrooms:orgadmin_teacher_list"))
     for number in range(3):
         colleague = make_user(f"sakura-t{number}", User.Role.TEACHER, organization)
         SchoolClass.objects.create(
             organization=organization, teacher=colleague, school_year=current_school_year(), name=f"6年{number}組"
         )
     with CaptureQueriesContext(connection) as many:
-        response = client.get(reverse("orgadmin_teacher_list"))
+        response = client.get(reverse("classrooms:orgadmin_teacher_list"))
     assert len(response.context["teachers"]) == 4
     assert len(many) == len(few)
 
@@ -164,7 +171,8 @@ def test_the_list_takes_a_constant_number_of_queries(client_of, organization, or
 def test_it_issues_a_teacher_who_must_choose_a_password(client_of, organization, org_admin):
     client = client_of(org_admin)
     response = client.post(
-        reverse("orgadmin_teacher_issue"), {"name": "高橋 先生", "kana": "たかはし", "login_id": "sakura-takahashi"}
+        reverse("classrooms:orgadmin_teacher_issue"),
+        {"name": "高橋 先生", "kana": "たかはし", "login_id": "sakura-takahashi"},
     )
 
     assert response.status_code == 200
@@ -183,23 +191,23 @@ def test_it_issues_a_teacher_who_must_choose_a_password(client_of, organization,
 
 def test_the_initial_password_is_shown_only_once(client_of, org_admin):
     client = client_of(org_admin)
-    response = client.post(reverse("orgadmin_teacher_issue"), {"name": "高橋 先生"})
+    response = client.post(reverse("classrooms:orgadmin_teacher_issue"), {"name": "高橋 先生"})
     [credential] = response.context["credentials"]
 
-    later = client.get(reverse("orgadmin_teacher_list")).content.decode()
+    later = client.get(reverse("classrooms:orgadmin_teacher_list")).content.decode()
 
     assert credential.user.name in later
     assert credential.password not in later
 
 
 def test_it_generates_a_login_id_when_none_is_given(client_of, org_admin):
-    response = client_of(org_admin).post(reverse("orgadmin_teacher_issue"), {"name": "高橋 先生"})
+    response = client_of(org_admin).post(reverse("classrooms:orgadmin_teacher_issue"), {"name": "高橋 先生"})
     [credential] = response.context["credentials"]
     assert credential.user.login_id.startswith("sakura-")
 
 
 def test_issuing_is_in_the_audit_log_without_the_password(client_of, organization, org_admin):
-    response = client_of(org_admin).post(reverse("orgadmin_teacher_issue"), {"name": "高橋 先生"})
+    response = client_of(org_admin).post(reverse("classrooms:orgadmin_teacher_issue"), {"name": "高橋 先生"})
     [credential] = response.context["credentials"]
 
     entry = AuditEntry.objects.get(action="teacher.issue")
@@ -211,7 +219,9 @@ def test_issuing_is_in_the_audit_log_without_the_password(client_of, organizatio
 
 def test_nothing_is_created_when_the_login_id_is_taken(client_of, org_admin, teacher):
     users = User.objects.count()
-    response = client_of(org_admin).post(reverse("orgadmin_teacher_issue"), {"name": "X", "login_id": teacher.login_id})
+    response = client_of(org_admin).post(
+        reverse("classrooms:orgadmin_teacher_issue"), {"name": "X", "login_id": teacher.login_id}
+    )
     assert response.status_code == 200
     assert response.context["form"].has_error("login_id")
     assert 'role="alert"' in response.content.decode()
@@ -221,7 +231,9 @@ def test_nothing_is_created_when_the_login_id_is_taken(client_of, org_admin, tea
 
 def test_nothing_is_created_when_the_name_is_missing(client_of, org_admin):
     users = User.objects.count()
-    response = client_of(org_admin).post(reverse("orgadmin_teacher_issue"), {"name": "", "login_id": "sakura-new"})
+    response = client_of(org_admin).post(
+        reverse("classrooms:orgadmin_teacher_issue"), {"name": "", "login_id": "sakura-new"}
+    )
     assert response.context["form"].has_error("name")
     assert User.objects.count() == users
 
@@ -232,7 +244,9 @@ def test_a_refusal_of_the_service_is_shown_and_nothing_is_created(client_of, org
 
     monkeypatch.setattr(services, "member_issue", refuse)
     users = User.objects.count()
-    response = client_of(org_admin).post(reverse("orgadmin_teacher_issue"), {"name": "X", "login_id": "sakura-late"})
+    response = client_of(org_admin).post(
+        reverse("classrooms:orgadmin_teacher_issue"), {"name": "X", "login_id": "sakura-late"}
+    )
     assert response.status_code == 200
     assert "The login id sakura-late is already taken." in response.content.decode()
     assert User.objects.count() == users
@@ -243,30 +257,30 @@ def test_a_refusal_of_the_service_is_shown_and_nothing_is_created(client_of, org
 
 def test_a_suspended_teacher_loses_their_open_session_at_once(org_admin, teacher):
     teacher_client = signed_in(teacher)
-    assert teacher_client.get(reverse("teacher_class_list")).status_code == 200
+    assert teacher_client.get(reverse("classrooms:teacher_class_list")).status_code == 200
 
-    response = signed_in(org_admin).post(reverse("orgadmin_teacher_suspend", args=[teacher.pk]))
+    response = signed_in(org_admin).post(reverse("classrooms:orgadmin_teacher_suspend", args=[teacher.pk]))
 
-    assert response.status_code == 302 and response.url == reverse("orgadmin_teacher_list")
+    assert response.status_code == 302 and response.url == reverse("classrooms:orgadmin_teacher_list")
     teacher.refresh_from_db()
     assert not teacher.is_active
-    after = teacher_client.get(reverse("teacher_class_list"))
-    assert after.status_code == 302 and after.url.startswith(reverse("login"))
+    after = teacher_client.get(reverse("classrooms:teacher_class_list"))
+    assert after.status_code == 302 and after.url.startswith(reverse("classrooms:login"))
 
 
 def test_a_session_ended_by_suspension_stays_ended_after_reactivation(org_admin, teacher):
     teacher_client = signed_in(teacher)
     admin_client = signed_in(org_admin)
-    admin_client.post(reverse("orgadmin_teacher_suspend", args=[teacher.pk]))
-    admin_client.post(reverse("orgadmin_teacher_reactivate", args=[teacher.pk]))
+    admin_client.post(reverse("classrooms:orgadmin_teacher_suspend", args=[teacher.pk]))
+    admin_client.post(reverse("classrooms:orgadmin_teacher_reactivate", args=[teacher.pk]))
 
-    response = teacher_client.get(reverse("teacher_class_list"))
+    response = teacher_client.get(reverse("classrooms:teacher_class_list"))
 
-    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+    assert response.status_code == 302 and response.url.startswith(reverse("classrooms:login"))
 
 
 def test_a_suspended_teacher_cannot_sign_in(client_of, org_admin, teacher):
-    client_of(org_admin).post(reverse("orgadmin_teacher_suspend", args=[teacher.pk]))
+    client_of(org_admin).post(reverse("classrooms:orgadmin_teacher_suspend", args=[teacher.pk]))
     response = sign_in(teacher.login_id)
     assert response.status_code == 200
     assert response.context["form"].non_field_errors()
@@ -274,20 +288,20 @@ def test_a_suspended_teacher_cannot_sign_in(client_of, org_admin, teacher):
 
 def test_suspension_is_in_the_audit_log(client_of, organization, org_admin, teacher):
     client = client_of(org_admin)
-    client.post(reverse("orgadmin_teacher_suspend", args=[teacher.pk]))
+    client.post(reverse("classrooms:orgadmin_teacher_suspend", args=[teacher.pk]))
 
     entry = AuditEntry.objects.get(action="teacher.suspend")
     assert (entry.organization, entry.actor, entry.target_id) == (organization, org_admin, str(teacher.pk))
-    [row] = client.get(reverse("orgadmin_audit_log")).context["rows"]
+    [row] = client.get(reverse("classrooms:orgadmin_audit_log")).context["rows"]
     assert (row.action, row.target) == (str(AUDIT_ACTION_LABELS["teacher.suspend"]), str(teacher))
 
 
 def test_reactivating_restores_sign_in(client_of, org_admin, teacher):
     client = client_of(org_admin)
-    client.post(reverse("orgadmin_teacher_suspend", args=[teacher.pk]))
+    client.post(reverse("classrooms:orgadmin_teacher_suspend", args=[teacher.pk]))
     assert sign_in(teacher.login_id).status_code == 200  # refused, form shown again
 
-    response = client.post(reverse("orgadmin_teacher_reactivate", args=[teacher.pk]))
+    response = client.post(reverse("classrooms:orgadmin_teacher_reactivate", args=[teacher.pk]))
 
     assert response.status_code == 302
     teacher.refresh_from_db()
@@ -298,14 +312,14 @@ def test_reactivating_restores_sign_in(client_of, org_admin, teacher):
 
 def test_it_swaps_the_row_when_suspending_with_htmx(client_of, org_admin, teacher, school_class):
     response = client_of(org_admin).post(
-        reverse("orgadmin_teacher_suspend", args=[teacher.pk]), headers={"HX-Request": "true"}
+        reverse("classrooms:orgadmin_teacher_suspend", args=[teacher.pk]), headers={"HX-Request": "true"}
     )
     assert response.status_code == 200
     content = response.content.decode()
     assert content.strip().startswith(f'<tr id="teacher-{teacher.pk}">')
     assert 'class="badge suspended"' in content
     assert school_class.name in content
-    assert reverse("orgadmin_teacher_reactivate", args=[teacher.pk]) in content
+    assert reverse("classrooms:orgadmin_teacher_reactivate", args=[teacher.pk]) in content
     teacher.refresh_from_db()
     assert not teacher.is_active
 
@@ -313,7 +327,7 @@ def test_it_swaps_the_row_when_suspending_with_htmx(client_of, org_admin, teache
 def test_it_swaps_the_row_when_reactivating_with_htmx(client_of, org_admin, teacher):
     services.user_set_active(user=teacher, active=False, by=org_admin)
     response = client_of(org_admin).post(
-        reverse("orgadmin_teacher_reactivate", args=[teacher.pk]), headers={"HX-Request": "true"}
+        reverse("classrooms:orgadmin_teacher_reactivate", args=[teacher.pk]), headers={"HX-Request": "true"}
     )
     assert 'class="badge active"' in response.content.decode()
     teacher.refresh_from_db()
@@ -324,7 +338,7 @@ def test_it_swaps_the_row_when_reactivating_with_htmx(client_of, org_admin, teac
 
 
 def test_it_reissues_a_password_shown_once_on_a_slip(client_of, organization, org_admin, teacher):
-    response = client_of(org_admin).post(reverse("orgadmin_teacher_password", args=[teacher.pk]))
+    response = client_of(org_admin).post(reverse("classrooms:orgadmin_teacher_password", args=[teacher.pk]))
 
     assert response.status_code == 200
     [credential] = response.context["credentials"]
@@ -340,7 +354,7 @@ def test_it_reissues_a_password_shown_once_on_a_slip(client_of, organization, or
 
 
 def test_the_reissued_password_signs_in(client_of, org_admin, teacher):
-    response = client_of(org_admin).post(reverse("orgadmin_teacher_password", args=[teacher.pk]))
+    response = client_of(org_admin).post(reverse("classrooms:orgadmin_teacher_password", args=[teacher.pk]))
     [credential] = response.context["credentials"]
     assert sign_in(teacher.login_id, credential.password).status_code == 302
     assert sign_in(teacher.login_id, PASSWORD).status_code == 200
@@ -352,5 +366,5 @@ def test_membership_that_started_today_counts(client_of, organization, org_admin
     Membership.objects.create(user=newcomer, organization=organization, starts_on=today())
     later = User.objects.create_user(login_id="sakura-later", role=User.Role.TEACHER, name="着任予定 先生")
     Membership.objects.create(user=later, organization=organization, starts_on=today() + datetime.timedelta(days=1))
-    teachers = list(client_of(org_admin).get(reverse("orgadmin_teacher_list")).context["teachers"])
+    teachers = list(client_of(org_admin).get(reverse("classrooms:orgadmin_teacher_list")).context["teachers"])
     assert newcomer in teachers and later not in teachers

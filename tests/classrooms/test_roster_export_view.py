@@ -18,7 +18,7 @@ BOM = "\ufeff"
 
 
 def export_url(school_class) -> str:
-    return reverse("teacher_roster_export", args=[school_class.pk])
+    return reverse("classrooms:teacher_roster_export", args=[school_class.pk])
 
 
 def rows_of(response) -> list[list[str]]:
@@ -98,7 +98,7 @@ def test_not_found_when_not_the_teacher_of_the_class(client_of, request, school_
 def test_anonymous_is_sent_to_sign_in(client, school_class, examinee):
     response = client.get(export_url(school_class))
     assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
+    assert response.url.startswith(reverse("classrooms:login"))
 
 
 def test_it_refuses_post(client_of, teacher, school_class):
@@ -109,7 +109,7 @@ def test_it_refuses_post(client_of, teacher, school_class):
 
 
 def test_template_is_the_header_alone_with_a_bom(client_of, teacher):
-    response = client_of(teacher).get(reverse("teacher_roster_template"))
+    response = client_of(teacher).get(reverse("classrooms:teacher_roster_template"))
     assert response.status_code == 200
     assert response.content == "\ufeff番号,氏名,ふりがな,利用者ID\r\n".encode()
     assert 'filename="roster-template.csv"' in response["Content-Disposition"]
@@ -117,10 +117,13 @@ def test_template_is_the_header_alone_with_a_bom(client_of, teacher):
 
 @pytest.mark.parametrize("outsider", ["org_admin", "examinee"])
 def test_template_is_not_found_for_anyone_but_teachers(client_of, request, outsider):
-    assert client_of(request.getfixturevalue(outsider)).get(reverse("teacher_roster_template")).status_code == 404
+    assert (
+        client_of(request.getfixturevalue(outsider)).get(reverse("classrooms:teacher_roster_template")).status_code
+        == 404
+    )
 
 
 def test_template_sends_anonymous_to_sign_in(client):
-    response = client.get(reverse("teacher_roster_template"))
+    response = client.get(reverse("classrooms:teacher_roster_template"))
     assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
+    assert response.url.startswith(reverse("classrooms:login"))

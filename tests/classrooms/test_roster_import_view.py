@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def import_url(school_class: SchoolClass) -> str:
-    return reverse("teacher_roster_import", args=[school_class.pk])
+    return reverse("classrooms:teacher_roster_import", args=[school_class.pk])
 
 
 def roster_file(*lines: str, encoding: str = "utf-8") -> bytes:
@@ -52,7 +52,7 @@ def test_it_shows_the_upload_form_and_the_file_format(client_of, teacher, school
     response = client_of(teacher).get(import_url(school_class), headers={"accept-language": "en"})
     assert response.status_code == 200
     assert b'enctype="multipart/form-data"' in response.content
-    assert reverse("teacher_roster_template").encode() in response.content
+    assert reverse("classrooms:teacher_roster_template").encode() in response.content
     assert "利用者ID" in response.content.decode()
     assert b'role="alert"' not in response.content
 
@@ -80,7 +80,7 @@ def test_it_issues_and_enrolls_every_examinee_of_the_file(client_of, teacher, sc
     credentials = response.context["credentials"]
     assert [credential.user.name for credential in credentials] == ["山田 太郎", "髙橋 花子"]
     assert all(credential.password in response.content.decode() for credential in credentials)
-    assert response.context["back_url"] == reverse("teacher_roster", args=[school_class.pk])
+    assert response.context["back_url"] == reverse("classrooms:teacher_roster", args=[school_class.pk])
     assert response.context["organization"] == school_class.organization
 
 
@@ -231,7 +231,7 @@ def test_anonymous_is_sent_to_sign_in(client, school_class):
     before = counts()
     response = upload(client, school_class, roster_file("氏名", "侵入者"))
     assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
+    assert response.url.startswith(reverse("classrooms:login"))
     assert counts() == before
 
 

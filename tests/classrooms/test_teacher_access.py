@@ -8,15 +8,15 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 CLASS_VIEWS = [
-    ("teacher_roster", "get"),
-    ("teacher_class_rename", "get"),
-    ("teacher_examinee_add", "get"),
-    ("teacher_enroll_existing", "post"),
+    ("classrooms:teacher_roster", "get"),
+    ("classrooms:teacher_class_rename", "get"),
+    ("classrooms:teacher_examinee_add", "get"),
+    ("classrooms:teacher_enroll_existing", "post"),
 ]
 ENROLLMENT_VIEWS = [
-    ("teacher_examinee_edit", "get"),
-    ("teacher_enrollment_end", "post"),
-    ("teacher_password_reissue", "post"),
+    ("classrooms:teacher_examinee_edit", "get"),
+    ("classrooms:teacher_enrollment_end", "post"),
+    ("classrooms:teacher_password_reissue", "post"),
 ]
 OUTSIDERS = ["other_teacher", "org_admin", "examinee", "foreign_teacher", "foreign_org_admin", "operator"]
 
@@ -38,7 +38,7 @@ def test_outsiders_get_404_on_every_class_screen(request, client_of, school_clas
 def test_anonymous_is_sent_to_sign_in(client, school_class, enrollment):
     for name, method, url in urls(school_class, enrollment):
         response = getattr(client, method)(url)
-        assert response.status_code == 302 and response.url.startswith(reverse("login")), name
+        assert response.status_code == 302 and response.url.startswith(reverse("classrooms:login")), name
 
 
 def test_the_class_teacher_gets_in(client_of, teacher, school_class, enrollment):
@@ -50,11 +50,11 @@ def test_the_class_teacher_gets_in(client_of, teacher, school_class, enrollment)
 
 def test_another_organizations_enrollment_under_my_class_id_is_404(client_of, teacher, school_class, foreign_examinee):
     foreign_enrollment = foreign_examinee.enrollments.get()
-    url = reverse("teacher_examinee_edit", args=[school_class.pk, foreign_enrollment.pk])
+    url = reverse("classrooms:teacher_examinee_edit", args=[school_class.pk, foreign_enrollment.pk])
     assert client_of(teacher).get(url).status_code == 404
 
 
-@pytest.mark.parametrize("name", ["teacher_class_list", "teacher_class_create"])
+@pytest.mark.parametrize("name", ["classrooms:teacher_class_list", "classrooms:teacher_class_create"])
 def test_class_list_and_create_are_for_teachers_only(client_of, request, name):
     for persona, expected in (("teacher", 200), ("org_admin", 404), ("examinee", 404), ("foreign_teacher", 200)):
         assert client_of(request.getfixturevalue(persona)).get(reverse(name)).status_code == expected, persona

@@ -42,11 +42,11 @@ def leave_old_school(transfer: Transfer, teacher, org_admin, enrollment) -> None
 def answer(examinee, transfer, value: str):
     client = Client()
     client.force_login(examinee)
-    return client.post(reverse("examinee_history_consent", args=[transfer.pk]), {"consent": value})
+    return client.post(reverse("classrooms:examinee_history_consent", args=[transfer.pk]), {"consent": value})
 
 
 def test_the_new_school_files_with_the_login_id(client_of, foreign_teacher, examinee, organization):
-    url = reverse("transfer_examinee_arrival")
+    url = reverse("classrooms:transfer_examinee_arrival")
     day = today() + datetime.timedelta(days=5)
     response = client_of(foreign_teacher).post(url, {"login_id": examinee.login_id, "effective_on": day.isoformat()})
     assert response.status_code == 302
@@ -60,7 +60,7 @@ def test_the_new_school_files_with_the_login_id(client_of, foreign_teacher, exam
 
 
 def test_an_unknown_login_id_is_refused_and_no_account_is_made(client_of, foreign_teacher, teacher):
-    url = reverse("transfer_examinee_arrival")
+    url = reverse("classrooms:transfer_examinee_arrival")
     day = today() + datetime.timedelta(days=5)
     users = User.objects.count()
     for login_id in ("nobody-here", teacher.login_id):
@@ -75,7 +75,7 @@ def test_the_examinee_sees_the_request_and_answers(foreign_teacher, examinee, ot
     transfer = file_arrival(foreign_teacher, examinee)
     client = Client()
     client.force_login(examinee)
-    page = client.get(reverse("examinee_home")).content.decode()
+    page = client.get(reverse("classrooms:examinee_home")).content.decode()
     assert other_organization.name in page
     assert answer(examinee, transfer, "yes").status_code == 302
     transfer.refresh_from_db()
@@ -90,7 +90,7 @@ def test_the_examinee_sees_the_request_and_answers(foreign_teacher, examinee, ot
 
 def test_only_the_person_asked_may_answer(client, client_of, foreign_teacher, examinee, examinee_of_other_class):
     transfer = file_arrival(foreign_teacher, examinee)
-    url = reverse("examinee_history_consent", args=[transfer.pk])
+    url = reverse("classrooms:examinee_history_consent", args=[transfer.pk])
     assert client.post(url, {"consent": "yes"}).status_code == 302  # anonymous: sign in
     for outsider in (examinee_of_other_class, foreign_teacher):
         assert client_of(outsider).post(url, {"consent": "yes"}).status_code == 404
@@ -132,11 +132,14 @@ def test_approval_is_refused_while_the_old_membership_goes_on(
 def test_only_the_new_schools_org_admin_approves(client_of, foreign_teacher, examinee, org_admin, teacher):
     transfer = file_arrival(foreign_teacher, examinee)
     for outsider in (org_admin, teacher, foreign_teacher):
-        assert client_of(outsider).post(reverse("orgadmin_transfer_approve", args=[transfer.pk])).status_code == 404
+        assert (
+            client_of(outsider).post(reverse("classrooms:orgadmin_transfer_approve", args=[transfer.pk])).status_code
+            == 404
+        )
 
 
 def test_the_arrival_form_is_for_teachers_and_org_admins(client, client_of, examinee, teacher, org_admin, operator):
-    url = reverse("transfer_examinee_arrival")
+    url = reverse("classrooms:transfer_examinee_arrival")
     assert client.get(url).status_code == 302
     assert client_of(examinee).get(url).status_code == 404
     assert client_of(teacher).get(url).status_code == 200

@@ -34,7 +34,7 @@ def file_transfer(enrollment, teacher, days_ahead: int = 7) -> Transfer:
 
 
 def test_it_files_a_transfer_from_the_roster(client_of, teacher, enrollment, examinee):
-    url = reverse("teacher_examinee_transfer_out", args=[enrollment.school_class_id, enrollment.pk])
+    url = reverse("classrooms:teacher_examinee_transfer_out", args=[enrollment.school_class_id, enrollment.pk])
     day = today() + datetime.timedelta(days=10)
     response = client_of(teacher).post(url, {"effective_on": day.isoformat(), "reason": "move"})
     assert response.status_code == 302
@@ -49,7 +49,7 @@ def test_it_files_a_transfer_from_the_roster(client_of, teacher, enrollment, exa
 
 
 def test_a_date_in_the_past_is_refused(client_of, teacher, enrollment):
-    url = reverse("teacher_examinee_transfer_out", args=[enrollment.school_class_id, enrollment.pk])
+    url = reverse("classrooms:teacher_examinee_transfer_out", args=[enrollment.school_class_id, enrollment.pk])
     day = today() - datetime.timedelta(days=1)
     response = client_of(teacher).post(url, {"effective_on": day.isoformat(), "reason": ""})
     assert response.status_code == 200
@@ -65,7 +65,7 @@ def test_a_second_pending_transfer_is_refused(teacher, enrollment):
 def test_the_filing_form_is_for_the_class_teacher_only(
     client, client_of, enrollment, other_teacher, foreign_teacher, org_admin, examinee
 ):
-    url = reverse("teacher_examinee_transfer_out", args=[enrollment.school_class_id, enrollment.pk])
+    url = reverse("classrooms:teacher_examinee_transfer_out", args=[enrollment.school_class_id, enrollment.pk])
     assert client.get(url).status_code == 302  # anonymous: sign in
     for outsider in (other_teacher, foreign_teacher, org_admin, examinee):
         assert client_of(outsider).get(url).status_code == 404
@@ -78,7 +78,10 @@ def test_only_the_org_admin_of_the_organization_decides(
     client, client_of, teacher, enrollment, foreign_org_admin, other_teacher
 ):
     transfer = file_transfer(enrollment, teacher)
-    urls = [reverse(name, args=[transfer.pk]) for name in ("orgadmin_transfer_approve", "orgadmin_transfer_reject")]
+    urls = [
+        reverse(name, args=[transfer.pk])
+        for name in ("classrooms:orgadmin_transfer_approve", "classrooms:orgadmin_transfer_reject")
+    ]
     for url in urls:
         assert client.post(url).status_code == 302  # anonymous: sign in
     for url in urls:
@@ -90,7 +93,7 @@ def test_only_the_org_admin_of_the_organization_decides(
 
 def test_rejection_changes_nothing(client_of, teacher, enrollment, org_admin, examinee):
     transfer = file_transfer(enrollment, teacher)
-    client_of(org_admin).post(reverse("orgadmin_transfer_reject", args=[transfer.pk]))
+    client_of(org_admin).post(reverse("classrooms:orgadmin_transfer_reject", args=[transfer.pk]))
     transfer.refresh_from_db()
     assert transfer.status == Transfer.Status.REJECTED
     assert transfer.decided_by == org_admin
@@ -104,7 +107,7 @@ def test_approval_ends_membership_and_enrollments_on_the_date(
 ):
     other = Enrollment.objects.create(school_class=other_class, examinee=examinee, starts_on=today())
     transfer = file_transfer(enrollment, teacher)
-    client_of(org_admin).post(reverse("orgadmin_transfer_approve", args=[transfer.pk]))
+    client_of(org_admin).post(reverse("classrooms:orgadmin_transfer_approve", args=[transfer.pk]))
     transfer.refresh_from_db()
     assert transfer.status == Transfer.Status.APPROVED
     assert transfer.decided_by == org_admin
@@ -133,12 +136,12 @@ def test_the_old_organization_sees_the_examinee_until_the_date_only(
     exam_services.attempt_finish(attempt=running_attempt, reason=Attempt.FinishReason.SUBMITTED)
     transfer = file_transfer(enrollment, teacher)
     services.transfer_approve(transfer=transfer, by=org_admin)
-    roster = reverse("teacher_roster", args=[school_class.pk])
-    export = reverse("teacher_roster_export", args=[school_class.pk])
-    results = reverse("exam_class_results", args=[school_class.pk])
-    classes = reverse("orgadmin_class_list")
-    detail = reverse("orgadmin_class_detail", args=[school_class.pk])
-    transfers = reverse("orgadmin_transfer_list")
+    roster = reverse("classrooms:teacher_roster", args=[school_class.pk])
+    export = reverse("classrooms:teacher_roster_export", args=[school_class.pk])
+    results = reverse("exams:class_results", args=[school_class.pk])
+    classes = reverse("classrooms:orgadmin_class_list")
+    detail = reverse("classrooms:orgadmin_class_detail", args=[school_class.pk])
+    transfers = reverse("classrooms:orgadmin_transfer_list")
 
     freeze(monkeypatch, transfer.effective_on - datetime.timedelta(days=1))
     as_teacher = client_of(teacher)
@@ -169,7 +172,7 @@ def test_the_examinee_keeps_history_but_cannot_sign_in_to_the_old_school(
     transfer = file_transfer(enrollment, teacher)
     services.transfer_approve(transfer=transfer, by=org_admin)
     freeze(monkeypatch, transfer.effective_on)
-    response = client_of(examinee).get(reverse("examinee_home"))
+    response = client_of(examinee).get(reverse("classrooms:examinee_home"))
     assert response.status_code == 302  # no active membership: signed out
     assert Enrollment.objects.filter(examinee=examinee).exists()  # nothing deleted
 
@@ -213,7 +216,7 @@ def test_a_later_date_leaves_the_attempt_until_the_command_runs_on_the_date(
 
 def test_the_transfers_page_is_the_org_admins(client, client_of, org_admin, foreign_org_admin, teacher, enrollment):
     transfer = file_transfer(enrollment, teacher)
-    url = reverse("orgadmin_transfer_list")
+    url = reverse("classrooms:orgadmin_transfer_list")
     assert client.get(url).status_code == 302
     assert client_of(teacher).get(url).status_code == 404
     page = client_of(foreign_org_admin).get(url)
@@ -229,7 +232,7 @@ def test_an_enrollment_made_after_approval_still_ends_with_the_membership(
     transfer = file_transfer(enrollment, teacher)
     services.transfer_approve(transfer=transfer, by=org_admin)
     services.enrollment_create(school_class=other_class, examinee=examinee, number=None, by=other_teacher)
-    roster = reverse("teacher_roster", args=[other_class.pk])
+    roster = reverse("classrooms:teacher_roster", args=[other_class.pk])
     assert examinee.name in client_of(other_teacher).get(roster).content.decode()
     freeze(monkeypatch, transfer.effective_on)
     assert examinee.name not in client_of(other_teacher).get(roster).content.decode()
@@ -244,9 +247,9 @@ def test_session_reports_and_messages_stop_naming_the_examinee_on_the_date(
     messaging_services.message_send(sender=teacher, recipient=examinee, body="がんばったね")
     transfer = file_transfer(enrollment, teacher)
     services.transfer_approve(transfer=transfer, by=org_admin)
-    report = reverse("proctor_session_report", args=[proctored_session.pk])
-    export = reverse("proctor_session_report_export", args=[proctored_session.pk])
-    inbox = reverse("messaging_inbox")
+    report = reverse("proctoring:session_report", args=[proctored_session.pk])
+    export = reverse("proctoring:session_report_export", args=[proctored_session.pk])
+    inbox = reverse("messaging:inbox")
 
     freeze(monkeypatch, transfer.effective_on - datetime.timedelta(days=1))
     as_teacher = client_of(teacher)

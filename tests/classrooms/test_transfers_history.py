@@ -55,7 +55,7 @@ def arrived(
 
 def history_url(foreign_class, examinee) -> str:
     new_enrollment = enroll(foreign_class, examinee, number=2)
-    return reverse("exam_examinee_history", args=[foreign_class.pk, new_enrollment.pk])
+    return reverse("exams:examinee_history", args=[foreign_class.pk, new_enrollment.pk])
 
 
 @pytest.mark.parametrize("arrived", [True], indirect=True)
@@ -85,12 +85,12 @@ def test_the_history_page_is_the_class_teachers_only(
     for outsider in (teacher, foreign_org_admin, examinee):
         assert client_of(outsider).get(url).status_code == 404
     # The old school no longer reaches the examinee at all.
-    old_url = reverse("exam_examinee_history", args=[enrollment.school_class_id, enrollment.pk])
+    old_url = reverse("exams:examinee_history", args=[enrollment.school_class_id, enrollment.pk])
     assert client_of(teacher).get(old_url).status_code == 404
 
 
 def test_the_old_school_sees_its_own_results_until_the_examinee_leaves(client_of, teacher, enrollment, past_result):
-    url = reverse("exam_examinee_history", args=[enrollment.school_class_id, enrollment.pk])
+    url = reverse("exams:examinee_history", args=[enrollment.school_class_id, enrollment.pk])
     response = client_of(teacher).get(url)
     assert response.status_code == 200
     assert len(response.context["results"]) == 1

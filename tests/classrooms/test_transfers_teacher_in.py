@@ -29,7 +29,8 @@ def leave_old_school(teacher, org_admin, school_class, successor, day: datetime.
 
 def post_arrival(client, login_id: str, day: datetime.date):
     return client.post(
-        reverse("orgadmin_teacher_arrival"), {"login_id": login_id, "effective_on": day.isoformat(), "reason": "異動"}
+        reverse("classrooms:orgadmin_teacher_arrival"),
+        {"login_id": login_id, "effective_on": day.isoformat(), "reason": "異動"},
     )
 
 
@@ -66,7 +67,7 @@ def test_a_teacher_who_left_arrives_with_the_same_account(
     assert set(actions) >= {"transfer.teacher_in.file", "transfer.teacher_in.approve"}
     # Only the new school sees the arrival; it is approved, and completed once the date comes.
     assert not transfers_of(organization).filter(kind=Transfer.Kind.TEACHER_IN).exists()
-    page = client_of(foreign_org_admin).get(reverse("orgadmin_transfer_list"))
+    page = client_of(foreign_org_admin).get(reverse("classrooms:orgadmin_transfer_list"))
     assert [row.transfer for row in page.context["decided"]] == [transfer]
     assert not page.context["decided"][0].decidable
     assert not members_of(other_organization, User.Role.TEACHER).filter(pk=teacher.pk).exists()  # not yet
@@ -74,18 +75,18 @@ def test_a_teacher_who_left_arrives_with_the_same_account(
     freeze(monkeypatch, day)
     assert page.context["decided"][0].transfer.is_completed_on(day)
     as_teacher = client_of(teacher)
-    assert as_teacher.get(reverse("teacher_class_list")).status_code == 200
+    assert as_teacher.get(reverse("classrooms:teacher_class_list")).status_code == 200
     response = as_teacher.post(
-        reverse("teacher_class_create"), {"name": "2年B組", "school_year": current_school_year()}
+        reverse("classrooms:teacher_class_create"), {"name": "2年B組", "school_year": current_school_year()}
     )
     assert response.status_code == 302
     created = SchoolClass.objects.get(name="2年B組")
     assert (created.organization, created.teacher) == (other_organization, teacher)
     # Nothing of the old school any more.
     for url in (
-        reverse("teacher_roster", args=[school_class.pk]),
-        reverse("teacher_class_rename", args=[school_class.pk]),
-        reverse("orgadmin_class_detail", args=[school_class.pk]),
+        reverse("classrooms:teacher_roster", args=[school_class.pk]),
+        reverse("classrooms:teacher_class_rename", args=[school_class.pk]),
+        reverse("classrooms:orgadmin_class_detail", args=[school_class.pk]),
     ):
         assert as_teacher.get(url).status_code == 404
     assert members_of(other_organization, User.Role.TEACHER).filter(pk=teacher.pk).exists()
@@ -144,7 +145,7 @@ def test_a_past_date_is_refused(foreign_org_admin, other_organization, teacher):
 def test_the_arrival_form_is_for_org_admins_only(
     client, client_of, foreign_org_admin, foreign_teacher, examinee, operator
 ):
-    url = reverse("orgadmin_teacher_arrival")
+    url = reverse("classrooms:orgadmin_teacher_arrival")
     assert client.get(url).status_code == 302  # anonymous: sign in
     for outsider in (foreign_teacher, examinee, operator):
         assert client_of(outsider).get(url).status_code == 404
@@ -160,7 +161,7 @@ def test_another_schools_org_admin_cannot_see_or_decide_the_arrival(
         organization=other_organization, login_id=teacher.login_id, effective_on=day, reason="", by=foreign_org_admin
     )
     as_old_admin = client_of(org_admin)
-    for name in ("orgadmin_transfer_approve", "orgadmin_transfer_reject"):
+    for name in ("classrooms:orgadmin_transfer_approve", "classrooms:orgadmin_transfer_reject"):
         assert as_old_admin.post(reverse(name, args=[transfer.pk])).status_code == 404
-    page = as_old_admin.get(reverse("orgadmin_transfer_list"))
+    page = as_old_admin.get(reverse("classrooms:orgadmin_transfer_list"))
     assert transfer.pk not in [row.transfer.pk for row in page.context["pending"] + page.context["decided"]]

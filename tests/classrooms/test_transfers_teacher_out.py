@@ -24,7 +24,7 @@ def freeze(monkeypatch, day: datetime.date) -> None:
 
 
 def post_transfer(client, teacher, school_class, successor, days_ahead: int = 7):
-    url = reverse("orgadmin_teacher_transfer", args=[teacher.pk])
+    url = reverse("classrooms:orgadmin_teacher_transfer", args=[teacher.pk])
     day = today() + datetime.timedelta(days=days_ahead)
     return client.post(
         url, {"effective_on": day.isoformat(), "reason": "異動", f"successor_{school_class.pk}": successor.pk}
@@ -46,7 +46,7 @@ def test_it_records_the_transfer_and_hands_the_class_over_on_the_date(
         "transfer.teacher_out.file",
         "transfer.teacher_out.approve",
     }
-    page = client_of(org_admin).get(reverse("orgadmin_transfer_list"))
+    page = client_of(org_admin).get(reverse("classrooms:orgadmin_transfer_list"))
     assert page.context["decided"][0].successors == [(school_class.name, other_teacher.name)]
     school_class.refresh_from_db()
     assert school_class.teacher == teacher  # not yet: the date has not come
@@ -60,11 +60,13 @@ def test_it_records_the_transfer_and_hands_the_class_over_on_the_date(
     assert AuditEntry.objects.filter(action="class.teacher_change").count() == 1
     # The successor sees the class and its roster; the teacher who left is locked out.
     as_successor = client_of(other_teacher)
-    assert examinee.name in as_successor.get(reverse("teacher_roster", args=[school_class.pk])).content.decode()
+    assert (
+        examinee.name in as_successor.get(reverse("classrooms:teacher_roster", args=[school_class.pk])).content.decode()
+    )
     as_teacher = client_of(teacher)
-    assert as_teacher.get(reverse("teacher_class_list")).status_code == 302
+    assert as_teacher.get(reverse("classrooms:teacher_class_list")).status_code == 302
     # The org's screens stop showing the teacher.
-    teachers = client_of(org_admin).get(reverse("orgadmin_teacher_list")).content.decode()
+    teachers = client_of(org_admin).get(reverse("classrooms:orgadmin_teacher_list")).content.decode()
     assert teacher.name not in teachers
 
 
@@ -72,7 +74,7 @@ def test_a_transfer_effective_today_hands_over_at_once(client_of, org_admin, tea
     post_transfer(client_of(org_admin), teacher, school_class, other_teacher, days_ahead=0)
     school_class.refresh_from_db()
     assert school_class.teacher == other_teacher
-    assert client_of(teacher).get(reverse("teacher_class_list")).status_code == 302
+    assert client_of(teacher).get(reverse("classrooms:teacher_class_list")).status_code == 302
 
 
 def test_a_successor_over_the_limit_is_refused(
@@ -115,11 +117,14 @@ def test_a_past_date_is_refused(org_admin, teacher, other_teacher, school_class)
 def test_the_form_is_the_org_admins_of_the_teachers_organization(
     client, client_of, org_admin, teacher, other_teacher, foreign_org_admin, foreign_teacher, school_class
 ):
-    url = reverse("orgadmin_teacher_transfer", args=[teacher.pk])
+    url = reverse("classrooms:orgadmin_teacher_transfer", args=[teacher.pk])
     assert client.get(url).status_code == 302
     for outsider in (foreign_org_admin, other_teacher, teacher):
         assert client_of(outsider).get(url).status_code == 404
-    assert client_of(org_admin).get(reverse("orgadmin_teacher_transfer", args=[foreign_teacher.pk])).status_code == 404
+    assert (
+        client_of(org_admin).get(reverse("classrooms:orgadmin_teacher_transfer", args=[foreign_teacher.pk])).status_code
+        == 404
+    )
     assert client_of(org_admin).get(url).status_code == 200
 
 

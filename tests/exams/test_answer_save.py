@@ -39,7 +39,7 @@ def answers(attempt: Attempt) -> list[tuple[int | None, int]]:
 
 def post_json(client, attempt: Attempt, body) -> tuple[int, dict]:
     response = client.post(
-        reverse("exam_answer_save", args=[attempt.pk]),
+        reverse("exams:answer_save", args=[attempt.pk]),
         data=json.dumps(body),
         content_type="application/json",
         headers={"Accept-Language": "en"},
@@ -91,7 +91,7 @@ def test_it_saves_an_answer_sent_as_json(client_of, examinee, attempt):
 
 def test_it_saves_an_answer_sent_as_a_form(client_of, examinee, attempt):
     response = client_of(examinee).post(
-        reverse("exam_answer_save", args=[attempt.pk]), {"position": "2", "choice": "0", "seq": "3"}
+        reverse("exams:answer_save", args=[attempt.pk]), {"position": "2", "choice": "0", "seq": "3"}
     )
     assert response.status_code == 200 and response.json()["saved"] is True
     assert (row(attempt, 2).answer, row(attempt, 2).save_seq) == (0, 3)
@@ -122,7 +122,7 @@ def test_clearing_an_answer_over_http(client_of, examinee, attempt, cleared):
     if cleared is None:
         status, body = post_json(client, attempt, {"position": 0, "choice": None, "seq": 2})
     else:  # a form sends an empty field
-        response = client.post(reverse("exam_answer_save", args=[attempt.pk]), {"position": 0, "choice": "", "seq": 2})
+        response = client.post(reverse("exams:answer_save", args=[attempt.pk]), {"position": 0, "choice": "", "seq": 2})
         status, body = response.status_code, response.json()
     assert status == 200 and body["applied"] is True
     assert (row(attempt).answer, row(attempt).save_seq) == (None, 2)
@@ -161,14 +161,14 @@ def test_bad_input_is_refused_and_nothing_is_saved(client_of, examinee, attempt,
 )
 def test_bad_form_input_is_refused_and_nothing_is_saved(client_of, examinee, attempt, data):
     before = answers(attempt)
-    response = client_of(examinee).post(reverse("exam_answer_save", args=[attempt.pk]), data)
+    response = client_of(examinee).post(reverse("exams:answer_save", args=[attempt.pk]), data)
     assert response.status_code == 400 and response.json()["error"] == "invalid"
     assert answers(attempt) == before
 
 
 def test_a_body_that_is_not_json_is_refused(client_of, examinee, attempt):
     response = client_of(examinee).post(
-        reverse("exam_answer_save", args=[attempt.pk]), data="{position: 0", content_type="application/json"
+        reverse("exams:answer_save", args=[attempt.pk]), data="{position: 0", content_type="application/json"
     )
     assert response.status_code == 400 and response.json()["error"] == "invalid"
 
@@ -209,7 +209,7 @@ def test_saving_while_paused_is_refused_for_now(client_of, examinee, attempt):
 
 def test_saving_after_submit_is_refused_with_the_result(client_of, examinee, attempt):
     client = client_of(examinee)
-    client.post(reverse("exam_submit", args=[attempt.pk]))
+    client.post(reverse("exams:submit", args=[attempt.pk]))
     status, body = post_json(client, attempt, {"position": 0, "choice": 1, "seq": 1})
     assert status == 410 and body["error"] == "finished"
     assert body["result_url"].startswith(f"/exam/attempts/{attempt.pk}/result")
@@ -225,7 +225,7 @@ def test_saving_after_the_proctor_ended_the_session_is_refused(client_of, examin
 
 
 def test_answer_save_needs_post(client_of, examinee, attempt):
-    assert client_of(examinee).get(reverse("exam_answer_save", args=[attempt.pk])).status_code == 405
+    assert client_of(examinee).get(reverse("exams:answer_save", args=[attempt.pk])).status_code == 405
 
 
 def test_an_examinee_taken_out_of_the_class_can_no_longer_answer(client_of, attempt, examinee):
@@ -234,7 +234,7 @@ def test_an_examinee_taken_out_of_the_class_can_no_longer_answer(client_of, atte
 
     Enrollment.objects.filter(examinee=examinee).update(ends_on=today())
     status = client_of(examinee).post(
-        reverse("exam_answer_save", args=[attempt.pk]),
+        reverse("exams:answer_save", args=[attempt.pk]),
         data=json.dumps({"position": 0, "choice": 1, "seq": 1}),
         content_type="application/json",
     )

@@ -45,11 +45,11 @@ def attempt(proctored_session, examinee, teacher) -> Attempt:
 
 def attempt_urls(attempt: Attempt):
     """(method, url) of every attempt view."""
-    yield "get", reverse("exam_attempt", args=[attempt.pk])
+    yield "get", reverse("exams:attempt", args=[attempt.pk])
     for position in range(attempt.total):
-        yield "get", reverse("exam_question", args=[attempt.pk, position])
-    yield "post", reverse("exam_answer_save", args=[attempt.pk])
-    yield "post", reverse("exam_submit", args=[attempt.pk])
+        yield "get", reverse("exams:question", args=[attempt.pk, position])
+    yield "post", reverse("exams:answer_save", args=[attempt.pk])
+    yield "post", reverse("exams:submit", args=[attempt.pk])
 
 
 def assert_is_result_url(url: str, attempt: Attempt) -> None:
@@ -83,33 +83,33 @@ def test_a_classmate_with_an_attempt_of_their_own_still_gets_404(
     client_of, proctored_session, teacher, attempt, classmate
 ):
     start_attempt(proctored_session, classmate, teacher)
-    assert client_of(classmate).get(reverse("exam_attempt", args=[attempt.pk])).status_code == 404
+    assert client_of(classmate).get(reverse("exams:attempt", args=[attempt.pk])).status_code == 404
 
 
 def test_anonymous_is_sent_to_sign_in(client, attempt):
     for method, url in attempt_urls(attempt):
         response = getattr(client, method)(url)
-        assert response.status_code == 302 and response.url.startswith(reverse("login")), url
+        assert response.status_code == 302 and response.url.startswith(reverse("classrooms:login")), url
 
 
 @pytest.mark.parametrize("outsider", ["examinee_of_other_class", "teacher", "org_admin", "foreign_examinee"])
 def test_outsiders_cannot_enter_or_wait_in_a_session(request, client_of, proctored_session, outsider):
     client = client_of(request.getfixturevalue(outsider))
-    assert client.post(reverse("exam_session_enter", args=[proctored_session.pk])).status_code == 404
-    assert client.get(reverse("exam_waiting_room", args=[proctored_session.pk])).status_code == 404
+    assert client.post(reverse("exams:session_enter", args=[proctored_session.pk])).status_code == 404
+    assert client.get(reverse("exams:waiting_room", args=[proctored_session.pk])).status_code == 404
     assert not Seat.objects.exists()
 
 
 def test_anonymous_is_sent_to_sign_in_from_the_waiting_room(client, proctored_session):
     for response in (
-        client.post(reverse("exam_session_enter", args=[proctored_session.pk])),
-        client.get(reverse("exam_waiting_room", args=[proctored_session.pk])),
+        client.post(reverse("exams:session_enter", args=[proctored_session.pk])),
+        client.get(reverse("exams:waiting_room", args=[proctored_session.pk])),
     ):
-        assert response.status_code == 302 and response.url.startswith(reverse("login"))
+        assert response.status_code == 302 and response.url.startswith(reverse("classrooms:login"))
 
 
 def test_session_enter_needs_post(client_of, examinee, proctored_session):
-    response = client_of(examinee).get(reverse("exam_session_enter", args=[proctored_session.pk]))
+    response = client_of(examinee).get(reverse("exams:session_enter", args=[proctored_session.pk]))
     assert response.status_code == 405
     assert not Seat.objects.exists()
 
@@ -118,9 +118,9 @@ def test_session_enter_needs_post(client_of, examinee, proctored_session):
 
 
 def test_entering_an_open_session_takes_a_seat_and_leads_to_the_waiting_room(client_of, examinee, proctored_session):
-    response = client_of(examinee).post(reverse("exam_session_enter", args=[proctored_session.pk]))
+    response = client_of(examinee).post(reverse("exams:session_enter", args=[proctored_session.pk]))
     assert response.status_code == 302
-    assert response.url == reverse("exam_waiting_room", args=[proctored_session.pk])
+    assert response.url == reverse("exams:waiting_room", args=[proctored_session.pk])
     assert Seat.objects.filter(session=proctored_session, examinee=examinee).exists()
     assert not Attempt.objects.exists()
 
@@ -129,9 +129,9 @@ def test_entering_a_running_session_starts_the_attempt_at_once(
     client_of, examinee, classmate, teacher, proctored_session
 ):
     start_attempt(proctored_session, classmate, teacher)  # the test started without us
-    response = client_of(examinee).post(reverse("exam_session_enter", args=[proctored_session.pk]))
+    response = client_of(examinee).post(reverse("exams:session_enter", args=[proctored_session.pk]))
     attempt = Attempt.objects.get(session=proctored_session, examinee=examinee)
-    assert response.status_code == 302 and response.url == reverse("exam_attempt", args=[attempt.pk])
+    assert response.status_code == 302 and response.url == reverse("exams:attempt", args=[attempt.pk])
     assert attempt.status == Attempt.Status.RUNNING and attempt.total == proctored_session.exam.questions_per_attempt
 
 
@@ -139,9 +139,9 @@ def test_entering_an_ended_session_says_so_on_the_home_page(client_of, examinee,
     session_end(session=proctored_session, by=teacher)
     client = client_of(examinee)
     response = client.post(
-        reverse("exam_session_enter", args=[proctored_session.pk]), follow=True, headers={"Accept-Language": "en"}
+        reverse("exams:session_enter", args=[proctored_session.pk]), follow=True, headers={"Accept-Language": "en"}
     )
-    assert response.redirect_chain[-1][0] == reverse("examinee_home")
+    assert response.redirect_chain[-1][0] == reverse("classrooms:examinee_home")
     assert [str(m) for m in response.context["messages"]] == ["This test has ended."]
     assert not Seat.objects.exists()
 
@@ -155,17 +155,17 @@ def test_entering_a_second_session_while_in_another_is_refused(
     enroll(second_class, examinee)
     second = ProctoredSession.objects.create(school_class=second_class, exam=exam, teacher=other_teacher)
     client = client_of(examinee)
-    client.post(reverse("exam_session_enter", args=[proctored_session.pk]))
+    client.post(reverse("exams:session_enter", args=[proctored_session.pk]))
     response = client.post(
-        reverse("exam_session_enter", args=[second.pk]), follow=True, headers={"Accept-Language": "en"}
+        reverse("exams:session_enter", args=[second.pk]), follow=True, headers={"Accept-Language": "en"}
     )
-    assert response.redirect_chain[-1][0] == reverse("examinee_home")
+    assert response.redirect_chain[-1][0] == reverse("classrooms:examinee_home")
     assert "another test" in " ".join(str(m) for m in response.context["messages"])
     assert not Seat.objects.filter(session=second).exists()
 
 
 def test_the_waiting_room_connects_to_the_sessions_socket(client_of, examinee, proctored_session):
-    response = client_of(examinee).get(reverse("exam_waiting_room", args=[proctored_session.pk]))
+    response = client_of(examinee).get(reverse("exams:waiting_room", args=[proctored_session.pk]))
     assert response.status_code == 200
     assert response.context["config"]["socket"] == f"/ws/exam/{proctored_session.pk}/"
     assert 'id="exam-config"' in response.content.decode()
@@ -173,14 +173,14 @@ def test_the_waiting_room_connects_to_the_sessions_socket(client_of, examinee, p
 
 
 def test_the_waiting_room_leads_to_the_attempt_once_there_is_one(client_of, examinee, attempt, proctored_session):
-    response = client_of(examinee).get(reverse("exam_waiting_room", args=[proctored_session.pk]))
-    assert response.status_code == 302 and response.url == reverse("exam_attempt", args=[attempt.pk])
+    response = client_of(examinee).get(reverse("exams:waiting_room", args=[proctored_session.pk]))
+    assert response.status_code == 302 and response.url == reverse("exams:attempt", args=[attempt.pk])
 
 
 def test_the_waiting_room_of_an_ended_session_leads_home(client_of, examinee, teacher, proctored_session):
     session_end(session=proctored_session, by=teacher)
-    response = client_of(examinee).get(reverse("exam_waiting_room", args=[proctored_session.pk]))
-    assert response.status_code == 302 and response.url == reverse("examinee_home")
+    response = client_of(examinee).get(reverse("exams:waiting_room", args=[proctored_session.pk]))
+    assert response.status_code == 302 and response.url == reverse("classrooms:examinee_home")
 
 
 # --- The attempt page ---------------------------------------------------------------------------
@@ -188,7 +188,7 @@ def test_the_waiting_room_of_an_ended_session_leads_home(client_of, examinee, te
 
 def test_the_attempt_page_has_the_clock_of_the_server_and_every_question_number(client_of, examinee, attempt):
     AttemptQuestion.objects.filter(attempt=attempt, position=0).update(answer=2, save_seq=7)
-    response = client_of(examinee).get(reverse("exam_attempt", args=[attempt.pk]))
+    response = client_of(examinee).get(reverse("exams:attempt", args=[attempt.pk]))
     assert response.status_code == 200
     config = response.context["config"]
     assert 0 < config["remainingMs"] <= attempt.exam.time_limit_minutes * 60 * 1000
@@ -202,22 +202,22 @@ def test_the_attempt_page_has_the_clock_of_the_server_and_every_question_number(
 
 def test_the_attempt_page_can_open_at_a_given_question(client_of, examinee, attempt):
     client = client_of(examinee)
-    assert client.get(reverse("exam_attempt", args=[attempt.pk]), {"q": 3}).context["start"] == 2
-    assert client.get(reverse("exam_attempt", args=[attempt.pk]), {"q": 99}).context["start"] == 0
-    assert client.get(reverse("exam_attempt", args=[attempt.pk]), {"q": "x"}).context["start"] == 0
+    assert client.get(reverse("exams:attempt", args=[attempt.pk]), {"q": 3}).context["start"] == 2
+    assert client.get(reverse("exams:attempt", args=[attempt.pk]), {"q": 99}).context["start"] == 0
+    assert client.get(reverse("exams:attempt", args=[attempt.pk]), {"q": "x"}).context["start"] == 0
 
 
 def test_a_paused_attempt_page_shows_the_overlay_and_a_standing_clock(client_of, examinee, attempt):
     Attempt.objects.filter(pk=attempt.pk).update(status=Attempt.Status.PAUSED, paused_at=timezone.now())
-    response = client_of(examinee).get(reverse("exam_attempt", args=[attempt.pk]))
+    response = client_of(examinee).get(reverse("exams:attempt", args=[attempt.pk]))
     assert response.context["config"]["paused"] is True
     assert re.search(r'id="paused-overlay"[^>]*>', response.content.decode()).group(0).count("hidden") == 0
 
 
 def test_the_attempt_page_of_a_finished_attempt_leads_to_the_result(client_of, examinee, attempt):
     client = client_of(examinee)
-    client.post(reverse("exam_submit", args=[attempt.pk]))
-    response = client.get(reverse("exam_attempt", args=[attempt.pk]))
+    client.post(reverse("exams:submit", args=[attempt.pk]))
+    response = client.get(reverse("exams:attempt", args=[attempt.pk]))
     assert response.status_code == 302
     assert_is_result_url(response.url, attempt)
 
@@ -225,7 +225,7 @@ def test_the_attempt_page_of_a_finished_attempt_leads_to_the_result(client_of, e
 def test_the_attempt_page_past_the_deadline_finishes_the_attempt(client_of, examinee, attempt):
     deadline = timezone.now() - datetime.timedelta(seconds=5)
     Attempt.objects.filter(pk=attempt.pk).update(deadline=deadline)
-    response = client_of(examinee).get(reverse("exam_attempt", args=[attempt.pk]))
+    response = client_of(examinee).get(reverse("exams:attempt", args=[attempt.pk]))
     assert response.status_code == 302
     assert_is_result_url(response.url, attempt)
     attempt.refresh_from_db()
@@ -244,7 +244,7 @@ def radio_values(html: str) -> list[str]:
 def test_a_question_shows_its_choices_in_the_attempts_order_by_index(client_of, examinee, attempt):
     client = client_of(examinee)
     for row in attempt.questions.select_related("question"):
-        html = client.get(reverse("exam_question", args=[attempt.pk, row.position])).content.decode()
+        html = client.get(reverse("exams:question", args=[attempt.pk, row.position])).content.decode()
         texts = [Choice.objects.get(pk=pk).text for pk in row.choice_order]
         assert radio_values(html) == [str(i) for i in range(len(row.choice_order))]
         positions = [html.index(text) for text in texts]
@@ -255,18 +255,18 @@ def test_a_question_shows_its_choices_in_the_attempts_order_by_index(client_of, 
 
 def test_a_saved_answer_is_selected(client_of, examinee, attempt):
     AttemptQuestion.objects.filter(attempt=attempt, position=1).update(answer=3, save_seq=1)
-    html = client_of(examinee).get(reverse("exam_question", args=[attempt.pk, 1])).content.decode()
+    html = client_of(examinee).get(reverse("exams:question", args=[attempt.pk, 1])).content.decode()
     assert re.findall(r'value="(\d)" checked', html) == ["3"]
 
 
 def test_a_question_beyond_the_attempt_is_404(client_of, examinee, attempt):
-    assert client_of(examinee).get(reverse("exam_question", args=[attempt.pk, attempt.total])).status_code == 404
+    assert client_of(examinee).get(reverse("exams:question", args=[attempt.pk, attempt.total])).status_code == 404
 
 
 def test_a_paused_attempt_shows_no_question(client_of, examinee, attempt):
     Attempt.objects.filter(pk=attempt.pk).update(status=Attempt.Status.PAUSED, paused_at=timezone.now())
     row = attempt.questions.select_related("question").get(position=0)
-    response = client_of(examinee).get(reverse("exam_question", args=[attempt.pk, 0]))
+    response = client_of(examinee).get(reverse("exams:question", args=[attempt.pk, 0]))
     html = response.content.decode()
     assert response.status_code == 200 and "data-paused-position" in html
     assert row.question.prompt not in html and not radio_values(html)
@@ -274,8 +274,8 @@ def test_a_paused_attempt_shows_no_question(client_of, examinee, attempt):
 
 def test_a_question_of_a_finished_attempt_leads_to_the_result(client_of, examinee, attempt):
     client = client_of(examinee)
-    client.post(reverse("exam_submit", args=[attempt.pk]))
-    url = reverse("exam_question", args=[attempt.pk, 0])
+    client.post(reverse("exams:submit", args=[attempt.pk]))
+    url = reverse("exams:question", args=[attempt.pk, 0])
     response = client.get(url)
     assert response.status_code == 302
     assert_is_result_url(response.url, attempt)
@@ -293,7 +293,7 @@ def test_submit_finishes_and_scores_once(client_of, examinee, attempt):
     row = attempt.questions.first()
     row.answer, row.save_seq = row.choice_order.index(correct[row.question_id]), 1
     row.save()
-    response = client.post(reverse("exam_submit", args=[attempt.pk]))
+    response = client.post(reverse("exams:submit", args=[attempt.pk]))
     assert response.status_code == 302
     assert_is_result_url(response.url, attempt)
     attempt.refresh_from_db()
@@ -302,7 +302,7 @@ def test_submit_finishes_and_scores_once(client_of, examinee, attempt):
     first = (attempt.finished_at, attempt.score, attempt.passed)
 
     AttemptQuestion.objects.filter(attempt=attempt).update(answer=None)  # nothing may rescore it
-    again = client.post(reverse("exam_submit", args=[attempt.pk]))
+    again = client.post(reverse("exams:submit", args=[attempt.pk]))
     assert_is_result_url(again.url, attempt)
     attempt.refresh_from_db()
     assert (attempt.finished_at, attempt.score, attempt.passed) == first
@@ -312,13 +312,13 @@ def test_submit_finishes_and_scores_once(client_of, examinee, attempt):
 def test_submit_after_the_deadline_counts_as_the_deadline(client_of, examinee, attempt):
     deadline = timezone.now() - datetime.timedelta(minutes=1)
     Attempt.objects.filter(pk=attempt.pk).update(deadline=deadline)
-    client_of(examinee).post(reverse("exam_submit", args=[attempt.pk]))
+    client_of(examinee).post(reverse("exams:submit", args=[attempt.pk]))
     attempt.refresh_from_db()
     assert attempt.finish_reason == Attempt.FinishReason.DEADLINE and attempt.finished_at == deadline
 
 
 def test_submit_needs_post(client_of, examinee, attempt):
-    assert client_of(examinee).get(reverse("exam_submit", args=[attempt.pk])).status_code == 405
+    assert client_of(examinee).get(reverse("exams:submit", args=[attempt.pk])).status_code == 405
     attempt.refresh_from_db()
     assert attempt.status == Attempt.Status.RUNNING
 
@@ -348,8 +348,8 @@ def secret_exam(db) -> Exam:
 
 
 def exam_responses(client, attempt: Attempt, language: str) -> dict[str, str]:
-    urls = [reverse("exam_attempt", args=[attempt.pk])]
-    urls += [reverse("exam_question", args=[attempt.pk, p]) for p in range(attempt.total)]
+    urls = [reverse("exams:attempt", args=[attempt.pk])]
+    urls += [reverse("exams:question", args=[attempt.pk, p]) for p in range(attempt.total)]
     return {url: client.get(url, headers={"Accept-Language": language}).content.decode() for url in urls}
 
 
@@ -374,7 +374,7 @@ def test_no_page_shows_a_choice_id_or_which_choice_is_correct(
         assert not [pk for pk in choice_ids if pk in html], url
         assert "correct" not in html.lower() and "正解" not in html and "正答" not in html, url
     for row in attempt.questions.all():
-        assert f"しつもん{row.question.position}" in before[reverse("exam_question", args=[attempt.pk, row.position])]
+        assert f"しつもん{row.question.position}" in before[reverse("exams:question", args=[attempt.pk, row.position])]
 
     # Another choice becomes the correct one: not one byte of any page may change.
     for question in Question.objects.filter(exam=secret_exam):

@@ -34,16 +34,16 @@ CSV_HEADER = ["番号", "氏名", "利用者ID", "テスト", "受検日時", "�
 
 
 def page_url(school_class, **query) -> str:
-    url = reverse("exam_class_results", args=[school_class.pk])
+    url = reverse("exams:class_results", args=[school_class.pk])
     return url + "".join(f"?{key}={value}" for key, value in query.items())
 
 
 def org_page_url(school_class) -> str:
-    return reverse("exam_org_class_results", args=[school_class.pk])
+    return reverse("exams:org_class_results", args=[school_class.pk])
 
 
 def export_url(school_class, **query) -> str:
-    url = reverse("exam_class_results_export", args=[school_class.pk])
+    url = reverse("exams:class_results_export", args=[school_class.pk])
     return url + "".join(f"?{key}={value}" for key, value in query.items())
 
 
@@ -282,7 +282,7 @@ def test_anonymous_is_sent_to_sign_in_from_the_class_results(client, school_clas
     for url in (page_url(school_class), export_url(school_class), org_page_url(school_class)):
         response = client.get(url)
         assert response.status_code == 302
-        assert response.url.startswith(reverse("login"))
+        assert response.url.startswith(reverse("classrooms:login"))
 
 
 def test_org_admin_sees_the_class_results_without_a_download(
@@ -293,7 +293,7 @@ def test_org_admin_sees_the_class_results_without_a_download(
     assert response.status_code == 200
     assert names_on(response) == [examinee.name]
     assert response.context["export_url"] is None
-    assert reverse("exam_class_results_export", args=[school_class.pk]) not in response.content.decode()
+    assert reverse("exams:class_results_export", args=[school_class.pk]) not in response.content.decode()
 
 
 def test_org_admin_sees_a_colleagues_class_too(client_of, org_admin, other_class):

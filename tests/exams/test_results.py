@@ -56,7 +56,7 @@ def another_session(proctored_session: ProctoredSession) -> ProctoredSession:
 
 
 def result_url(attempt: Attempt) -> str:
-    return reverse("exam_result", args=[attempt.pk])
+    return reverse("exams:result", args=[attempt.pk])
 
 
 # --- One result --------------------------------------------------------------------------------------
@@ -136,14 +136,14 @@ def test_not_found_when_not_the_examinee_of_the_attempt(client_of, request, exam
 
 def test_not_found_when_the_attempt_does_not_exist(client_of, examinee, proctored_session):
     attempt = finished_attempt(proctored_session, examinee, score=8)
-    assert client_of(examinee).get(reverse("exam_result", args=[attempt.pk + 1])).status_code == 404
+    assert client_of(examinee).get(reverse("exams:result", args=[attempt.pk + 1])).status_code == 404
 
 
 def test_anonymous_is_sent_to_sign_in_from_a_result(client, examinee, proctored_session):
     attempt = finished_attempt(proctored_session, examinee, score=8)
     response = client.get(result_url(attempt))
     assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
+    assert response.url.startswith(reverse("classrooms:login"))
 
 
 # --- History -----------------------------------------------------------------------------------------
@@ -154,20 +154,20 @@ def test_it_lists_the_examinees_finished_attempts_newest_first(client_of, examin
     finished_attempt(proctored_session, examinee, score=3, finished_at=now - datetime.timedelta(days=2))
     newer = another_session(proctored_session)
     finished_attempt(newer, examinee, score=9, finished_at=now - datetime.timedelta(days=1))
-    results = list(client_of(examinee).get(reverse("exam_history")).context["results"])
+    results = list(client_of(examinee).get(reverse("exams:history")).context["results"])
     assert [result.score for result in results] == [9, 3]
     assert [result.percent for result in results] == [90, 30]
 
 
 def test_history_links_each_result(client_of, examinee, proctored_session):
     attempt = finished_attempt(proctored_session, examinee, score=9)
-    page = client_of(examinee).get(reverse("exam_history")).content.decode()
+    page = client_of(examinee).get(reverse("exams:history")).content.decode()
     assert f'href="{result_url(attempt)}"' in page
 
 
 def test_history_leaves_out_an_open_attempt(client_of, examinee, proctored_session):
     services.attempt_start(session=proctored_session, examinee=examinee)
-    response = client_of(examinee).get(reverse("exam_history"))
+    response = client_of(examinee).get(reverse("exams:history"))
     assert list(response.context["results"]) == []
     assert "You have not finished a test yet." in response.content.decode()
 
@@ -176,16 +176,16 @@ def test_history_leaves_out_other_examinees_results(client_of, examinee, organiz
     classmate = make_user("sakura-classmate", User.Role.EXAMINEE, organization, name="高橋 三郎")
     finished_attempt(proctored_session, classmate, score=10)
     mine = finished_attempt(proctored_session, examinee, score=4)
-    response = client_of(examinee).get(reverse("exam_history"))
+    response = client_of(examinee).get(reverse("exams:history"))
     assert [result.pk for result in response.context["results"]] == [mine.pk]
 
 
 @pytest.mark.parametrize("outsider", ["teacher", "org_admin", "foreign_teacher"])
 def test_history_is_not_found_for_anyone_but_examinees(client_of, request, outsider):
-    assert client_of(request.getfixturevalue(outsider)).get(reverse("exam_history")).status_code == 404
+    assert client_of(request.getfixturevalue(outsider)).get(reverse("exams:history")).status_code == 404
 
 
 def test_anonymous_is_sent_to_sign_in_from_the_history(client):
-    response = client.get(reverse("exam_history"))
+    response = client.get(reverse("exams:history"))
     assert response.status_code == 302
-    assert response.url.startswith(reverse("login"))
+    assert response.url.startswith(reverse("classrooms:login"))

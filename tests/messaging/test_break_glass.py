@@ -21,7 +21,7 @@ def message(teacher, examinee):
 
 def open_message(client, message, **fields):
     data = {"message": message.pk, "reason": "support_inquiry", "reference": "INQ-2026-0042", **fields}
-    return client.post(reverse("messaging_operator_break_glass"), data)
+    return client.post(reverse("messaging:operator_break_glass"), data)
 
 
 @pytest.mark.parametrize(
@@ -80,7 +80,7 @@ def test_the_org_admin_sees_the_access_in_their_audit_log(client_of, client, ope
     open_message(client_of(operator), message)
     client.force_login(org_admin)
 
-    page = client.get(reverse("orgadmin_audit_log")).content.decode()
+    page = client.get(reverse("classrooms:orgadmin_audit_log")).content.decode()
 
     assert "Operator opened a message&#x27;s content (break-glass)" in page
     assert "INQ-2026-0042" in page
@@ -91,12 +91,12 @@ def test_the_org_admin_sees_the_access_in_their_audit_log(client_of, client, ope
 def test_another_organization_does_not_see_it(client_of, client, operator, message, foreign_org_admin):
     open_message(client_of(operator), message)
     client.force_login(foreign_org_admin)
-    assert "break-glass" not in client.get(reverse("orgadmin_audit_log")).content.decode()
+    assert "break-glass" not in client.get(reverse("classrooms:orgadmin_audit_log")).content.decode()
 
 
 def test_an_unknown_message_number_is_a_form_error(client_of, operator, message):
     response = client_of(operator).post(
-        reverse("messaging_operator_break_glass"),
+        reverse("messaging:operator_break_glass"),
         {"message": message.pk + 100, "reason": "incident", "reference": "INC-1"},
     )
     assert "There is no message with this number." in response.content.decode()
@@ -104,7 +104,7 @@ def test_an_unknown_message_number_is_a_form_error(client_of, operator, message)
 
 
 def test_the_form_alone_shows_no_content(client_of, operator, message):
-    page = client_of(operator).get(reverse("messaging_operator_break_glass") + f"?message={message.pk}")
+    page = client_of(operator).get(reverse("messaging:operator_break_glass") + f"?message={message.pk}")
     assert SECRET not in page.content.decode()
     assert f'value="{message.pk}"' in page.content.decode()
 

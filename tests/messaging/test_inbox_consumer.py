@@ -108,7 +108,7 @@ async def test_opening_the_page_sends_read_receipts_too(sockets, teacher, examin
     await receive_type(staff, "message")
     client = await signed_in(examinee)
 
-    await db(client.get, reverse("messaging_thread", args=[message.thread_id]))
+    await db(client.get, reverse("messaging:thread", args=[message.thread_id]))
 
     assert (await receive_type(staff, "receipt"))["status"] == "read"
 

@@ -71,41 +71,41 @@ async def test_a_canary_body_is_nowhere_but_with_its_participants(
 
     # Send, deliver (socket), read (page), reply (htmx), notice (deliver and read).
     sent = await db(
-        teacher_client.post, reverse("messaging_message_new"), {"recipient": examinee.pk, "body": MESSAGE_BODY}
+        teacher_client.post, reverse("messaging:message_new"), {"recipient": examinee.pk, "body": MESSAGE_BODY}
     )
     assert sent.status_code == 302
     arrived = await receive_type(pupil_socket, "message")
     assert CANARY in arrived["body_html"], "the participant sees the content: the canary is findable"
     await pupil_socket.send_json_to({"type": "delivered", "id": arrived["id"]})
     assert (await receive_type(staff_socket, "receipt"))["status"] == "delivered"
-    await db(pupil_client.get, reverse("messaging_inbox"))
-    thread_page = await db(pupil_client.get, reverse("messaging_thread", args=[arrived["thread"]]))
+    await db(pupil_client.get, reverse("messaging:inbox"))
+    thread_page = await db(pupil_client.get, reverse("messaging:thread", args=[arrived["thread"]]))
     assert CANARY in thread_page.content.decode()
     assert (await receive_type(staff_socket, "receipt"))["status"] == "read"
     reply = await db(
         pupil_client.post,
-        reverse("messaging_thread_send", args=[arrived["thread"]]),
+        reverse("messaging:thread_send", args=[arrived["thread"]]),
         {"body": REPLY_BODY},
         HTTP_HX_REQUEST="true",
     )
     assert CANARY in reply.content.decode()
     await receive_type(staff_socket, "message")
     notice = await db(
-        teacher_client.post, reverse("messaging_notice_new", args=[school_class.pk]), {"body": NOTICE_BODY}
+        teacher_client.post, reverse("messaging:notice_new", args=[school_class.pk]), {"body": NOTICE_BODY}
     )
     assert notice.status_code == 302
     notice_frame = await receive_type(pupil_socket, "notice")
     await pupil_socket.send_json_to({"type": "delivered", "notice": notice_frame["id"]})
     await pupil_socket.send_json_to({"type": "read", "notice": notice_frame["id"]})
-    notice_page = await db(pupil_client.get, reverse("messaging_notice_detail", args=[notice_frame["id"]]))
+    notice_page = await db(pupil_client.get, reverse("messaging:notice_detail", args=[notice_frame["id"]]))
     assert CANARY in notice_page.content.decode()
-    await db(pupil_client.get, reverse("messaging_inbox"))  # a round trip after the frames above
+    await db(pupil_client.get, reverse("messaging:inbox"))  # a round trip after the frames above
 
     # An audited break-glass access (its own page shows the content, by design).
     operator_client = await signed_in(operator)
     opened = await db(
         operator_client.post,
-        reverse("messaging_operator_break_glass"),
+        reverse("messaging:operator_break_glass"),
         {"message": arrived["id"], "reason": "incident", "reference": "INC-42"},
     )
     assert CANARY in opened.content.decode()
@@ -113,11 +113,11 @@ async def test_a_canary_body_is_nowhere_but_with_its_participants(
     # What org admins, operators and the admin show.
     admin_client = await signed_in(org_admin)
     pages = {
-        "org metadata: messages": (admin_client, reverse("messaging_org_metadata")),
-        "org metadata: notices": (admin_client, reverse("messaging_org_metadata") + "?kind=notices"),
-        "org audit log": (admin_client, reverse("orgadmin_audit_log")),
-        "operator statistics": (operator_client, reverse("messaging_operator_statistics")),
-        "break-glass form": (operator_client, reverse("messaging_operator_break_glass")),
+        "org metadata: messages": (admin_client, reverse("messaging:org_metadata")),
+        "org metadata: notices": (admin_client, reverse("messaging:org_metadata") + "?kind=notices"),
+        "org audit log": (admin_client, reverse("classrooms:orgadmin_audit_log")),
+        "operator statistics": (operator_client, reverse("messaging:operator_statistics")),
+        "break-glass form": (operator_client, reverse("messaging:operator_break_glass")),
         "audit entries (admin)": (operator_client, reverse("admin:classrooms_auditentry_changelist")),
     }
     entry = await db(AuditEntry.objects.get, action="message.break_glass")

@@ -135,7 +135,7 @@ def test_messages_are_inert_on_the_conversation_page(client_of, teacher, examine
     thread_id = examinee.threads_as_examinee.get().pk
 
     for viewer in (examinee, teacher):
-        page = client_of(viewer).get(reverse("messaging_thread", args=[thread_id])).content.decode()
+        page = client_of(viewer).get(reverse("messaging:thread", args=[thread_id])).content.decode()
         assert_inert(markup_inside(page, "msg-body"), MESSAGE_TAGS)
         assert "&lt;script&gt;alert(&#x27;xss&#x27;)&lt;/script&gt;" in page, "shown as text"
 
@@ -146,7 +146,7 @@ def test_the_htmx_fragment_of_a_sent_message_is_inert(client_of, teacher, examin
     client = client_of(teacher)
     for payload in PAYLOADS:
         fragment = client.post(
-            reverse("messaging_thread_send", args=[thread.pk]), {"body": payload}, HTTP_HX_REQUEST="true"
+            reverse("messaging:thread_send", args=[thread.pk]), {"body": payload}, HTTP_HX_REQUEST="true"
         ).content.decode()
         assert_inert(markup_inside(fragment, "msg-body"), MESSAGE_TAGS)
 
@@ -156,7 +156,7 @@ def test_a_form_error_does_not_turn_the_text_into_markup(client_of, teacher, exa
     thread = message_send(sender=examinee, recipient=teacher, body="質問").thread
     body = "<script>alert(1)</script>" + "あ" * 2000
     response = client_of(teacher).post(
-        reverse("messaging_thread_send", args=[thread.pk]), {"body": body}, HTTP_HX_REQUEST="true"
+        reverse("messaging:thread_send", args=[thread.pk]), {"body": body}, HTTP_HX_REQUEST="true"
     )
     assert "<script>alert(1)</script>" not in response.content.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.content.decode(), "kept in the textarea, escaped"
@@ -167,7 +167,7 @@ def test_notices_are_inert_on_their_page(client_of, teacher, examinee, school_cl
     for payload in PAYLOADS:
         notice = notice_send(school_class=school_class, sender=teacher, body=payload)
         for viewer in (examinee, teacher):
-            page = client_of(viewer).get(reverse("messaging_notice_detail", args=[notice.pk])).content.decode()
+            page = client_of(viewer).get(reverse("messaging:notice_detail", args=[notice.pk])).content.decode()
             assert_inert(markup_inside(page, "notice-body"), NOTICE_TAGS)
 
 

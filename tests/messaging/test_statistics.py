@@ -81,7 +81,7 @@ def test_the_page_shows_counts_and_suppresses_small_groups_without_naming_anyone
         message_send(sender=teacher, recipient=pupil, body="x")
     message_send(sender=foreign_teacher, recipient=foreign_examinee, body="x")
 
-    page = client_of(operator).get(reverse("messaging_operator_statistics")).content.decode()
+    page = client_of(operator).get(reverse("messaging:operator_statistics")).content.decode()
 
     assert "<td>5</td><td>0%</td>" in page
     assert f"fewer than {MIN_PEOPLE} people" in page

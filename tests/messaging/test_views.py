@@ -18,7 +18,7 @@ def test_the_inbox_lists_conversations_with_unread_counts(client_of, teacher, ex
     message_send(sender=teacher, recipient=examinee, body="ひみつのA")
     message_send(sender=teacher, recipient=examinee, body="ひみつのB")
 
-    page = client_of(examinee).get(reverse("messaging_inbox")).content.decode()
+    page = client_of(examinee).get(reverse("messaging:inbox")).content.decode()
 
     assert teacher.name in page
     assert "2 unread" in page
@@ -29,7 +29,7 @@ def test_opening_the_inbox_delivers_what_was_waiting(client_of, teacher, examine
     message = message_send(sender=teacher, recipient=examinee, body="一")
     assert message.delivered_at is None
 
-    client_of(examinee).get(reverse("messaging_inbox"))
+    client_of(examinee).get(reverse("messaging:inbox"))
 
     message.refresh_from_db()
     assert message.delivered_at is not None
@@ -40,20 +40,20 @@ def test_opening_a_conversation_reads_it(client_of, teacher, examinee):
     message = message_send(sender=teacher, recipient=examinee, body="読んでね")
     mine = message_send(sender=examinee, recipient=teacher, body="はい")
 
-    page = client_of(examinee).get(reverse("messaging_thread", args=[message.thread_id])).content.decode()
+    page = client_of(examinee).get(reverse("messaging:thread", args=[message.thread_id])).content.decode()
 
     assert "読んでね" in page and "はい" in page
     message.refresh_from_db()
     mine.refresh_from_db()
     assert message.read_at is not None and message.delivered_at is not None
     assert mine.read_at is None, "your own message is read by the other one, not by you"
-    assert "0 unread" not in client_of(examinee).get(reverse("messaging_inbox")).content.decode()
+    assert "0 unread" not in client_of(examinee).get(reverse("messaging:inbox")).content.decode()
 
 
 def test_htmx_asks_for_the_message_list_again_after_a_reconnect(client_of, teacher, examinee):
     message = message_send(sender=teacher, recipient=examinee, body="再接続")
 
-    response = client_of(examinee).get(reverse("messaging_thread", args=[message.thread_id]), HTTP_HX_REQUEST="true")
+    response = client_of(examinee).get(reverse("messaging:thread", args=[message.thread_id]), HTTP_HX_REQUEST="true")
 
     html = response.content.decode()
     assert html.strip().startswith('<div id="message-list-wrap">')
@@ -64,7 +64,7 @@ def test_htmx_asks_for_the_message_list_again_after_a_reconnect(client_of, teach
 
 def test_the_sender_sees_sent_delivered_and_read(client_of, client, teacher, examinee):
     message = message_send(sender=teacher, recipient=examinee, body="一")
-    url = reverse("messaging_thread", args=[message.thread_id])
+    url = reverse("messaging:thread", args=[message.thread_id])
     teacher_client = client_of(teacher)
 
     assert 'data-status="sent"' in teacher_client.get(url).content.decode()
@@ -80,7 +80,7 @@ def test_htmx_send_returns_the_new_message_to_append(client_of, teacher, examine
     thread = message_send(sender=examinee, recipient=teacher, body="質問").thread
 
     response = client_of(teacher).post(
-        reverse("messaging_thread_send", args=[thread.pk]), {"body": "  答えです  "}, HTTP_HX_REQUEST="true"
+        reverse("messaging:thread_send", args=[thread.pk]), {"body": "  答えです  "}, HTTP_HX_REQUEST="true"
     )
 
     reply = Message.objects.get(sender=teacher)
@@ -93,8 +93,8 @@ def test_htmx_send_returns_the_new_message_to_append(client_of, teacher, examine
 
 def test_send_without_htmx_goes_back_to_the_conversation(client_of, teacher, examinee):
     thread = message_send(sender=examinee, recipient=teacher, body="質問").thread
-    response = client_of(teacher).post(reverse("messaging_thread_send", args=[thread.pk]), {"body": "答え"})
-    assert response.status_code == 302 and response["Location"] == reverse("messaging_thread", args=[thread.pk])
+    response = client_of(teacher).post(reverse("messaging:thread_send", args=[thread.pk]), {"body": "答え"})
+    assert response.status_code == 302 and response["Location"] == reverse("messaging:thread", args=[thread.pk])
 
 
 def test_a_message_over_the_limit_is_refused_with_a_clear_error(client_of, teacher, examinee):
@@ -102,7 +102,7 @@ def test_a_message_over_the_limit_is_refused_with_a_clear_error(client_of, teach
     client = client_of(teacher)
 
     response = client.post(
-        reverse("messaging_thread_send", args=[thread.pk]),
+        reverse("messaging:thread_send", args=[thread.pk]),
         {"body": "あ" * (MAX_MESSAGE_LENGTH + 1)},
         HTTP_HX_REQUEST="true",
     )
@@ -112,14 +112,14 @@ def test_a_message_over_the_limit_is_refused_with_a_clear_error(client_of, teach
         response.content.decode()
     )
     assert Message.objects.count() == 1
-    at_limit = client.post(reverse("messaging_thread_send", args=[thread.pk]), {"body": "あ" * MAX_MESSAGE_LENGTH})
+    at_limit = client.post(reverse("messaging:thread_send", args=[thread.pk]), {"body": "あ" * MAX_MESSAGE_LENGTH})
     assert at_limit.status_code == 302, "the limit itself is fine"
 
 
 @pytest.mark.parametrize("body", ["", "   \n  "])
 def test_an_empty_message_is_refused(client_of, teacher, examinee, body):
     thread = message_send(sender=examinee, recipient=teacher, body="質問").thread
-    response = client_of(teacher).post(reverse("messaging_thread_send", args=[thread.pk]), {"body": body})
+    response = client_of(teacher).post(reverse("messaging:thread_send", args=[thread.pk]), {"body": body})
     assert response.status_code == 422
     assert "Write something first." in response.content.decode()
     assert Message.objects.count() == 1
@@ -136,7 +136,7 @@ def test_a_notice_reaches_everyone_on_the_roster(client_of, teacher, examinee, s
     user_set_active(user=suspended, active=False, by=teacher)
 
     response = client_of(teacher).post(
-        reverse("messaging_notice_new", args=[school_class.pk]), {"body": "遠足は金曜日です"}, follow=True
+        reverse("messaging:notice_new", args=[school_class.pk]), {"body": "遠足は金曜日です"}, follow=True
     )
 
     notice = Notice.objects.get()
@@ -147,23 +147,23 @@ def test_a_notice_reaches_everyone_on_the_roster(client_of, teacher, examinee, s
 
 def test_a_notice_over_the_limit_is_refused(client_of, teacher, examinee, school_class):
     response = client_of(teacher).post(
-        reverse("messaging_notice_new", args=[school_class.pk]), {"body": "あ" * (MAX_NOTICE_LENGTH + 1)}
+        reverse("messaging:notice_new", args=[school_class.pk]), {"body": "あ" * (MAX_NOTICE_LENGTH + 1)}
     )
     assert f"the limit is {MAX_NOTICE_LENGTH}" in response.content.decode()
     assert not Notice.objects.exists()
 
 
 def test_a_notice_to_an_empty_class_is_refused(client_of, teacher, school_class):
-    response = client_of(teacher).post(reverse("messaging_notice_new", args=[school_class.pk]), {"body": "x"})
+    response = client_of(teacher).post(reverse("messaging:notice_new", args=[school_class.pk]), {"body": "x"})
     assert "Nobody is on this class&#x27;s roster to receive a notice." in response.content.decode()
     assert not Notice.objects.exists()
 
 
 def test_reading_a_notice_records_it_and_the_teacher_sees_the_count(client_of, client, teacher, examinee, school_class):
     notice = notice_send(school_class=school_class, sender=teacher, body="持ち物: 本")
-    url = reverse("messaging_notice_detail", args=[notice.pk])
+    url = reverse("messaging:notice_detail", args=[notice.pk])
 
-    inbox = client_of(examinee).get(reverse("messaging_inbox")).content.decode()
+    inbox = client_of(examinee).get(reverse("messaging:inbox")).content.decode()
     assert "unread" in inbox
     page = client_of(examinee).get(url).content.decode()
 
@@ -178,13 +178,13 @@ def test_a_notice_is_only_for_its_recipients_and_sender(
     client_of, teacher, other_teacher, school_class, examinee, examinee_of_other_class, foreign_examinee
 ):
     notice = notice_send(school_class=school_class, sender=teacher, body="x")
-    url = reverse("messaging_notice_detail", args=[notice.pk])
+    url = reverse("messaging:notice_detail", args=[notice.pk])
     for outsider in (other_teacher, examinee_of_other_class, foreign_examinee):
         assert client_of(outsider).get(url).status_code == 404
 
 
 def test_the_roster_link_target_offers_the_notice_form(client_of, teacher, examinee, school_class):
-    page = client_of(teacher).get(reverse("messaging_notice_new", args=[school_class.pk])).content.decode()
+    page = client_of(teacher).get(reverse("messaging:notice_new", args=[school_class.pk])).content.decode()
     assert "Everyone on the roster today receives it: 1 examinee." in page
     assert '<textarea name="body"' in page
 
@@ -200,8 +200,8 @@ def test_the_org_admin_sees_metadata_of_their_organization_only(
     notice_send(school_class=school_class, sender=teacher, body="お知らせ本文")
     client = client_of(org_admin)
 
-    messages_page = client.get(reverse("messaging_org_metadata")).content.decode()
-    notices_page = client.get(reverse("messaging_org_metadata") + "?kind=notices").content.decode()
+    messages_page = client.get(reverse("messaging:org_metadata")).content.decode()
+    notices_page = client.get(reverse("messaging:org_metadata") + "?kind=notices").content.decode()
 
     assert teacher.name in messages_page and examinee.name in messages_page
     assert str(len("秘密の話".encode())) in messages_page
@@ -214,6 +214,6 @@ def test_the_org_admin_does_not_see_the_name_of_someone_who_left(client_of, org_
     message_send(sender=teacher, recipient=examinee, body="x")
     examinee.memberships.update(ends_on=today())  # transferred out today (docs/design.md §7)
 
-    page = client_of(org_admin).get(reverse("messaging_org_metadata")).content.decode()
+    page = client_of(org_admin).get(reverse("messaging:org_metadata")).content.decode()
     assert examinee.name not in page
     assert "former member" in page

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 
 def write_new(client, recipient, body="こんにちは"):
-    return client.post(reverse("messaging_message_new"), {"recipient": recipient.pk, "body": body})
+    return client.post(reverse("messaging:message_new"), {"recipient": recipient.pk, "body": body})
 
 
 def test_a_teacher_writes_to_an_examinee_of_their_class(client_of, teacher, examinee):
@@ -32,7 +32,7 @@ def test_a_teacher_writes_to_an_examinee_of_their_class(client_of, teacher, exam
 
     message = Message.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("messaging_thread", args=[message.thread_id])
+    assert response["Location"] == reverse("messaging:thread", args=[message.thread_id])
     assert (message.sender, message.recipient, message.body) == (teacher, examinee, "明日は読書の日です")
     assert (message.thread.teacher, message.thread.examinee) == (teacher, examinee)
     assert message.size_bytes == len("明日は読書の日です".encode())
@@ -87,9 +87,9 @@ def test_an_examinee_cannot_write_to_the_teacher_of_a_class_they_left(client_of,
 
     assert teacher not in correspondents_of(examinee)
     assert "You cannot write to this person." in write_new(client, teacher).content.decode()
-    send = client.post(reverse("messaging_thread_send", args=[thread.pk]), {"body": "まだいますか"})
+    send = client.post(reverse("messaging:thread_send", args=[thread.pk]), {"body": "まだいますか"})
     assert send.status_code == 404
-    page = client.get(reverse("messaging_thread", args=[thread.pk]))
+    page = client.get(reverse("messaging:thread", args=[thread.pk]))
     assert page.status_code == 200, "the conversation stays readable while both are in the organization"
     assert "ようこそ" in page.content.decode()
     assert 'id="send-form"' not in page.content.decode()
@@ -100,7 +100,7 @@ def test_the_teacher_cannot_write_to_an_examinee_who_left_their_class(client_of,
     thread = message_send(sender=examinee, recipient=teacher, body="はい").thread
     Enrollment.objects.filter(pk=enrollment.pk).update(ends_on=today())
 
-    response = client_of(teacher).post(reverse("messaging_thread_send", args=[thread.pk]), {"body": "x"})
+    response = client_of(teacher).post(reverse("messaging:thread_send", args=[thread.pk]), {"body": "x"})
 
     assert response.status_code == 404
     assert Message.objects.count() == 1
@@ -109,11 +109,11 @@ def test_the_teacher_cannot_write_to_an_examinee_who_left_their_class(client_of,
 def test_a_suspended_examinee_cannot_sign_in_so_cannot_write(client, teacher, examinee):
     user_set_active(user=examinee, active=False, by=teacher)
 
-    sign_in = client.post(reverse("login"), {"username": examinee.login_id, "password": PASSWORD})
+    sign_in = client.post(reverse("classrooms:login"), {"username": examinee.login_id, "password": PASSWORD})
     assert sign_in.status_code == 200, "the sign-in form again, not a redirect home"
     assert "_auth_user_id" not in client.session
-    response = client.post(reverse("messaging_message_new"), {"recipient": teacher.pk, "body": "x"})
-    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    response = client.post(reverse("messaging:message_new"), {"recipient": teacher.pk, "body": "x"})
+    assert response.status_code == 302 and response["Location"].startswith(reverse("classrooms:login"))
     assert not Message.objects.exists()
 
 
@@ -125,14 +125,14 @@ def test_a_teacher_cannot_write_to_a_suspended_examinee(client_of, teacher, exam
 
     assert examinee not in correspondents_of(teacher)
     assert "You cannot write to this person." in write_new(client, examinee).content.decode()
-    assert client.post(reverse("messaging_thread_send", args=[thread.pk]), {"body": "x"}).status_code == 404
-    page = client.get(reverse("messaging_thread", args=[thread.pk])).content.decode()
+    assert client.post(reverse("messaging:thread_send", args=[thread.pk]), {"body": "x"}).status_code == 404
+    page = client.get(reverse("messaging:thread", args=[thread.pk])).content.decode()
     assert "You cannot write in this conversation any more" in page
     assert Message.objects.count() == 1
 
 
 def test_the_picker_offers_only_correspondents(client_of, teacher, examinee, examinee_of_other_class, foreign_examinee):
-    page = client_of(teacher).get(reverse("messaging_message_new")).content.decode()
+    page = client_of(teacher).get(reverse("messaging:message_new")).content.decode()
 
     assert examinee.name in page
     assert examinee_of_other_class.name not in page
@@ -157,8 +157,8 @@ def test_another_organizations_conversation_is_not_found(client_of, teacher, exa
     thread = message_send(sender=teacher, recipient=examinee, body="内緒").thread
     client = client_of(foreign_teacher)
 
-    assert client.get(reverse("messaging_thread", args=[thread.pk])).status_code == 404
-    assert client.post(reverse("messaging_thread_send", args=[thread.pk]), {"body": "x"}).status_code == 404
+    assert client.get(reverse("messaging:thread", args=[thread.pk])).status_code == 404
+    assert client.post(reverse("messaging:thread_send", args=[thread.pk]), {"body": "x"}).status_code == 404
 
 
 def test_writing_to_another_organizations_examinee_is_refused(client_of, teacher, foreign_examinee):
@@ -169,13 +169,13 @@ def test_writing_to_another_organizations_examinee_is_refused(client_of, teacher
 
 def test_a_colleague_cannot_open_a_conversation_of_the_same_school(client_of, teacher, other_teacher, examinee):
     thread = message_send(sender=teacher, recipient=examinee, body="x").thread
-    assert client_of(other_teacher).get(reverse("messaging_thread", args=[thread.pk])).status_code == 404
+    assert client_of(other_teacher).get(reverse("messaging:thread", args=[thread.pk])).status_code == 404
 
 
 def test_another_organizations_class_notice_form_is_not_found(client_of, teacher, foreign_class, other_class):
     client = client_of(teacher)
-    assert client.get(reverse("messaging_notice_new", args=[foreign_class.pk])).status_code == 404
-    assert client.get(reverse("messaging_notice_new", args=[other_class.pk])).status_code == 404, "a colleague's"
+    assert client.get(reverse("messaging:notice_new", args=[foreign_class.pk])).status_code == 404
+    assert client.get(reverse("messaging:notice_new", args=[other_class.pk])).status_code == 404, "a colleague's"
 
 
 @pytest.mark.parametrize("persona", ["org_admin", "operator"])
@@ -183,35 +183,35 @@ def test_org_admins_and_operators_have_no_conversations(client_of, request, pers
     thread = message_send(sender=teacher, recipient=examinee, body="x").thread
     client = client_of(request.getfixturevalue(persona))
 
-    assert client.get(reverse("messaging_thread", args=[thread.pk])).status_code == 404
-    assert client.get(reverse("messaging_message_new")).status_code == 404
-    assert client.post(reverse("messaging_thread_send", args=[thread.pk]), {"body": "x"}).status_code == 404
+    assert client.get(reverse("messaging:thread", args=[thread.pk])).status_code == 404
+    assert client.get(reverse("messaging:message_new")).status_code == 404
+    assert client.post(reverse("messaging:thread_send", args=[thread.pk]), {"body": "x"}).status_code == 404
 
 
 @pytest.mark.parametrize(
     "name,args",
     [
-        ("messaging_inbox", []),
-        ("messaging_message_new", []),
-        ("messaging_thread", [1]),
-        ("messaging_notice_detail", [1]),
-        ("messaging_org_metadata", []),
-        ("messaging_operator_statistics", []),
-        ("messaging_operator_break_glass", []),
+        ("messaging:inbox", []),
+        ("messaging:message_new", []),
+        ("messaging:thread", [1]),
+        ("messaging:notice_detail", [1]),
+        ("messaging:org_metadata", []),
+        ("messaging:operator_statistics", []),
+        ("messaging:operator_break_glass", []),
     ],
 )
 def test_anonymous_visitors_are_sent_to_sign_in(client, name, args):
     response = client.get(reverse(name, args=args))
-    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("classrooms:login"))
 
 
 @pytest.mark.parametrize("persona", ["teacher", "examinee", "org_admin"])
 def test_operator_pages_are_not_found_for_others(client_of, request, persona):
     client = client_of(request.getfixturevalue(persona))
-    assert client.get(reverse("messaging_operator_statistics")).status_code == 404
-    assert client.get(reverse("messaging_operator_break_glass")).status_code == 404
+    assert client.get(reverse("messaging:operator_statistics")).status_code == 404
+    assert client.get(reverse("messaging:operator_break_glass")).status_code == 404
 
 
 @pytest.mark.parametrize("persona", ["teacher", "examinee", "operator"])
 def test_the_org_metadata_page_is_for_org_admins(client_of, request, persona):
-    assert client_of(request.getfixturevalue(persona)).get(reverse("messaging_org_metadata")).status_code == 404
+    assert client_of(request.getfixturevalue(persona)).get(reverse("messaging:org_metadata")).status_code == 404

@@ -36,11 +36,11 @@ def signal(session, examinee, kind=Signal.Kind.FOCUS_LOST, *, count=1, duration_
 
 
 def new_url(session, examinee) -> str:
-    return reverse("proctor_incident_new", args=[session.pk, examinee.pk])
+    return reverse("proctoring:incident_new", args=[session.pk, examinee.pk])
 
 
 def proctor_url(session) -> str:
-    return reverse("proctor_proctor_incident_new", args=[session.pk])
+    return reverse("proctoring:proctor_incident_new", args=[session.pk])
 
 
 # --- Recording from the dashboard ----------------------------------------------------------------
@@ -90,7 +90,7 @@ def test_without_the_dialog_it_is_a_page_that_leads_back_to_the_report(client_of
     assert "<html" in page and "hx-post" not in page
     response = client.post(new_url(proctored_session, examinee), {"category": "talking"})
     assert response.status_code == 302
-    assert response.url == reverse("proctor_session_report", args=[proctored_session.pk])
+    assert response.url == reverse("proctoring:session_report", args=[proctored_session.pk])
     assert Incident.objects.get().category == "talking"
 
 
@@ -101,7 +101,7 @@ def test_the_tile_counts_the_examinees_incidents(teacher, examinee, proctored_se
 
 
 def test_the_dashboard_has_a_report_button_for_the_teacher_only(client_of, teacher, org_admin, proctored_session):
-    url = reverse("proctor_dashboard", args=[proctored_session.pk])
+    url = reverse("proctoring:dashboard", args=[proctored_session.pk])
     response = client_of(teacher).get(url)
     assert 'data-action="report"' in response.content.decode()
     assert 'id="incident-dialog"' in response.content.decode()
@@ -243,7 +243,7 @@ def test_a_note_over_2000_characters_is_refused(client_of, teacher, examinee, pr
 def test_the_note_is_shown_escaped_and_kept_out_of_the_audit_log(client_of, teacher, examinee, proctored_session):
     note = '<script>alert("x")</script> ' + NOTE
     services.incident_report(session=proctored_session, subject=examinee, by=teacher, category="other", note=note)
-    page = client_of(teacher).get(reverse("proctor_session_report", args=[proctored_session.pk])).content.decode()
+    page = client_of(teacher).get(reverse("proctoring:session_report", args=[proctored_session.pk])).content.decode()
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page and "<script>alert" not in page
     for entry in AuditEntry.objects.all():
         assert NOTE not in f"{entry.details} {entry.target_label} {entry.actor_label}"
@@ -253,7 +253,7 @@ def test_the_note_is_shown_escaped_and_kept_out_of_the_audit_log(client_of, teac
 
 
 def resolve_url(incident) -> str:
-    return reverse("proctor_incident_resolve", args=[incident.pk])
+    return reverse("proctoring:incident_resolve", args=[incident.pk])
 
 
 def test_the_teacher_decides_an_incident_once(client_of, teacher, examinee, proctored_session):
@@ -294,10 +294,10 @@ def test_a_teacher_neither_sees_nor_decides_an_incident_about_themselves(
     )
     client = client_of(teacher)
     assert client.post(resolve_url(incident), {"action": "none"}).status_code == 404
-    report = client.get(reverse("proctor_session_report", args=[proctored_session.pk]))
+    report = client.get(reverse("proctoring:session_report", args=[proctored_session.pk]))
     assert report.context["report"].proctor_incidents == []
     assert "Moving away from the agreed exam place" not in report.content.decode()
-    admin_report = client_of(org_admin).get(reverse("proctor_session_report", args=[proctored_session.pk]))
+    admin_report = client_of(org_admin).get(reverse("proctoring:session_report", args=[proctored_session.pk]))
     assert admin_report.context["report"].proctor_incidents == [incident]
 
 
@@ -309,13 +309,13 @@ def test_the_org_admin_lists_open_and_decided_incidents(client_of, org_admin, te
     decided = services.incident_report(session=proctored_session, subject=examinee, by=teacher, category="aids")
     services.incident_resolve(incident=decided, by=teacher, action="none")
     client = client_of(org_admin)
-    url = reverse("proctor_incident_list")
+    url = reverse("proctoring:incident_list")
     assert [row.incident for row in client.get(url).context["rows"]] == [open_one]
     assert [row.incident for row in client.get(url, {"status": "resolved"}).context["rows"]] == [decided]
     everything = client.get(url, {"status": "all"})
     assert {row.incident for row in everything.context["rows"]} == {open_one, decided}
     page = everything.content.decode()
-    assert examinee.name in page and reverse("proctor_session_report", args=[proctored_session.pk]) in page
+    assert examinee.name in page and reverse("proctoring:session_report", args=[proctored_session.pk]) in page
     response = client.post(resolve_url(open_one), {"action": "warning", "back": "incidents"})
     assert response.status_code == 302 and response.url == url
 
@@ -323,18 +323,18 @@ def test_the_org_admin_lists_open_and_decided_incidents(client_of, org_admin, te
 def test_the_list_names_nobody_who_left(client_of, org_admin, teacher, examinee, organization, proctored_session):
     services.incident_report(session=proctored_session, subject=examinee, by=teacher, category="talking")
     Membership.objects.filter(user=examinee, organization=organization).update(ends_on=today())
-    page = client_of(org_admin).get(reverse("proctor_incident_list")).content.decode()
+    page = client_of(org_admin).get(reverse("proctoring:incident_list")).content.decode()
     assert examinee.name not in page and "Transferred examinee" in page
 
 
 @pytest.mark.parametrize("outsider", ["teacher", "examinee", "operator"])
 def test_only_org_admins_open_the_list(request, client_of, outsider):
-    assert client_of(request.getfixturevalue(outsider)).get(reverse("proctor_incident_list")).status_code == 404
+    assert client_of(request.getfixturevalue(outsider)).get(reverse("proctoring:incident_list")).status_code == 404
 
 
 def test_another_organizations_admin_sees_none_of_it(
     client_of, foreign_org_admin, teacher, examinee, proctored_session
 ):
     services.incident_report(session=proctored_session, subject=examinee, by=teacher, category="talking")
-    response = client_of(foreign_org_admin).get(reverse("proctor_incident_list"), {"status": "all"})
+    response = client_of(foreign_org_admin).get(reverse("proctoring:incident_list"), {"status": "all"})
     assert response.status_code == 200 and response.context["rows"] == []

@@ -36,7 +36,7 @@ def english(settings):
 
 
 def revoke_url(attempt, **query) -> str:
-    url = reverse("proctor_result_revoke", args=[attempt.pk])
+    url = reverse("proctoring:result_revoke", args=[attempt.pk])
     return url + "".join(f"?{key}={value}" for key, value in query.items())
 
 
@@ -54,7 +54,7 @@ def test_the_sessions_teacher_revokes_with_a_reason(client_of, teacher, result, 
     assert "Revoking is final." in page and 'data-confirm="' in page
     response = client.post(revoke_url(result), {"reason": REASON, "back": "report"})
     assert response.status_code == 302
-    assert response.url == reverse("proctor_session_report", args=[proctored_session.pk])
+    assert response.url == reverse("proctoring:session_report", args=[proctored_session.pk])
     revocation = Revocation.objects.get()
     assert (revocation.attempt, revocation.revoked_by, revocation.reason, revocation.incident) == (
         result, teacher, REASON, None,
@@ -64,7 +64,7 @@ def test_the_sessions_teacher_revokes_with_a_reason(client_of, teacher, result, 
 def test_an_org_admin_revokes_and_returns_to_the_class_results(client_of, org_admin, result, school_class):
     response = client_of(org_admin).post(revoke_url(result), {"reason": REASON, "back": "results"})
     assert response.status_code == 302
-    assert response.url == reverse("exam_org_class_results", args=[school_class.pk])
+    assert response.url == reverse("exams:org_class_results", args=[school_class.pk])
     assert Revocation.objects.get().revoked_by == org_admin
 
 
@@ -78,7 +78,7 @@ def test_outsiders_get_404_and_revoke_nothing(request, client_of, result, outsid
 
 def test_anonymous_is_sent_to_sign_in(client, result):
     response = client.post(revoke_url(result), {"reason": REASON})
-    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+    assert response.status_code == 302 and response.url.startswith(reverse("classrooms:login"))
     assert not Revocation.objects.exists()
 
 
@@ -132,14 +132,14 @@ def test_a_revoked_result_is_gone_from_history_class_page_chart_counts_and_csv(
     summary = class_summary(results_for_class(school_class))
     assert (summary.count, summary.passed, summary.buckets[-1].count) == (1, 0, 0)
 
-    history = client_of(examinee).get(reverse("exam_history"))
+    history = client_of(examinee).get(reverse("exams:history"))
     assert list(history.context["results"]) == []
     assert "10 / 10" not in history.content.decode()
     assert "Revoked results" in history.content.decode()  # a notice that links to why, no score
 
     for who, url in (
-        (teacher, reverse("exam_class_results", args=[school_class.pk])),
-        (org_admin, reverse("exam_org_class_results", args=[school_class.pk])),
+        (teacher, reverse("exams:class_results", args=[school_class.pk])),
+        (org_admin, reverse("exams:org_class_results", args=[school_class.pk])),
     ):
         page = client_of(who).get(url)
         assert [row.examinee for row in page.context["results"]] == [kept_pupil]
@@ -147,12 +147,12 @@ def test_a_revoked_result_is_gone_from_history_class_page_chart_counts_and_csv(
         assert [bar.count for bar in page.context["chart"].bars][-1] == 0  # 100 % was the revoked one
         assert examinee.name not in page.content.decode()
 
-    rows = rows_of(client_of(teacher).get(reverse("exam_class_results_export", args=[school_class.pk])))
+    rows = rows_of(client_of(teacher).get(reverse("exams:class_results_export", args=[school_class.pk])))
     assert [row[2] for row in rows[1:]] == ["sakura-kept"]
 
 
 def test_the_class_results_page_offers_revoking_the_teachers_own_results(client_of, teacher, result, school_class):
-    page = client_of(teacher).get(reverse("exam_class_results", args=[school_class.pk])).content.decode()
+    page = client_of(teacher).get(reverse("exams:class_results", args=[school_class.pk])).content.decode()
     assert revoke_url(result, back="results") in page
 
 
@@ -163,7 +163,7 @@ def test_the_examinee_reads_that_the_result_was_revoked_and_why_never_the_note(
         session=proctored_session, subject=examinee, by=teacher, category="leaking", note=NOTE
     )
     services.result_revoke(attempt=result, by=teacher, reason=REASON, incident=incident)
-    response = client_of(examinee).get(reverse("exam_result", args=[result.pk]))
+    response = client_of(examinee).get(reverse("exams:result", args=[result.pk]))
     assert response.status_code == 200
     page = response.content.decode()
     assert "This result was revoked" in page and REASON in page
@@ -259,7 +259,7 @@ async def test_through_the_sockets_the_examinees_page_is_told_and_the_tile_says_
         attempt_id = state["attempt"]["id"]
 
         client = await signed_in(teacher)
-        url = reverse("proctor_result_revoke", args=[attempt_id])
+        url = reverse("proctoring:result_revoke", args=[attempt_id])
         response = await db(client.post, url, {"reason": REASON})
         assert response.status_code == 302
 
@@ -347,7 +347,7 @@ def test_audit_entries_hold_ids_never_answers_notes_or_reasons(
         assert not any(text in written for text in choice_texts)
         assert not {"answer", "answers", "choice", "choices", "score", "note", "reason"} & set(entry.details)
         assert answers not in entry.details.values()
-    log = client_of(org_admin).get(reverse("orgadmin_audit_log")).content.decode()
+    log = client_of(org_admin).get(reverse("classrooms:orgadmin_audit_log")).content.decode()
     for label in ("Incident recorded", "Incident decided", "Result revoked"):
         assert label in log
 
@@ -359,7 +359,7 @@ def test_the_session_report_csv_of_a_revocation_has_the_reason_but_not_the_note(
         session=proctored_session, subject=examinee, by=teacher, category="leaking", note=NOTE
     )
     services.result_revoke(attempt=result, by=teacher, reason=REASON, incident=incident)
-    response = client_of(teacher).get(reverse("proctor_session_report_export", args=[proctored_session.pk]))
+    response = client_of(teacher).get(reverse("proctoring:session_report_export", args=[proctored_session.pk]))
     text = response.content.decode("utf-8")
     assert NOTE not in text
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))

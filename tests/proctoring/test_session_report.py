@@ -34,11 +34,11 @@ def english(settings):
 
 
 def report_url(session) -> str:
-    return reverse("proctor_session_report", args=[session.pk])
+    return reverse("proctoring:session_report", args=[session.pk])
 
 
 def export_url(session) -> str:
-    return reverse("proctor_session_report_export", args=[session.pk])
+    return reverse("proctoring:session_report_export", args=[session.pk])
 
 
 def rows_of(response) -> list[list[str]]:
@@ -80,7 +80,7 @@ def test_everyone_else_gets_404(request, client_of, proctored_session, outsider)
 def test_anonymous_is_sent_to_sign_in(client, proctored_session):
     for url in (report_url(proctored_session), export_url(proctored_session)):
         response = client.get(url)
-        assert response.status_code == 302 and response.url.startswith(reverse("login"))
+        assert response.status_code == 302 and response.url.startswith(reverse("classrooms:login"))
 
 
 def test_the_class_tests_list_and_the_org_admins_class_page_link_to_it(
@@ -88,11 +88,13 @@ def test_the_class_tests_list_and_the_org_admins_class_page_link_to_it(
 ):
     assert (
         report_url(proctored_session)
-        in client_of(teacher).get(reverse("proctor_session_list", args=[school_class.pk])).content.decode()
+        in client_of(teacher).get(reverse("proctoring:session_list", args=[school_class.pk])).content.decode()
     )
     assert (
         report_url(proctored_session)
-        in client_of(org_admin).get(reverse("orgadmin_class_detail", args=[school_class.pk])).content.decode()
+        in client_of(org_admin)
+        .get(reverse("classrooms:orgadmin_class_detail", args=[school_class.pk]))
+        .content.decode()
     )
 
 
@@ -195,7 +197,7 @@ def test_a_transferred_examinee_is_counted_but_not_named(
         [row] = response.context["report"].examinees
         assert not row.named and row.signal_count == 7 and len(row.incidents) == 1 and row.revocation
         assert NOTE not in page and "Copied the questions." not in page  # words that could name them
-        assert reverse("proctor_incident_new", args=[proctored_session.pk, examinee.pk]) not in page
+        assert reverse("proctoring:incident_new", args=[proctored_session.pk, examinee.pk]) not in page
         csv_text = client_of(reader).get(export_url(proctored_session)).content.decode("utf-8")
         assert examinee.name not in csv_text and examinee.login_id not in csv_text
         rows = rows_of(client_of(reader).get(export_url(proctored_session)))
