@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from classrooms import services
 from classrooms.forms import PersonForm
 from classrooms.models import AuditEntry, Membership, Organization, SchoolClass, User
+from config.errors import ServiceError
 
 
 def _status_action(status: str, label):
@@ -72,7 +73,7 @@ class OrganizationAdmin(admin.ModelAdmin):
                 issued = services.member_issue(
                     organization=organization, role=User.Role.ORG_ADMIN, by=request.user, **form.cleaned_data
                 )
-            except services.ServiceError as error:
+            except ServiceError as error:
                 messages.error(request, str(error))
             else:
                 return render(

@@ -30,16 +30,13 @@ from classrooms.models import (
     User,
 )
 from classrooms.schoolyear import school_year_of, today
+from config.errors import ServiceError
 from exams.services import attempts_finish_departed
 from sockets.publish import close_user_sockets
 
 TEACHER_CAPACITY = 40
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 - no 0/o, 1/l/i: read off a paper slip
 LOGIN_SUFFIX_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
-
-
-class ServiceError(Exception):
-    """A rule of the domain refused the change; the message is for the user."""
 
 
 @dataclass(frozen=True)
@@ -117,11 +114,13 @@ def member_issue(
 ) -> IssuedCredential:
     """Issue a teacher or org admin account with a one-time initial password."""
     if role not in (User.Role.TEACHER, User.Role.ORG_ADMIN):
-        raise ServiceError(_("Only teacher and org admin accounts are issued here."))
+        raise ServiceError(_("Only teacher and org admin accounts are issued here."), code="wrong_role")
     with transaction.atomic():
         login_id = login_id or generated_login_id(organization)
         if User.objects.filter(login_id=login_id).exists():
-            raise ServiceError(_("The login id %(login_id)s is already taken.") % {"login_id": login_id})
+            raise ServiceError(
+                _("The login id %(login_id)s is already taken.") % {"login_id": login_id}, code="login_taken"
+            )
         issued = _user_create(organization=organization, role=role, login_id=login_id, name=name, kana=kana)
         AuditEntry.record(organization=organization, actor=by, action=f"{role}.issue", target=issued.user)
     return issued
@@ -185,7 +184,9 @@ def password_set(*, user: User, password: str) -> None:
 def class_create(*, organization: Organization, teacher: User, school_year: int, name: str, by: User) -> SchoolClass:
     with transaction.atomic():
         if SchoolClass.objects.filter(organization=organization, school_year=school_year, name=name).exists():
-            raise ServiceError(_("A class named %(name)s already exists in this school year.") % {"name": name})
+            raise ServiceError(
+                _("A class named %(name)s already exists in this school year.") % {"name": name}, code="name_taken"
+            )
         school_class = SchoolClass.objects.create(
             organization=organization, teacher=teacher, school_year=school_year, name=name
         )
@@ -199,7 +200,9 @@ def class_rename(*, school_class: SchoolClass, name: str, by: User) -> SchoolCla
             organization=school_class.organization_id, school_year=school_class.school_year, name=name
         ).exclude(pk=school_class.pk)
         if clash.exists():
-            raise ServiceError(_("A class named %(name)s already exists in this school year.") % {"name": name})
+            raise ServiceError(
+                _("A class named %(name)s already exists in this school year.") % {"name": name}, code="name_taken"
+            )
         previous = school_class.name
         school_class.name = name
         school_class.save(update_fields=["name"])
@@ -264,7 +267,8 @@ def _check_capacity(school_class: SchoolClass, examinee_ids: Sequence[int], new_
     if class_count + adding > SchoolClass.CAPACITY:
         raise ServiceError(
             _("A class holds at most %(limit)d examinees: it has %(count)d, and %(adding)d more would be %(total)d.")
-            % {"limit": SchoolClass.CAPACITY, "count": class_count, "adding": adding, "total": class_count + adding}
+            % {"limit": SchoolClass.CAPACITY, "count": class_count, "adding": adding, "total": class_count + adding},
+            code="class_full",
         )
     successor_ids = _pending_handovers().filter(school_class=school_class).values_list("successor_id", flat=True)
     for teacher in User.objects.filter(pk__in=[school_class.teacher_id, *successor_ids]).order_by("pk"):
@@ -282,7 +286,8 @@ def _check_capacity(school_class: SchoolClass, examinee_ids: Sequence[int], new_
                     "teacher": teacher.name,
                     "count": len(current),
                     "total": total,
-                }
+                },
+                code="teacher_full",
             )
 
 
@@ -302,7 +307,7 @@ def examinees_issue(*, school_class: SchoolClass, rows: Sequence[RosterRow], by:
     Login ids given in rows must be free; blank ones are generated.
     """
     if not rows:
-        raise ServiceError(_("There is nobody to add."))
+        raise ServiceError(_("There is nobody to add."), code="nobody")
     organization = school_class.organization
     passwords = _hashed_initial_passwords(len(rows))
     with transaction.atomic():
@@ -311,7 +316,9 @@ def examinees_issue(*, school_class: SchoolClass, rows: Sequence[RosterRow], by:
         wanted = [row.login_id for row in rows if row.login_id]
         taken = sorted(User.objects.filter(login_id__in=wanted).values_list("login_id", flat=True))
         if taken:
-            raise ServiceError(_("These login ids are already taken: %(ids)s") % {"ids": ", ".join(taken)})
+            raise ServiceError(
+                _("These login ids are already taken: %(ids)s") % {"ids": ", ".join(taken)}, code="login_taken"
+            )
         issued = []
         for row, password in zip(rows, passwords, strict=True):
             credential = _user_create(
@@ -344,7 +351,9 @@ def examinees_issue(*, school_class: SchoolClass, rows: Sequence[RosterRow], by:
 def enrollment_create(*, school_class: SchoolClass, examinee: User, number: int | None, by: User) -> Enrollment:
     """Enroll an existing examinee of the organization in a class."""
     if not examinee.is_examinee:
-        raise ServiceError(_("Only examinee accounts can be enrolled; teachers and org admins never take tests."))
+        raise ServiceError(
+            _("Only examinee accounts can be enrolled; teachers and org admins never take tests."), code="wrong_role"
+        )
     with transaction.atomic():
         school_class = _lock_for_enrollment(school_class)
         # The examinee's row too, which approving their departure also locks: otherwise an
@@ -353,9 +362,11 @@ def enrollment_create(*, school_class: SchoolClass, examinee: User, number: int 
         User.objects.select_for_update().filter(pk=examinee.pk).first()
         day = today()
         if Enrollment.objects.active_on(day).filter(school_class=school_class, examinee=examinee).exists():
-            raise ServiceError(_("%(name)s is already in this class.") % {"name": examinee.name})
+            raise ServiceError(
+                _("%(name)s is already in this class.") % {"name": examinee.name}, code="already_enrolled"
+            )
         if not members_of(school_class.organization, User.Role.EXAMINEE, day).filter(pk=examinee.pk).exists():
-            raise ServiceError(_("This examinee is not a member of your organization."))
+            raise ServiceError(_("This examinee is not a member of your organization."), code="not_member")
         _check_capacity(school_class, examinee_ids=[examinee.pk], new_accounts=0)
         enrollment = Enrollment.objects.create(
             school_class=school_class, examinee=examinee, number=number, starts_on=day
@@ -418,13 +429,16 @@ def examinee_update(*, enrollment: Enrollment, name: str, kana: str, number: int
 
 def _check_effective_on(effective_on: datetime.date) -> None:
     if effective_on < today():
-        raise ServiceError(_("The effective date cannot be in the past."))
+        raise ServiceError(_("The effective date cannot be in the past."), code="date_past")
 
 
 def _check_no_open_transfer(person: User, kind: str) -> None:
     open_transfers = Transfer.objects.filter(person=person, kind=kind, status=Transfer.Status.PENDING)
     if open_transfers.exists():
-        raise ServiceError(_("A transfer of %(name)s is already waiting for approval.") % {"name": person.name})
+        raise ServiceError(
+            _("A transfer of %(name)s is already waiting for approval.") % {"name": person.name},
+            code="transfer_pending",
+        )
 
 
 def _transfer_file(
@@ -503,7 +517,9 @@ def _membership_end(*, user: User, organization: Organization, day: datetime.dat
     if membership is None:
         return
     if membership.starts_on >= day:
-        raise ServiceError(_("The effective date must be after the day the membership began."))
+        raise ServiceError(
+            _("The effective date must be after the day the membership began."), code="date_before_start"
+        )
     membership.ends_on = day
     membership.save(update_fields=["ends_on"])
 
@@ -532,16 +548,18 @@ def transfer_approve(*, transfer: Transfer, by: User) -> Transfer:
             .get(pk=transfer.pk)
         )
         if transfer.status != Transfer.Status.PENDING:
-            raise ServiceError(_("This transfer has already been decided."))
+            raise ServiceError(_("This transfer has already been decided."), code="decided")
         if transfer.effective_on < today():
-            raise ServiceError(_("The effective date has passed; reject this transfer and file it again."))
+            raise ServiceError(
+                _("The effective date has passed; reject this transfer and file it again."), code="date_past"
+            )
         User.objects.select_for_update().filter(pk=transfer.person_id).first()
         if transfer.kind == Transfer.Kind.EXAMINEE_OUT:
             _examinee_out_apply(transfer)
         elif transfer.kind == Transfer.Kind.EXAMINEE_IN:
             _arrival_apply(transfer)
         else:
-            raise ServiceError(_("This kind of transfer cannot be approved here."))
+            raise ServiceError(_("This kind of transfer cannot be approved here."), code="wrong_kind")
         transfer.status = Transfer.Status.APPROVED
         transfer.decided_by = by
         transfer.decided_at = timezone.now()
@@ -560,7 +578,7 @@ def transfer_reject(*, transfer: Transfer, by: User) -> Transfer:
     with transaction.atomic():
         transfer = Transfer.objects.select_for_update().select_related("person").get(pk=transfer.pk)
         if transfer.status != Transfer.Status.PENDING:
-            raise ServiceError(_("This transfer has already been decided."))
+            raise ServiceError(_("This transfer has already been decided."), code="decided")
         transfer.status = Transfer.Status.REJECTED
         transfer.decided_by = by
         transfer.decided_at = timezone.now()
@@ -602,11 +620,16 @@ def transfer_file_teacher_out(
         if Transfer.objects.filter(
             person=teacher, kind=Transfer.Kind.TEACHER_OUT, status=Transfer.Status.APPROVED, effective_on__gte=day
         ).exists():
-            raise ServiceError(_("%(name)s already has an approved transfer.") % {"name": teacher.name})
+            raise ServiceError(
+                _("%(name)s already has an approved transfer.") % {"name": teacher.name}, code="transfer_pending"
+            )
         classes = list(SchoolClass.objects.filter(organization=organization, teacher=teacher, school_year=year))
         missing = [school_class.name for school_class in classes if school_class not in successors]
         if missing:
-            raise ServiceError(_("Name a successor for every class: %(classes)s") % {"classes": ", ".join(missing)})
+            raise ServiceError(
+                _("Name a successor for every class: %(classes)s") % {"classes": ", ".join(missing)},
+                code="successor_missing",
+            )
         colleagues = members_of(organization, User.Role.TEACHER, effective_on).filter(is_active=True)
         taking_over: dict[User, list[SchoolClass]] = {}
         for school_class in classes:
@@ -614,7 +637,8 @@ def transfer_file_teacher_out(
             if successor.pk == teacher.pk or not colleagues.filter(pk=successor.pk).exists():
                 raise ServiceError(
                     _("%(name)s cannot take over %(class_name)s: they are not a teacher of the school on that date.")
-                    % {"name": successor.name, "class_name": school_class.name}
+                    % {"name": successor.name, "class_name": school_class.name},
+                    code="successor_not_member",
                 )
             taking_over.setdefault(successor, []).append(school_class)
         for successor, handed in taking_over.items():
@@ -636,7 +660,8 @@ def transfer_file_teacher_out(
                         "count": len(current),
                         "classes": ", ".join(school_class.name for school_class in handed),
                         "total": total,
-                    }
+                    },
+                    code="teacher_full",
                 )
         transfer = _transfer_file(
             kind=Transfer.Kind.TEACHER_OUT,
@@ -715,10 +740,14 @@ def transfer_file_examinee_in(
                     "There is no examinee account with the login id %(login_id)s. "
                     "An examinee without an account is added to a class, which issues a new account."
                 )
-                % {"login_id": login_id}
+                % {"login_id": login_id},
+                code="not_found",
             )
         if members_of(organization, User.Role.EXAMINEE, effective_on).filter(pk=examinee.pk).exists():
-            raise ServiceError(_("%(name)s is already a member of your school on that date.") % {"name": examinee.name})
+            raise ServiceError(
+                _("%(name)s is already a member of your school on that date.") % {"name": examinee.name},
+                code="already_member",
+            )
         _check_no_open_transfer(examinee, Transfer.Kind.EXAMINEE_IN)
         current = active_membership(examinee)
         return _transfer_file(
@@ -751,10 +780,14 @@ def transfer_file_teacher_in(
                     "There is no teacher account with the login id %(login_id)s. "
                     "A teacher without an account is issued one on the Teachers page."
                 )
-                % {"login_id": login_id}
+                % {"login_id": login_id},
+                code="not_found",
             )
         if members_of(organization, User.Role.TEACHER, effective_on).filter(pk=teacher.pk).exists():
-            raise ServiceError(_("%(name)s is already a member of your school on that date.") % {"name": teacher.name})
+            raise ServiceError(
+                _("%(name)s is already a member of your school on that date.") % {"name": teacher.name},
+                code="already_member",
+            )
         current = active_membership(teacher)
         transfer = _transfer_file(
             kind=Transfer.Kind.TEACHER_IN,
@@ -778,7 +811,7 @@ def transfer_consent(*, transfer: Transfer, consent: bool, by: User) -> Transfer
             Transfer.objects.select_for_update(of=("self",)).select_related("to_organization").get(pk=transfer.pk)
         )
         if transfer.status != Transfer.Status.PENDING or transfer.person_id != by.pk:
-            raise ServiceError(_("This request has already been decided."))
+            raise ServiceError(_("This request has already been decided."), code="decided")
         transfer.history_consent = consent
         transfer.save(update_fields=["history_consent"])
         AuditEntry.record(
@@ -814,5 +847,5 @@ def _arrival_apply(transfer: Transfer) -> None:
                 "%(name)s is still a member of another school on %(day)s. An examinee belongs to one school at "
                 "a time: their current school must approve their leaving on or before that date first."
             )
-        raise ServiceError(message % {"name": transfer.person.name, "day": day.isoformat()})
+        raise ServiceError(message % {"name": transfer.person.name, "day": day.isoformat()}, code="still_member")
     Membership.objects.create(user=transfer.person, organization=transfer.to_organization, starts_on=day)

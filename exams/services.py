@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from classrooms.access import roster_of
+from config.errors import ServiceError
 from exams.models import Attempt, AttemptQuestion, Choice
 from proctoring import realtime
 from proctoring.models import ProctoredSession
@@ -32,14 +33,6 @@ def _lock_session_of(attempt: Attempt) -> None:
     and the proctor's end cannot deadlock.
     """
     ProctoredSession.objects.select_for_update().filter(pk=attempt.session_id).values_list("pk", flat=True).get()
-
-
-class AttemptError(Exception):
-    """The attempt cannot take this change; the message is for the examinee."""
-
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.code = code
 
 
 def attempt_start(*, session, examinee, now: datetime.datetime | None = None) -> tuple[Attempt, bool]:
@@ -118,9 +111,9 @@ def answer_save(*, attempt: Attempt, position: int, choice: int | None, seq: int
         if refusal is None:
             row = attempt.questions.select_for_update().filter(position=position).first()
             if row is None:
-                refusal = AttemptError(_("There is no such question."), code="bad_question")
+                refusal = ServiceError(_("There is no such question."), code="bad_question")
             elif choice is not None and not 0 <= choice < len(row.choice_order):
-                refusal = AttemptError(_("There is no such choice."), code="bad_choice")
+                refusal = ServiceError(_("There is no such choice."), code="bad_choice")
             elif seq > row.save_seq:
                 applied = True
                 was_answered = row.answer is not None
@@ -137,13 +130,13 @@ def answer_save(*, attempt: Attempt, position: int, choice: int | None, seq: int
     return SaveOutcome(attempt=attempt, position=position, applied=applied)
 
 
-def _refusal(attempt: Attempt) -> AttemptError | None:
+def _refusal(attempt: Attempt) -> ServiceError | None:
     if attempt.status == Attempt.Status.FINISHED:
-        return AttemptError(_("This test is over: your answers were handed in."), code="finished")
+        return ServiceError(_("This test is over: your answers were handed in."), code="finished")
     if attempt.status == Attempt.Status.PAUSED:
-        return AttemptError(_("Your teacher has paused your test. Wait a moment."), code="paused")
+        return ServiceError(_("Your teacher has paused your test. Wait a moment."), code="paused")
     if attempt.is_past_deadline():
-        return AttemptError(_("Time is up: your answers were handed in."), code="time_up")
+        return ServiceError(_("Time is up: your answers were handed in."), code="time_up")
     return None
 
 
@@ -223,7 +216,7 @@ def attempt_pause(*, attempt: Attempt, now: datetime.datetime | None = None) -> 
     _lock_session_of(attempt)
     attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
     if attempt.status != Attempt.Status.RUNNING:
-        raise AttemptError(_("Only a running attempt can be paused."), code="not_running")
+        raise ServiceError(_("Only a running attempt can be paused."), code="not_running")
     attempt.status, attempt.paused_at = Attempt.Status.PAUSED, now
     attempt.save(update_fields=["status", "paused_at"])
     return attempt
@@ -235,7 +228,7 @@ def attempt_resume(*, attempt: Attempt, now: datetime.datetime | None = None) ->
     _lock_session_of(attempt)
     attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
     if attempt.status != Attempt.Status.PAUSED:
-        raise AttemptError(_("Only a paused attempt can be resumed."), code="not_paused")
+        raise ServiceError(_("Only a paused attempt can be resumed."), code="not_paused")
     attempt.deadline += now - attempt.paused_at
     attempt.status, attempt.paused_at = Attempt.Status.RUNNING, None
     attempt.save(update_fields=["status", "paused_at", "deadline"])
@@ -247,7 +240,7 @@ def attempt_extend(*, attempt: Attempt, minutes: int) -> Attempt:
     _lock_session_of(attempt)
     attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
     if attempt.status == Attempt.Status.FINISHED:
-        raise AttemptError(_("This attempt is already finished."), code="finished")
+        raise ServiceError(_("This attempt is already finished."), code="finished")
     attempt.deadline += datetime.timedelta(minutes=minutes)
     attempt.extra_minutes += minutes
     attempt.save(update_fields=["deadline", "extra_minutes"])

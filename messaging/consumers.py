@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.http import Http404
 
 from classrooms.models import User
+from config.errors import ServiceError
 from messaging import services
 from messaging.access import get_message_for_recipient, get_notice_receipt_for_recipient, get_thread_for_participant
 from messaging.frames import INBOX_FRAMES
@@ -20,7 +21,6 @@ from messaging.live import message_frame_for, notice_frame_for, unread_frame
 from messaging.models import inbox_group
 from sockets.consumers import CLOSE_NOT_ALLOWED, CLOSE_SIGNED_OUT, FrameConsumer, fresh_user
 from sockets.executor import run_db
-from sockets.frames import ClientError
 from sockets.publish import user_group
 
 
@@ -62,7 +62,7 @@ class InboxConsumer(FrameConsumer):
                 receipt = get_notice_receipt_for_recipient(user, data["notice"])
                 services.notice_mark_read(receipt=receipt)
         except Http404:
-            raise ClientError("not_found", "No such message, conversation or notice for you.") from None
+            raise ServiceError("No such message, conversation or notice for you.", code="not_found") from None
 
     # --- Events from messaging.services: ids only; the frame is built for this user now ---------
 

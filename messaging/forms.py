@@ -5,8 +5,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from classrooms.models import User
+from config.errors import ServiceError
 from messaging.models import MAX_MESSAGE_LENGTH, MAX_NOTICE_LENGTH, BreakGlassAccess
-from messaging.services import MessagingError, checked_body
+from messaging.services import checked_body
 
 
 class BodyField(forms.CharField):
@@ -25,7 +26,7 @@ class BodyField(forms.CharField):
         value = super().clean(value)
         try:
             return checked_body(value, limit=self.limit)
-        except MessagingError as error:
+        except ServiceError as error:
             raise forms.ValidationError(str(error), code=error.code) from None
 
 

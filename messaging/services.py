@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from classrooms.access import organization_of, roster_of
 from classrooms.models import AuditEntry, SchoolClass, User
+from config.errors import ServiceError
 from messaging.access import correspondents_of, notice_receipts_of, threads_of
 from messaging.models import (
     MAX_MESSAGE_LENGTH,
@@ -35,21 +36,13 @@ from sockets.publish import publish
 logger = logging.getLogger(__name__)
 
 
-class MessagingError(Exception):
-    """A rule refused the change; `code` is for clients, the message for people."""
-
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.code = code
-
-
 def checked_body(text: str, *, limit: int) -> str:
     """The text to store: without surrounding blank space, not empty, at most `limit` characters."""
     text = text.strip()
     if not text:
-        raise MessagingError(_("Write something first."), code="empty")
+        raise ServiceError(_("Write something first."), code="empty")
     if len(text) > limit:
-        raise MessagingError(
+        raise ServiceError(
             _("This is %(count)d characters long; the limit is %(limit)d.") % {"count": len(text), "limit": limit},
             code="too_long",
         )
@@ -87,7 +80,7 @@ def message_send(*, sender: User, recipient: User, body: str) -> Message:
     text = checked_body(body, limit=MAX_MESSAGE_LENGTH)
     with transaction.atomic():
         if not correspondents_of(sender).filter(pk=recipient.pk).exists():
-            raise MessagingError(_("You cannot write to this person."), code="not_allowed")
+            raise ServiceError(_("You cannot write to this person."), code="not_allowed")
         teacher, examinee = (sender, recipient) if sender.is_teacher else (recipient, sender)
         thread, _created = Thread.objects.get_or_create(
             organization=organization_of(sender), teacher=teacher, examinee=examinee
@@ -172,7 +165,7 @@ def notice_send(*, school_class: SchoolClass, sender: User, body: str) -> Notice
             roster_of(school_class).filter(examinee__is_active=True).values_list("examinee_id", flat=True)
         )
         if not recipient_ids:
-            raise MessagingError(_("Nobody is on this class's roster to receive a notice."), code="no_recipients")
+            raise ServiceError(_("Nobody is on this class's roster to receive a notice."), code="no_recipients")
         notice = Notice(organization_id=school_class.organization_id, school_class=school_class, sender=sender)
         notice.set_body(text)
         notice.save()
@@ -225,11 +218,11 @@ def break_glass_open(*, message: Message, operator: User, reason: str, reference
     """
     reference = reference.strip()
     if not operator.is_operator:
-        raise MessagingError(_("Only operators may do this."), code="forbidden")
+        raise ServiceError(_("Only operators may do this."), code="forbidden")
     if reason not in BreakGlassAccess.Reason.values:
-        raise MessagingError(_("Choose why you need to read this message."), code="no_reason")
+        raise ServiceError(_("Choose why you need to read this message."), code="no_reason")
     if not reference:
-        raise MessagingError(_("Give the reference of the inquiry or incident."), code="no_reference")
+        raise ServiceError(_("Give the reference of the inquiry or incident."), code="no_reference")
     with transaction.atomic():
         access = BreakGlassAccess.objects.create(
             message=message, operator=operator, reason=reason, reference=reference[:100]

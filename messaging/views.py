@@ -21,6 +21,7 @@ from django_htmx.http import reswap, retarget
 from classrooms.access import get_class_for_teacher, organization_of, role_required, roster_of
 from classrooms.models import SchoolClass, User
 from classrooms.schoolyear import current_school_year
+from config.errors import ServiceError
 from messaging import access, metadata, services
 from messaging.forms import BreakGlassForm, MessageForm, NewMessageForm, NoticeForm
 from messaging.models import BreakGlassAccess
@@ -89,7 +90,7 @@ def message_new(request):
             message = services.message_send(
                 sender=request.user, recipient=form.cleaned_data["recipient"], body=form.cleaned_data["body"]
             )
-        except services.MessagingError as error:
+        except ServiceError as error:
             form.add_error(None, str(error))
         else:
             return redirect("messaging:thread", thread_id=message.thread_id)
@@ -131,7 +132,7 @@ def thread_send(request, thread_id: int):
             message = services.message_send(
                 sender=request.user, recipient=conversation.other(request.user), body=form.cleaned_data["body"]
             )
-        except services.MessagingError as error:
+        except ServiceError as error:
             form.add_error("body", str(error))
         else:
             if request.htmx:
@@ -155,7 +156,7 @@ def notice_new(request, class_id: int):
             notice = services.notice_send(
                 school_class=school_class, sender=request.user, body=form.cleaned_data["body"]
             )
-        except services.MessagingError as error:
+        except ServiceError as error:
             form.add_error(None, str(error))
         else:
             messages.success(
@@ -241,7 +242,7 @@ def operator_break_glass(request):
                     reason=form.cleaned_data["reason"],
                     reference=form.cleaned_data["reference"],
                 )
-            except services.MessagingError as error:
+            except ServiceError as error:
                 form.add_error(None, str(error))
                 message = None
     context = {

@@ -13,6 +13,7 @@ import datetime
 from django.http import Http404
 
 from classrooms.models import User
+from config.errors import ServiceError
 from proctoring import presence, services
 from proctoring.access import (
     examinees_still_in,
@@ -27,7 +28,6 @@ from sockets import process
 from sockets.batch import GroupCommit
 from sockets.consumers import CLOSE_NOT_ALLOWED, CLOSE_SILENT, FrameConsumer
 from sockets.executor import run_db
-from sockets.frames import ClientError
 from sockets.publish import user_group
 
 # Signals wait up to 20 ms for others to share their transaction (docs/design.md §10).
@@ -57,14 +57,14 @@ class ProctorConsumer(FrameConsumer):
         try:
             self.session, self.may_control = get_session_for_viewer(user, self.session.pk)
         except Http404:
-            raise ClientError("not_found", "No such session.") from None
+            raise ServiceError("No such session.", code="not_found") from None
 
     async def handle(self, user: User, frame_type: str, data: dict) -> None:
         if frame_type == "snapshot":
             await self.send_frame(await run_db(snapshot, self.session))
             return
         if not self.may_control:
-            raise ClientError("forbidden", "Only the session's proctor can do this.")
+            raise ServiceError("Only the session's proctor can do this.", code="forbidden")
         await run_db(self.act, user, frame_type, data)
 
     def act(self, user: User, frame_type: str, data: dict) -> None:
@@ -86,9 +86,7 @@ class ProctorConsumer(FrameConsumer):
                 case "extend":
                     services.examinee_extend(session=session, seat=seat, minutes=data["minutes"], by=user)
         except Http404:
-            raise ClientError("not_found", "No such session or examinee.") from None
-        except services.ProctoringError as error:
-            raise ClientError(error.code, str(error)) from None
+            raise ServiceError("No such session or examinee.", code="not_found") from None
 
     async def proctor_frames(self, event):
         for frame in event["frames"]:
@@ -129,7 +127,7 @@ class ExamConsumer(FrameConsumer):
                 process=process.process_name(),
                 open_here=process.is_open_here,
             )
-        except services.ProctoringError as error:
+        except ServiceError as error:
             await self.send_error(error.code, str(error))
             await self.close(code=CLOSE_NOT_ALLOWED)
             return
@@ -147,20 +145,20 @@ class ExamConsumer(FrameConsumer):
             await run_db(presence.connection_close, channel_name=self.channel_name, at=self.silent_since)
 
     @classmethod
-    def still_allowed_many(cls, checks: list[tuple[ExamConsumer, User]]) -> dict[str, ClientError]:
+    def still_allowed_many(cls, checks: list[tuple[ExamConsumer, User]]) -> dict[str, ServiceError]:
         """Still on the session's class roster today (what get_session_for_examinee checks at
         connect), for all the sockets due at once."""
         seated = [(consumer, user) for consumer, user in checks if consumer.session is not None]
         still_in = examinees_still_in({c.session.pk for c, _user in seated}, {user.pk for _c, user in seated})
         return {
-            consumer.channel_name: ClientError("not_found", "You are no longer in this session.")
+            consumer.channel_name: ServiceError("You are no longer in this session.", code="not_found")
             for consumer, user in seated
             if not user.is_examinee or (consumer.session.pk, user.pk) not in still_in
         }
 
     async def handle(self, user: User, frame_type: str, data: dict) -> None:
         if self.session is None:
-            raise ClientError("not_ready", "Not connected to a session.")
+            raise ServiceError("Not connected to a session.", code="not_ready")
         if frame_type == "heartbeat":
             if data.get("id"):
                 await self.send_frame({"type": "ack", "id": data["id"]})
@@ -173,10 +171,7 @@ class ExamConsumer(FrameConsumer):
             client_ts=data.get("client_ts"),
             duration_ms=data.get("duration_ms"),
         )
-        try:
-            await SIGNALS.submit(item)
-        except services.ProctoringError as error:
-            raise ClientError(error.code, str(error)) from None
+        await SIGNALS.submit(item)
         await self.send_frame({"type": "ack", "id": str(data["id"])})
 
     async def exam_frame(self, event):

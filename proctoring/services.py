@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from classrooms.models import AuditEntry, Organization, SchoolClass, User
+from config.errors import ServiceError
 from exams import services as exam_services
 from exams.models import Attempt, Exam
 from proctoring import realtime
@@ -28,14 +29,6 @@ from sockets.process import live_processes
 BURST_WINDOW = datetime.timedelta(seconds=1)
 MAX_EXTRA_MINUTES = 120
 MAX_WARNING_LENGTH = 200
-
-
-class ProctoringError(Exception):
-    """A rule refused the action; `code` is for clients, the message for people."""
-
-    def __init__(self, message: str, *, code: str):
-        super().__init__(message)
-        self.code = code
 
 
 def _locked(session: ProctoredSession) -> ProctoredSession:
@@ -53,9 +46,9 @@ def session_open(*, school_class: SchoolClass, exam: Exam, by: User) -> Proctore
             .exclude(status=ProctoredSession.Status.ENDED)
             .exists()
         ):
-            raise ProctoringError(_("This class already has a test open. End it first."), code="already_open")
+            raise ServiceError(_("This class already has a test open. End it first."), code="already_open")
         if not exam.is_active or not exam.questions.exists():
-            raise ProctoringError(_("This test is not available."), code="exam_unavailable")
+            raise ServiceError(_("This test is not available."), code="exam_unavailable")
         session = ProctoredSession.objects.create(school_class=school_class, exam=exam, teacher=by)
         AuditEntry.record(
             organization=school_class.organization, actor=by, action="session.open", target=session, exam=exam.code
@@ -71,12 +64,12 @@ def seat_take(*, session: ProctoredSession, examinee: User) -> tuple[Seat, Attem
     with transaction.atomic():
         session = _locked(session)
         if session.status == ProctoredSession.Status.ENDED:
-            raise ProctoringError(_("This test has ended."), code="ended")
+            raise ServiceError(_("This test has ended."), code="ended")
         elsewhere = Seat.objects.filter(examinee=examinee, session__status__in=["open", "running"]).exclude(
             session=session
         )
         if elsewhere.exists():
-            raise ProctoringError(_("You are already in another test. Finish it first."), code="busy")
+            raise ServiceError(_("You are already in another test. Finish it first."), code="busy")
         seat, created = Seat.objects.get_or_create(session=session, examinee=examinee)
         attempt = None
         if session.status == ProctoredSession.Status.RUNNING:
@@ -95,7 +88,7 @@ def session_start(*, session: ProctoredSession, by: User) -> ProctoredSession:
     with transaction.atomic():
         session = _locked(session)
         if session.status != ProctoredSession.Status.OPEN:
-            raise ProctoringError(_("The test is not in the waiting room."), code="not_open")
+            raise ServiceError(_("The test is not in the waiting room."), code="not_open")
         session.status, session.started_at = ProctoredSession.Status.RUNNING, now
         session.save(update_fields=["status", "started_at"])
         present = Seat.objects.filter(session=session, connections__process__in=live_processes(now)).distinct()
@@ -135,19 +128,19 @@ def session_end(*, session: ProctoredSession, by: User | None) -> ProctoredSessi
 def _attempt_of(session: ProctoredSession, seat: Seat) -> Attempt:
     attempt = Attempt.objects.filter(session=session, examinee_id=seat.examinee_id).first()
     if attempt is None:
-        raise ProctoringError(_("This examinee has not started yet."), code="no_attempt")
+        raise ServiceError(_("This examinee has not started yet."), code="no_attempt")
     return attempt
 
 
 def examinee_warn(*, session: ProctoredSession, seat: Seat, text: str, by: User) -> None:
     text = text.strip()
     if not text or len(text) > MAX_WARNING_LENGTH:
-        raise ProctoringError(
+        raise ServiceError(
             _("A warning needs 1 to %(limit)d characters.") % {"limit": MAX_WARNING_LENGTH}, code="bad_text"
         )
     with transaction.atomic():
         if _locked(session).status == ProctoredSession.Status.ENDED:
-            raise ProctoringError(_("This test has ended."), code="ended")
+            raise ServiceError(_("This test has ended."), code="ended")
         Seat.objects.filter(pk=seat.pk).update(warnings=F("warnings") + 1)
         realtime.tell_examinee(session, seat.examinee_id, {"type": "warning", "text": text})
         realtime.announce_tile(session, seat.examinee_id)
@@ -159,20 +152,14 @@ def examinee_warn(*, session: ProctoredSession, seat: Seat, text: str, by: User)
 
 def examinee_pause(*, session: ProctoredSession, seat: Seat, by: User) -> None:
     with transaction.atomic():
-        try:
-            exam_services.attempt_pause(attempt=_attempt_of(session, seat))
-        except exam_services.AttemptError as error:
-            raise ProctoringError(str(error), code=error.code) from None
+        exam_services.attempt_pause(attempt=_attempt_of(session, seat))
         realtime.tell_examinee(session, seat.examinee_id, {"type": "paused"})
         realtime.announce_tile(session, seat.examinee_id)
 
 
 def examinee_resume(*, session: ProctoredSession, seat: Seat, by: User) -> None:
     with transaction.atomic():
-        try:
-            exam_services.attempt_resume(attempt=_attempt_of(session, seat))
-        except exam_services.AttemptError as error:
-            raise ProctoringError(str(error), code=error.code) from None
+        exam_services.attempt_resume(attempt=_attempt_of(session, seat))
         state = examinee_state(session, seat.examinee_id)
         realtime.tell_examinee(session, seat.examinee_id, {"type": "resumed", "deadline": state["deadline"]})
         realtime.tell_examinee(session, seat.examinee_id, state)
@@ -181,14 +168,11 @@ def examinee_resume(*, session: ProctoredSession, seat: Seat, by: User) -> None:
 
 def examinee_extend(*, session: ProctoredSession, seat: Seat, minutes: int, by: User) -> None:
     if not 1 <= minutes <= MAX_EXTRA_MINUTES:
-        raise ProctoringError(
+        raise ServiceError(
             _("Extra time is 1 to %(limit)d minutes.") % {"limit": MAX_EXTRA_MINUTES}, code="bad_minutes"
         )
     with transaction.atomic():
-        try:
-            exam_services.attempt_extend(attempt=_attempt_of(session, seat), minutes=minutes)
-        except exam_services.AttemptError as error:
-            raise ProctoringError(str(error), code=error.code) from None
+        exam_services.attempt_extend(attempt=_attempt_of(session, seat), minutes=minutes)
         realtime.tell_examinee(session, seat.examinee_id, examinee_state(session, seat.examinee_id))
         realtime.announce_tile(session, seat.examinee_id)
         AuditEntry.record(
@@ -235,10 +219,10 @@ class SignalItem:
     duration_ms: int | None = None
 
 
-def signals_record(items: list[SignalItem]) -> list[Signal | ProctoringError]:
+def signals_record(items: list[SignalItem]) -> list[Signal | ServiceError]:
     """Store browser signals, many examinees' at once (a group commit, sockets/batch.py), then
     announce them: one broadcast per session after commit. One result per item, in order: the
-    stored (or already stored) Signal, or the ProctoringError that refused it.
+    stored (or already stored) Signal, or the ServiceError that refused it.
 
     A burst of one kind from one examinee within BURST_WINDOW is one grouped row with a count. A
     resent signal (same client id) stores nothing new, even when it had joined a burst: every
@@ -254,7 +238,7 @@ def signals_record(items: list[SignalItem]) -> list[Signal | ProctoringError]:
             return _signals_record(items)
 
 
-def _signals_record(items: list[SignalItem]) -> list[Signal | ProctoringError]:
+def _signals_record(items: list[SignalItem]) -> list[Signal | ServiceError]:
     now = timezone.now()
     session_ids = sorted({item.session_id for item in items})
     sessions = {
@@ -282,7 +266,7 @@ def _signals_record(items: list[SignalItem]) -> list[Signal | ProctoringError]:
         .order_by("last_at")
     ):
         latest[(signal.session_id, signal.examinee_id, signal.kind)] = signal
-    results: list[Signal | ProctoringError] = []
+    results: list[Signal | ServiceError] = []
     created: list[Signal] = []
     grown: dict[int, Signal] = {}
     received: list[SignalReceipt] = []
@@ -290,10 +274,10 @@ def _signals_record(items: list[SignalItem]) -> list[Signal | ProctoringError]:
     for item in items:
         session = sessions.get(item.session_id)
         if session is None or session.status == ProctoredSession.Status.ENDED:
-            results.append(ProctoringError(_("This test has ended."), code="ended"))
+            results.append(ServiceError(_("This test has ended."), code="ended"))
             continue
         if item.kind not in Signal.CLIENT_KINDS:
-            results.append(ProctoringError(_("Unknown signal."), code="bad_kind"))
+            results.append(ServiceError(_("Unknown signal."), code="bad_kind"))
             continue
         if (item.examinee_id, item.client_id) in stored:
             results.append(stored[(item.examinee_id, item.client_id)])
@@ -383,28 +367,28 @@ def incident_report(
     elif subject.is_teacher:
         allowed = Incident.PROCTOR_CATEGORIES
         if not (by.is_org_admin or by.is_operator):
-            raise ProctoringError(_("Only org admins report on proctors."), code="forbidden")
+            raise ServiceError(_("Only org admins report on proctors."), code="forbidden")
     else:
-        raise ProctoringError(_("Incidents concern examinees or proctors."), code="bad_subject")
+        raise ServiceError(_("Incidents concern examinees or proctors."), code="bad_subject")
     if category not in allowed:
-        raise ProctoringError(_("This category does not apply to this person."), code="bad_category")
+        raise ServiceError(_("This category does not apply to this person."), code="bad_category")
     note = note.strip()
     if len(note) > Incident.MAX_NOTE_LENGTH:
-        raise ProctoringError(
+        raise ServiceError(
             _("A note has at most %(limit)d characters.") % {"limit": Incident.MAX_NOTE_LENGTH}, code="bad_note"
         )
     signal_ids = sorted({signal.pk for signal in signals})
     if session is None and signal_ids:
-        raise ProctoringError(_("Signals belong to a session."), code="bad_signals")
+        raise ServiceError(_("Signals belong to a session."), code="bad_signals")
     with transaction.atomic():
         if session is not None:
             session = _locked(session)
             organization = session.school_class.organization
             own = Signal.objects.filter(pk__in=signal_ids, session=session, examinee=subject).count()
             if own != len(signal_ids):
-                raise ProctoringError(_("Only this person's signals of this test can be linked."), code="bad_signals")
+                raise ServiceError(_("Only this person's signals of this test can be linked."), code="bad_signals")
         if organization is None:
-            raise ProctoringError(_("An incident belongs to an organization."), code="no_organization")
+            raise ServiceError(_("An incident belongs to an organization."), code="no_organization")
         incident = Incident.objects.create(
             organization=organization, session=session, subject=subject, reporter=by, category=category, note=note
         )
@@ -425,7 +409,7 @@ def incident_resolve(*, incident: Incident, by: User, action: str) -> Incident:
     An incident already decided stays as it is.
     """
     if action not in (Incident.Action.WARNING, Incident.Action.NONE):
-        raise ProctoringError(_("Choose a warning only or no action."), code="bad_action")
+        raise ServiceError(_("Choose a warning only or no action."), code="bad_action")
     with transaction.atomic():
         incident = Incident.objects.select_for_update().get(pk=incident.pk)
         if not incident.is_open:
@@ -445,7 +429,7 @@ def result_revoke(*, attempt: Attempt, by: User, reason: str, incident: Incident
     """
     reason = reason.strip()
     if not reason or len(reason) > Revocation.MAX_REASON_LENGTH:
-        raise ProctoringError(
+        raise ServiceError(
             _("A reason needs 1 to %(limit)d characters.") % {"limit": Revocation.MAX_REASON_LENGTH},
             code="bad_reason",
         )
@@ -462,7 +446,7 @@ def result_revoke(*, attempt: Attempt, by: User, reason: str, incident: Incident
                 or incident.session_id not in (None, session.pk)
                 or incident.organization_id != session.school_class.organization_id
             ):
-                raise ProctoringError(_("This incident is not about this result."), code="bad_incident")
+                raise ServiceError(_("This incident is not about this result."), code="bad_incident")
         told = attempt.is_open and exam_services.attempt_finish(attempt=attempt, reason=Attempt.FinishReason.REVOKED)
         revocation = Revocation.objects.create(attempt=attempt, revoked_by=by, reason=reason, incident=incident)
         organization = session.school_class.organization

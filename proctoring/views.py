@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from classrooms.access import get_class_for_teacher, organization_of, role_required
 from classrooms.models import User
 from classrooms.spreadsheet import csv_download
+from config.errors import ServiceError
 from exams.models import Attempt, Exam
 from exams.results import revocation_of
 from proctoring import services
@@ -94,7 +95,7 @@ def session_create(request, class_id: int):
     if request.method == "POST" and form.is_valid():
         try:
             session = services.session_open(school_class=school_class, exam=form.cleaned_data["exam"], by=request.user)
-        except services.ProctoringError as error:
+        except ServiceError as error:
             form.add_error(None, str(error))
         else:
             return redirect("proctoring:dashboard", session_id=session.pk)
@@ -243,7 +244,7 @@ def _incident_form(request, session: ProctoredSession, subject: User, *, categor
     if request.method == "POST" and form.is_valid():
         try:
             incident = services.incident_report(session=session, subject=subject, by=request.user, **form.cleaned_data)
-        except services.ProctoringError as error:
+        except ServiceError as error:
             form.add_error(None, str(error))
         else:
             if in_dialog:
@@ -297,7 +298,7 @@ def result_revoke(request, attempt_id: int):
                 reason=form.cleaned_data["reason"],
                 incident=form.cleaned_data["incident"],
             )
-        except services.ProctoringError as error:
+        except ServiceError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, _("The result of %(name)s is revoked.") % {"name": attempt.examinee.name})

@@ -39,9 +39,10 @@ from django.utils.crypto import constant_time_compare
 from classrooms.access import account_in_good_standing
 from classrooms.models import Membership, User
 from classrooms.schoolyear import today
+from config.errors import ServiceError
 from sockets import process
 from sockets.executor import run_db
-from sockets.frames import ClientError, read_frame, validate
+from sockets.frames import read_frame, validate
 
 logger = logging.getLogger(__name__)
 
@@ -209,7 +210,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         try:
             frame_type, data = validate(read_frame(text_data, bytes_data), self.frames)
-        except ClientError as error:
+        except ServiceError as error:
             if await self.allowed("default"):
                 await self.send_error(error.code, error.message)
             return
@@ -241,7 +242,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
             if self.needs_recheck(frame_type):
                 try:
                     user = await run_db(self.recheck)
-                except ClientError as error:
+                except ServiceError as error:
                     await self.send_error(error.code, error.message)
                     await self.close(code=CLOSE_NOT_ALLOWED)
                     return
@@ -260,31 +261,31 @@ class FrameConsumer(AsyncWebsocketConsumer):
     async def run_frame(self, frame_type: str, data: dict) -> None:
         try:
             await self.handle(self.user, frame_type, data)
-        except ClientError as error:
+        except ServiceError as error:
             await self.send_error(error.code, error.message)
 
     def recheck(self) -> User | None:
         """Runs on the database pool: the user as they are now, or None (close 4401); a route's own
-        check raises ClientError (close 4403)."""
+        check raises ServiceError (close 4403)."""
         result = self.recheck_many([self])[self.channel_name]
-        if isinstance(result, ClientError):
+        if isinstance(result, ServiceError):
             raise result
         return result
 
     def still_allowed(self, user: User) -> None:
-        """The route's own re-check (runs on the database pool); raise ClientError to close with 4403."""
+        """The route's own re-check (runs on the database pool); raise ServiceError to close with 4403."""
 
     @classmethod
-    def recheck_many(cls, consumers: list[FrameConsumer]) -> dict[str, User | ClientError | None]:
+    def recheck_many(cls, consumers: list[FrameConsumer]) -> dict[str, User | ServiceError | None]:
         """`recheck` for many sockets of this route at once (the tick's, below): by channel name,
-        the user as they are now, None (close 4401) or the ClientError of the route's check (4403)."""
+        the user as they are now, None (close 4401) or the ServiceError of the route's check (4403)."""
         keyed = {}  # a socket without a browser session (the key) is signed out
         for consumer in consumers:
             session = consumer.scope.get("session")
             if session is not None and session.session_key:
                 keyed[consumer.channel_name] = (consumer.scope["user"].pk, session.session_key)
         users = fresh_users(list(keyed.values()))
-        results: dict[str, User | ClientError | None] = {
+        results: dict[str, User | ServiceError | None] = {
             consumer.channel_name: users.get(keyed.get(consumer.channel_name)) for consumer in consumers
         }
         allowed = [(consumer, results[consumer.channel_name]) for consumer in consumers]
@@ -292,14 +293,14 @@ class FrameConsumer(AsyncWebsocketConsumer):
         return results
 
     @classmethod
-    def still_allowed_many(cls, checks: list[tuple[FrameConsumer, User]]) -> dict[str, ClientError]:
+    def still_allowed_many(cls, checks: list[tuple[FrameConsumer, User]]) -> dict[str, ServiceError]:
         """The route's own re-check for many sockets: the refused ones, by channel name. By default
         one `still_allowed` each; a route with many sockets does it in a few queries."""
         refused = {}
         for consumer, user in checks:
             try:
                 consumer.still_allowed(user)
-            except ClientError as error:
+            except ServiceError as error:
                 refused[consumer.channel_name] = error
         return refused
 
@@ -322,7 +323,7 @@ async def recheck_due(consumers: list[FrameConsumer]) -> None:
         results = await run_db(route.recheck_many, due)
         for consumer in due:
             result = results.get(consumer.channel_name)
-            if isinstance(result, ClientError):
+            if isinstance(result, ServiceError):
                 await consumer.send_error(result.code, result.message)
                 await consumer.close(code=CLOSE_NOT_ALLOWED)
             elif result is None:

@@ -4,7 +4,7 @@ A frame is JSON text of at most MAX_FRAME_BYTES, an object with a string
 `type`, at most MAX_DEPTH containers deep, without lone surrogates (JSON may
 spell one as "\\ud800"; it cannot be encoded back to UTF-8, so echoing it would
 kill the socket) and without the literals NaN and Infinity (Python reads
-them; JSON has none). Anything else is a `ClientError`: an `error` frame, and
+them; JSON has none). Anything else is a `ServiceError`: an `error` frame, and
 the socket stays open. Fields are then validated by a form per frame type,
 with `strict_types` first, and cleaned times must be storable (`_storable`).
 """
@@ -16,20 +16,13 @@ import json
 
 from django import forms
 
+from config.errors import ServiceError
+
 MAX_FRAME_BYTES = 4096
 MAX_DEPTH = 8
 # JavaScript's Number.MAX_SAFE_INTEGER: no browser sends a larger integer exactly. A larger id (a
 # frame holds ~4,000 digits) overflowed the database in a lookup (`examinee_id=`): `server_error`.
 MAX_INTEGER = 2**53 - 1
-
-
-class ClientError(Exception):
-    """Turned into an `error` frame; the socket stays open."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def _encodable(text: str) -> bool:
@@ -49,14 +42,14 @@ def _check_shape(data) -> None:
         value, depth = stack.pop()
         if isinstance(value, str):
             if not _encodable(value):
-                raise ClientError("invalid", "Text must be valid Unicode (no lone surrogates).")
+                raise ServiceError("Text must be valid Unicode (no lone surrogates).", code="invalid")
         elif isinstance(value, dict | list):
             if depth > MAX_DEPTH:
-                raise ClientError("bad_frame", f"A frame nests at most {MAX_DEPTH} levels.")
+                raise ServiceError(f"A frame nests at most {MAX_DEPTH} levels.", code="bad_frame")
             items = value.items() if isinstance(value, dict) else enumerate(value)
             for key, item in items:
                 if isinstance(key, str) and not _encodable(key):
-                    raise ClientError("invalid", "Text must be valid Unicode (no lone surrogates).")
+                    raise ServiceError("Text must be valid Unicode (no lone surrogates).", code="invalid")
                 stack.append((item, depth + 1))
 
 
@@ -65,34 +58,34 @@ def _not_json(literal: str):
 
 
 def read_frame(text_data: str | None, bytes_data: bytes | None) -> dict:
-    """The frame as a dict with a string `type`, or ClientError."""
+    """The frame as a dict with a string `type`, or ServiceError."""
     if text_data is None:
-        raise ClientError("bad_frame", "Frames are JSON text.")
+        raise ServiceError("Frames are JSON text.", code="bad_frame")
     if len(text_data) * 4 > MAX_FRAME_BYTES and len(text_data.encode("utf-8", "surrogatepass")) > MAX_FRAME_BYTES:
-        raise ClientError("too_large", f"A frame is at most {MAX_FRAME_BYTES} bytes.")
+        raise ServiceError(f"A frame is at most {MAX_FRAME_BYTES} bytes.", code="too_large")
     try:
         data = json.loads(text_data, parse_constant=_not_json)
     except RecursionError:
-        raise ClientError("bad_frame", f"A frame nests at most {MAX_DEPTH} levels.") from None
+        raise ServiceError(f"A frame nests at most {MAX_DEPTH} levels.", code="bad_frame") from None
     except ValueError:
-        raise ClientError("bad_json", "The frame is not valid JSON.") from None
+        raise ServiceError("The frame is not valid JSON.", code="bad_json") from None
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-        raise ClientError("bad_frame", "A frame is a JSON object with a string `type`.")
+        raise ServiceError("A frame is a JSON object with a string `type`.", code="bad_frame")
     _check_shape(data)
     return data
 
 
 def validate(data: dict, known: dict[str, type[forms.Form] | None]) -> tuple[str, dict]:
-    """(type, cleaned fields) of a frame of one of the `known` types, or ClientError."""
+    """(type, cleaned fields) of a frame of one of the `known` types, or ServiceError."""
     frame_type = data["type"]
     if frame_type not in known:
-        raise ClientError("unknown_type", "Unknown frame type.")
+        raise ServiceError("Unknown frame type.", code="unknown_type")
     form_class = known[frame_type]
     if form_class is None:
         return frame_type, {}
     form = form_class(data)
     if not strict_types(data, form_class) or not form.is_valid() or not _storable(form.cleaned_data):
-        raise ClientError("invalid", f"Invalid `{frame_type}` frame.")
+        raise ServiceError(f"Invalid `{frame_type}` frame.", code="invalid")
     return frame_type, form.cleaned_data
 
 

@@ -32,6 +32,7 @@ from classrooms.access import (
 from classrooms.forms import PersonForm, TeacherArrivalForm, TeacherTransferForm
 from classrooms.models import AuditEntry, Membership, Organization, SchoolClass, Transfer, User
 from classrooms.schoolyear import current_school_year, parse_school_year, today
+from config.errors import ServiceError
 from proctoring.models import Incident
 
 org_admin_required = role_required(User.Role.ORG_ADMIN)
@@ -155,7 +156,7 @@ def teacher_issue(request):
             credential = services.member_issue(
                 organization=organization_of(request.user), role=User.Role.TEACHER, by=request.user, **form.cleaned_data
             )
-        except services.ServiceError as error:
+        except ServiceError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, _("The account of %(name)s is issued.") % {"name": credential.user.name})
@@ -400,7 +401,7 @@ def _transfer_decide(request, transfer_id: int, decide) -> object:
     transfer = get_transfer_for_decision(request.user, transfer_id)
     try:
         decide(transfer=transfer, by=request.user)
-    except services.ServiceError as error:
+    except ServiceError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("Saved."))
@@ -441,7 +442,7 @@ def teacher_transfer_out(request, teacher_id: int):
                 successors=form.successors(),
                 by=request.user,
             )
-        except services.ServiceError as error:
+        except ServiceError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, _("The transfer of %(name)s is recorded.") % {"name": teacher.name})
@@ -459,7 +460,7 @@ def teacher_arrival(request):
             transfer = services.transfer_file_teacher_in(
                 organization=organization_of(request.user), by=request.user, **form.cleaned_data
             )
-        except services.ServiceError as error:
+        except ServiceError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, _("The arrival of %(name)s is recorded.") % {"name": transfer.person.name})

@@ -11,8 +11,9 @@ from classrooms.access import get_class_for_teacher, role_required, roster_of
 from classrooms.forms import RosterUploadForm
 from classrooms.models import User
 from classrooms.roster_csv import EXPORT_HEADER, RosterFileError, parse_roster, roster_rows
-from classrooms.services import ServiceError, examinees_issue
+from classrooms.services import examinees_issue
 from classrooms.spreadsheet import csv_download
+from config.errors import ServiceError
 
 
 @role_required(User.Role.TEACHER)

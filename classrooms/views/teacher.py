@@ -27,6 +27,7 @@ from classrooms.forms import (
 )
 from classrooms.models import SchoolClass, User
 from classrooms.schoolyear import current_school_year, parse_school_year
+from config.errors import ServiceError
 
 teacher_required = role_required(User.Role.TEACHER)
 
@@ -54,7 +55,7 @@ def class_create(request):
             school_class = services.class_create(
                 organization=organization_of(request.user), teacher=request.user, by=request.user, **form.cleaned_data
             )
-        except services.ServiceError as error:
+        except ServiceError as error:
             form.add_error("name", str(error))
         else:
             messages.success(request, _("Class %(name)s created.") % {"name": school_class.name})
@@ -87,7 +88,7 @@ def class_rename(request, class_id: int):
     if request.method == "POST" and form.is_valid():
         try:
             services.class_rename(school_class=school_class, name=form.cleaned_data["name"], by=request.user)
-        except services.ServiceError as error:
+        except ServiceError as error:
             form.add_error("name", str(error))
         else:
             if request.htmx:
@@ -122,7 +123,7 @@ def examinee_add(request, class_id: int):
         row = services.RosterRow(**form.cleaned_data)
         try:
             credentials = services.examinees_issue(school_class=school_class, rows=[row], by=request.user)
-        except services.ServiceError as error:
+        except ServiceError as error:
             form.add_error(None, str(error))
         else:
             return _slips(request, school_class, credentials, _("New examinee account"))
@@ -138,7 +139,7 @@ def enroll_existing(request, class_id: int):
     if form.is_valid():
         try:
             services.enrollment_create(school_class=school_class, by=request.user, **form.cleaned_data)
-        except services.ServiceError as error:
+        except ServiceError as error:
             messages.error(request, str(error))
         else:
             messages.success(request, _("%(name)s joined the class.") % {"name": form.cleaned_data["examinee"].name})
@@ -200,7 +201,7 @@ def examinee_transfer_out(request, class_id: int, enrollment_id: int):
     if request.method == "POST" and form.is_valid():
         try:
             services.transfer_file_examinee_out(enrollment=enrollment, by=request.user, **form.cleaned_data)
-        except services.ServiceError as error:
+        except ServiceError as error:
             form.add_error(None, str(error))
         else:
             messages.success(

@@ -11,6 +11,7 @@ from classrooms import services
 from classrooms.access import get_transfer_for_examinee, organization_of, role_required
 from classrooms.forms import HistoryConsentForm, TransferInForm
 from classrooms.models import User
+from config.errors import ServiceError
 
 
 @role_required(User.Role.TEACHER, User.Role.ORG_ADMIN)
@@ -23,7 +24,7 @@ def examinee_arrival(request):
             transfer = services.transfer_file_examinee_in(
                 organization=organization_of(request.user), by=request.user, **form.cleaned_data
             )
-        except services.ServiceError as error:
+        except ServiceError as error:
             form.add_error(None, str(error))
         else:
             messages.success(

@@ -24,12 +24,13 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from classrooms.access import role_required
 from classrooms.models import User
+from config.errors import ServiceError
 from exams import services
 from exams.access import get_attempt_to_take
 from exams.models import Attempt, Choice
 from proctoring.access import get_session_for_examinee
 from proctoring.models import ProctoredSession
-from proctoring.services import ProctoringError, seat_take
+from proctoring.services import seat_take
 from sockets.frames import strict_types
 
 examinee_required = role_required(User.Role.EXAMINEE)
@@ -111,7 +112,7 @@ def session_enter(request, session_id: int):
     session = get_session_for_examinee(request.user, session_id)
     try:
         _seat, attempt = seat_take(session=session, examinee=request.user)
-    except ProctoringError as error:
+    except ServiceError as error:
         messages.error(request, str(error))
         return redirect("classrooms:examinee_home")
     if attempt is not None:  # the test is running already: join late
@@ -213,7 +214,7 @@ def answer_save(request, attempt_id: int):
         outcome = services.answer_save(
             attempt=attempt, position=data["position"], choice=data["choice"], seq=data["seq"]
         )
-    except services.AttemptError as error:
+    except ServiceError as error:
         status = ANSWER_REFUSAL_STATUS.get(error.code, 409)
         body = {"saved": False, "error": error.code, "message": str(error)}
         if status == 410:

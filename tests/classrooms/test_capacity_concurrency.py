@@ -20,7 +20,8 @@ from django.db import connection, connections
 from classrooms import services
 from classrooms.models import Enrollment, Membership, SchoolClass, User
 from classrooms.schoolyear import today
-from classrooms.services import TEACHER_CAPACITY, RosterRow, ServiceError, enrollment_create, examinees_issue
+from classrooms.services import TEACHER_CAPACITY, RosterRow, enrollment_create, examinees_issue
+from config.errors import ServiceError
 from tests.conftest import enroll, make_class, make_user
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -15,6 +15,7 @@ from classrooms import services
 from classrooms.models import AuditEntry, Membership, SchoolClass, User
 from classrooms.schoolyear import current_school_year, today
 from classrooms.views.orgadmin import AUDIT_ACTION_LABELS
+from config.errors import ServiceError
 from tests.conftest import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
@@ -240,7 +241,7 @@ def test_nothing_is_created_when_the_name_is_missing(client_of, org_admin):
 
 def test_a_refusal_of_the_service_is_shown_and_nothing_is_created(client_of, org_admin, monkeypatch):
     def refuse(**kwargs):
-        raise services.ServiceError("The login id sakura-late is already taken.")
+        raise ServiceError("The login id sakura-late is already taken.", code="login_taken")
 
     monkeypatch.setattr(services, "member_issue", refuse)
     users = User.objects.count()

@@ -13,6 +13,7 @@ from classrooms import services
 from classrooms.access import history_shared_until, members_of, transfers_of
 from classrooms.models import AuditEntry, Membership, Transfer, User
 from classrooms.schoolyear import today
+from config.errors import ServiceError
 
 pytestmark = pytest.mark.django_db
 
@@ -122,7 +123,7 @@ def test_approval_is_refused_while_the_old_membership_goes_on(
     foreign_teacher, foreign_org_admin, examinee, other_organization
 ):
     transfer = file_arrival(foreign_teacher, examinee)
-    with pytest.raises(services.ServiceError):
+    with pytest.raises(ServiceError):
         services.transfer_approve(transfer=transfer, by=foreign_org_admin)
     transfer.refresh_from_db()
     assert transfer.status == Transfer.Status.PENDING

@@ -11,6 +11,7 @@ from django.utils import timezone
 from classrooms import services
 from classrooms.models import AuditEntry, Enrollment, Membership, Transfer, User
 from classrooms.schoolyear import today
+from config.errors import ServiceError
 from exams import services as exam_services
 from exams.models import Attempt
 from proctoring.models import ProctoredSession
@@ -58,7 +59,7 @@ def test_a_date_in_the_past_is_refused(client_of, teacher, enrollment):
 
 def test_a_second_pending_transfer_is_refused(teacher, enrollment):
     file_transfer(enrollment, teacher)
-    with pytest.raises(services.ServiceError):
+    with pytest.raises(ServiceError):
         file_transfer(enrollment, teacher, days_ahead=8)
 
 
@@ -123,7 +124,7 @@ def test_approval_ends_membership_and_enrollments_on_the_date(
 def test_a_decided_transfer_cannot_be_decided_again(teacher, enrollment, org_admin):
     transfer = file_transfer(enrollment, teacher)
     services.transfer_approve(transfer=transfer, by=org_admin)
-    with pytest.raises(services.ServiceError):
+    with pytest.raises(ServiceError):
         services.transfer_reject(transfer=transfer, by=org_admin)
 
 

@@ -12,6 +12,7 @@ from classrooms import services
 from classrooms.access import members_of, transfers_of
 from classrooms.models import AuditEntry, Membership, SchoolClass, Transfer, User
 from classrooms.schoolyear import current_school_year, today
+from config.errors import ServiceError
 
 pytestmark = pytest.mark.django_db
 
@@ -109,7 +110,7 @@ def test_leaving_after_the_arrival_date_is_refused_too(
 ):
     day = today() + datetime.timedelta(days=7)
     leave_old_school(teacher, org_admin, school_class, other_teacher, day + datetime.timedelta(days=1))
-    with pytest.raises(services.ServiceError):
+    with pytest.raises(ServiceError):
         services.transfer_file_teacher_in(
             organization=other_organization,
             login_id=teacher.login_id,
@@ -132,7 +133,7 @@ def test_an_unknown_or_non_teacher_login_id_is_refused(client_of, foreign_org_ad
 
 
 def test_a_past_date_is_refused(foreign_org_admin, other_organization, teacher):
-    with pytest.raises(services.ServiceError):
+    with pytest.raises(ServiceError):
         services.transfer_file_teacher_in(
             organization=other_organization,
             login_id=teacher.login_id,

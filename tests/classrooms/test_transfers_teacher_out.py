@@ -13,6 +13,7 @@ from django.utils import timezone
 from classrooms import services
 from classrooms.models import AuditEntry, Membership, SchoolClass, Transfer, TransferSuccessor, User
 from classrooms.schoolyear import today
+from config.errors import ServiceError
 from tests.conftest import enroll, make_user
 
 pytestmark = pytest.mark.django_db
@@ -93,7 +94,7 @@ def test_every_class_needs_a_successor(organization, org_admin, teacher, other_t
     second = SchoolClass.objects.create(
         organization=organization, teacher=teacher, school_year=school_class.school_year, name="5年3組"
     )
-    with pytest.raises(services.ServiceError):
+    with pytest.raises(ServiceError):
         services.transfer_file_teacher_out(
             teacher=teacher,
             effective_on=today() + datetime.timedelta(days=3),
@@ -104,7 +105,7 @@ def test_every_class_needs_a_successor(organization, org_admin, teacher, other_t
 
 
 def test_a_past_date_is_refused(org_admin, teacher, other_teacher, school_class):
-    with pytest.raises(services.ServiceError):
+    with pytest.raises(ServiceError):
         services.transfer_file_teacher_out(
             teacher=teacher,
             effective_on=today() - datetime.timedelta(days=1),
@@ -142,9 +143,9 @@ def test_the_successors_limit_holds_between_filing_and_the_date(
     newcomer = make_user("newcomer", User.Role.EXAMINEE, school_class.organization)
 
     # The leaving teacher's class now counts against its successor too ...
-    with pytest.raises(services.ServiceError, match="40"):
+    with pytest.raises(ServiceError, match="40"):
         services.enrollment_create(school_class=school_class, examinee=newcomer, number=None, by=teacher)
     # ... and so does the class the successor is about to inherit, when they enroll into their own.
-    with pytest.raises(services.ServiceError, match="40"):
+    with pytest.raises(ServiceError, match="40"):
         services.enrollment_create(school_class=other_class, examinee=newcomer, number=None, by=other_teacher)
     assert not newcomer.enrollments.exists()

@@ -6,8 +6,9 @@ import pytest
 from django.urls import reverse
 
 from classrooms.models import AuditEntry
+from config.errors import ServiceError
 from messaging.models import BreakGlassAccess
-from messaging.services import MessagingError, break_glass_open, message_send
+from messaging.services import break_glass_open, message_send
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +46,7 @@ def test_it_is_refused_without_a_reason_or_a_reference(client_of, operator, mess
 
 def test_the_service_refuses_too(operator, message):
     for reason, reference in (("", "INQ-1"), ("incident", " ")):
-        with pytest.raises(MessagingError):
+        with pytest.raises(ServiceError):
             break_glass_open(message=message, operator=operator, reason=reason, reference=reference)
     assert not BreakGlassAccess.objects.exists()
 

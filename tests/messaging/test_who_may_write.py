@@ -15,9 +15,10 @@ from django.urls import reverse
 from classrooms.models import Enrollment
 from classrooms.schoolyear import today
 from classrooms.services import enrollment_end, user_set_active
+from config.errors import ServiceError
 from messaging.access import correspondents_of
 from messaging.models import Message, Thread
-from messaging.services import MessagingError, message_send
+from messaging.services import message_send
 from tests.conftest import PASSWORD, enroll, make_user
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +61,7 @@ def test_a_teacher_cannot_write_to_an_examinee_of_a_colleagues_class(client_of, 
     assert response.status_code == 200
     assert "You cannot write to this person." in response.content.decode()
     assert not Message.objects.exists()
-    with pytest.raises(MessagingError) as refused:
+    with pytest.raises(ServiceError) as refused:
         message_send(sender=teacher, recipient=examinee_of_other_class, body="x")
     assert refused.value.code == "not_allowed"
 
@@ -74,7 +75,7 @@ def test_an_examinee_cannot_write_to_another_examinee(client_of, examinee, schoo
     assert "You cannot write to this person." in response.content.decode()
     assert not Message.objects.exists()
     assert classmate not in correspondents_of(examinee)
-    with pytest.raises(MessagingError):
+    with pytest.raises(ServiceError):
         message_send(sender=examinee, recipient=classmate, body="x")
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 
 from classrooms.models import AuditEntry, Membership
 from classrooms.schoolyear import today
+from config.errors import ServiceError
 from proctoring import services
 from proctoring.live import tile
 from proctoring.models import Incident, Signal, category_label
@@ -154,7 +155,7 @@ def test_an_org_admin_records_incidents_about_examinees_and_the_proctor(
 
 def test_a_teacher_cannot_report_on_the_proctor(client_of, teacher, proctored_session):
     assert client_of(teacher).get(proctor_url(proctored_session)).status_code == 404
-    with pytest.raises(services.ProctoringError) as refused:
+    with pytest.raises(ServiceError) as refused:
         services.incident_report(session=proctored_session, subject=teacher, by=teacher, category="proctor_hints")
     assert refused.value.code == "forbidden"
     assert not Incident.objects.exists()
@@ -184,7 +185,7 @@ def test_proctor_categories_are_refused_about_an_examinee(client_of, teacher, ex
     assert f'value="{category}"' not in page
     response = client_of(teacher).post(new_url(proctored_session, examinee), {"category": category})
     assert response.status_code == 200 and response.context["form"].errors["category"]
-    with pytest.raises(services.ProctoringError) as refused:
+    with pytest.raises(ServiceError) as refused:
         services.incident_report(session=proctored_session, subject=examinee, by=teacher, category=category)
     assert refused.value.code == "bad_category"
     assert not Incident.objects.exists()
@@ -194,7 +195,7 @@ def test_proctor_categories_are_refused_about_an_examinee(client_of, teacher, ex
 def test_examinee_categories_are_refused_about_a_proctor(client_of, org_admin, teacher, proctored_session, category):
     response = client_of(org_admin).post(proctor_url(proctored_session), {"category": category})
     assert response.status_code == 200 and response.context["form"].errors["category"]
-    with pytest.raises(services.ProctoringError):
+    with pytest.raises(ServiceError):
         services.incident_report(session=proctored_session, subject=teacher, by=org_admin, category=category)
     assert not Incident.objects.exists()
 
@@ -227,7 +228,7 @@ def test_it_refuses_a_signal_of_another_examinee(
         new_url(proctored_session, examinee), {"category": "talking", "signals": [foreign_signal.pk]}
     )
     assert response.status_code == 200 and response.context["form"].errors["signals"]
-    with pytest.raises(services.ProctoringError):
+    with pytest.raises(ServiceError):
         services.incident_report(
             session=proctored_session, subject=examinee, by=teacher, category="talking", signals=[foreign_signal]
         )

@@ -13,6 +13,7 @@ from channels.layers import get_channel_layer
 from django.urls import reverse
 
 from classrooms.models import AuditEntry
+from config.errors import ServiceError
 from exams import services as exam_services
 from exams.models import Attempt
 from exams.results import class_summary, results_for_class, results_for_examinee
@@ -95,7 +96,7 @@ def test_a_colleague_who_teaches_the_class_now_cannot_revoke_a_result_they_did_n
 def test_a_reason_of_1_to_500_characters_is_required(client_of, teacher, result, reason):
     response = client_of(teacher).post(revoke_url(result), {"reason": reason})
     assert response.status_code == 200 and response.context["form"].errors["reason"]
-    with pytest.raises(services.ProctoringError):
+    with pytest.raises(ServiceError):
         services.result_revoke(attempt=result, by=teacher, reason=reason)
     assert not Revocation.objects.exists()
 
@@ -309,7 +310,7 @@ def test_an_incident_about_someone_else_cannot_be_linked(
     elsewhere = services.incident_report(
         session=other_session, subject=examinee_of_other_class, by=other_teacher, category="talking"
     )
-    with pytest.raises(services.ProctoringError) as refused:
+    with pytest.raises(ServiceError) as refused:
         services.result_revoke(attempt=result, by=teacher, reason=REASON, incident=elsewhere)
     assert refused.value.code == "bad_incident"
     assert not Revocation.objects.exists()

@@ -13,11 +13,12 @@ import json
 
 import pytest
 
+from config.errors import ServiceError
 from messaging.consumers import InboxConsumer
 from messaging.frames import INBOX_FRAMES
 from proctoring.consumers import ExamConsumer, ProctorConsumer
 from proctoring.frames import EXAMINEE_FRAMES
-from sockets.frames import MAX_DEPTH, MAX_INTEGER, ClientError, read_frame, validate
+from sockets.frames import MAX_DEPTH, MAX_INTEGER, read_frame, validate
 from tests.proctoring.conftest import ProctoringSockets
 from tests.websockets import IN_MEMORY_LAYER, receive, receive_type, receive_until
 
@@ -96,7 +97,7 @@ READ = {
 @pytest.mark.parametrize("text, expected", list(READ.values()), ids=list(READ))
 def test_the_reader(text, expected):
     if isinstance(expected, str):
-        with pytest.raises(ClientError) as raised:
+        with pytest.raises(ServiceError) as raised:
             validate(read_frame(text, None), EXAMINEE_FRAMES)
         assert raised.value.code == expected
     else:
@@ -104,7 +105,7 @@ def test_the_reader(text, expected):
 
 
 def test_a_binary_frame_is_refused():
-    with pytest.raises(ClientError) as raised:
+    with pytest.raises(ServiceError) as raised:
         read_frame(None, b'{"type": "heartbeat"}')
     assert raised.value.code == "bad_frame"
 
@@ -115,7 +116,7 @@ def test_integers_stop_at_what_a_browser_sends_exactly(value, valid):
     if valid:
         assert validate(frame, INBOX_FRAMES) == ("delivered", {"id": value, "notice": None})
     else:
-        with pytest.raises(ClientError):
+        with pytest.raises(ServiceError):
             validate(frame, INBOX_FRAMES)
 
 

@@ -1,7 +1,7 @@
 """Whatever a client sends, reading it never kills the socket (sockets/frames.py, docs/protocol.md §2–3).
 
 Property: for any text, `read_frame` + `validate` with the forms of each route either return
-(type, cleaned fields) or raise ClientError with a code of the error table. Any other exception
+(type, cleaned fields) or raise ServiceError with a code of the error table. Any other exception
 closed the socket with 1011. And what the server may send back from a frame (the cleaned fields,
 the `ack` of a heartbeat, a warning's text, the `error` frame itself) encodes as UTF-8, times can
 be stored in UTC and shown in local time, and integers fit a database column.
@@ -24,11 +24,12 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 
+from config.errors import ServiceError
 from messaging.frames import INBOX_FRAMES
 from proctoring.consumers import ExamConsumer
 from proctoring.frames import EXAMINEE_FRAMES, PROCTOR_FRAMES
 from proctoring.models import Signal
-from sockets.frames import MAX_FRAME_BYTES, ClientError, read_frame, validate
+from sockets.frames import MAX_FRAME_BYTES, read_frame, validate
 from tests.proctoring.conftest import ProctoringSockets
 from tests.websockets import IN_MEMORY_LAYER, receive
 
@@ -162,7 +163,7 @@ def check(text: str) -> None:
     for known in ROUTES.values():
         try:
             frame_type, cleaned = validate(read_frame(text, None), known)
-        except ClientError as error:
+        except ServiceError as error:
             assert error.code in READER_CODES, error.code
             sendable({"type": "error", "code": error.code, "message": error.message})
             continue
@@ -229,7 +230,7 @@ def test_deep_nesting_is_refused_whatever_the_recursion_limit(limit):
     previous = sys.getrecursionlimit()
     sys.setrecursionlimit(limit)
     try:
-        with pytest.raises(ClientError) as raised:
+        with pytest.raises(ServiceError) as raised:
             read_frame("[" * 2000 + "]" * 2000, None)
     finally:
         sys.setrecursionlimit(previous)
