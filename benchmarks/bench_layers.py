@@ -215,10 +215,24 @@ def start_redis(directory: Path) -> tuple[subprocess.Popen, str]:
         raise SystemExit("no redis-server on PATH: install it, or pass --redis-url")
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 - a fixed command line
-        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
-         "--dir", str(directory), "--logfile", str(directory / "redis.log")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            binary,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(directory),
+            "--logfile",
+            str(directory / "redis.log"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     url = f"redis://127.0.0.1:{port}/0"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -123,9 +123,18 @@ CLASS_SIZE = 40
 EXAM_CODE = "reading-spring"
 REDIS_DB = 5
 SIGNAL_KINDS = [
-    "focus_lost", "focus_returned", "tab_hidden", "tab_visible", "fullscreen_exit", "fullscreen_enter",
-    "copy", "cut", "paste", "context_menu", "print",
-]  # fmt: skip
+    "focus_lost",
+    "focus_returned",
+    "tab_hidden",
+    "tab_visible",
+    "fullscreen_exit",
+    "fullscreen_enter",
+    "copy",
+    "cut",
+    "paste",
+    "context_menu",
+    "print",
+]
 SAVE_TIMEOUT = 15.0  # exam.js gives a save 15 s
 FINAL_SNAPSHOT_WAIT = 5.0
 LATE = ("drain", "close")  # heartbeats sent then may find their socket closed before the ack
@@ -549,13 +558,18 @@ class Load:
             try:
                 client.ws = await asyncio.wait_for(
                     connect(
-                        url, origin=f"http://127.0.0.1:{client.port}",
+                        url,
+                        origin=f"http://127.0.0.1:{client.port}",
                         additional_headers={"Cookie": client.cookie} if client.cookie else None,
-                        proxy=None, compression=None, open_timeout=None, ping_interval=None, close_timeout=2,
+                        proxy=None,
+                        compression=None,
+                        open_timeout=None,
+                        ping_interval=None,
+                        close_timeout=2,
                         user_agent_header="kantoku-bench-live",
                     ),
                     remaining,
-                )  # fmt: skip
+                )
             except InvalidStatus as error:
                 self.not_connected[f"HTTP {error.response.status_code}"] += 1
                 return
@@ -987,9 +1001,16 @@ def run_one(args, kind: str, classes: int, pupils: int, number: int) -> dict:
             exam_minutes = int(args.duration / 60) + 30
             setup_started = time.perf_counter()
             plan = run_worker(
-                args, "setup", env, SETUP_TIMEOUT, db=None if args.postgres else database, pg_name=pg_name,
-                classes=classes, pupils=pupils, exam_minutes=exam_minutes,
-            )  # fmt: skip
+                args,
+                "setup",
+                env,
+                SETUP_TIMEOUT,
+                db=None if args.postgres else database,
+                pg_name=pg_name,
+                classes=classes,
+                pupils=pupils,
+                exam_minutes=exam_minutes,
+            )
             result["setup_s"] = round(time.perf_counter() - setup_started, 1)
             print(f"setup: {result['setup_s']} s (data {plan['seconds']} s)", flush=True)
             if args.postgres:
@@ -1013,12 +1034,20 @@ def run_one(args, kind: str, classes: int, pupils: int, number: int) -> dict:
         wait_ready(server, http=kind != "relay")
         result["server_pids"] = server.pids()
         options = Options(
-            duration=args.duration, warmup=args.warmup, start_timeout=args.start_timeout, drain=args.drain,
+            duration=args.duration,
+            warmup=args.warmup,
+            start_timeout=args.start_timeout,
+            drain=args.drain,
             connect_timeout=args.connect_timeout or 60 + 0.06 * (pupils + classes),
-            connect_concurrency=args.connect_concurrency, signal_rate=args.signal_rate, save_every=args.save_every,
-            heartbeat_every=args.heartbeat_every, proctor_refresh=args.proctor_refresh, hold=bool(args.hold),
-            saves=kind != "relay", seed=args.seed + number,
-        )  # fmt: skip
+            connect_concurrency=args.connect_concurrency,
+            signal_rate=args.signal_rate,
+            save_every=args.save_every,
+            heartbeat_every=args.heartbeat_every,
+            proctor_refresh=args.proctor_refresh,
+            hold=bool(args.hold),
+            saves=kind != "relay",
+            seed=args.seed + number,
+        )
         started = time.perf_counter()
         result.update(asyncio.run(Load(plan, server.ports, options, server.probe).run()))
         result["client_s"] = round(time.perf_counter() - started, 1)
@@ -1131,13 +1160,22 @@ def table_row(result: dict) -> str:
     classes = f"{result['classes']} (hold {result['pupils']})" if result.get("hold") else str(result["classes"])
     signals = f"{sent} / {stored}" if not result.get("hold") else "–"
     cells = [
-        result["setup"], classes, f"{result['connected']}/{result['sockets']}",
-        f"{result['signals_offered_per_s']:.0f}", latency, heartbeat_text, save_text, start_text,
-        signals, f"{result['lost_events']} ({result['resyncs']})", counts(result["errors"]),
-        dropped_text, f"{rss:.0f} KiB" if rss is not None else "–",
+        result["setup"],
+        classes,
+        f"{result['connected']}/{result['sockets']}",
+        f"{result['signals_offered_per_s']:.0f}",
+        latency,
+        heartbeat_text,
+        save_text,
+        start_text,
+        signals,
+        f"{result['lost_events']} ({result['resyncs']})",
+        counts(result["errors"]),
+        dropped_text,
+        f"{rss:.0f} KiB" if rss is not None else "–",
         f"{result['server_cpu_s'] / result['window_s']:.2f} (waited {wait:.2f})",
         f"{cpu_per_signal:.1f} ms" if cpu_per_signal is not None else "–",
-    ]  # fmt: skip
+    ]
     return "| " + " | ".join(cells) + " |"
 
 
@@ -1281,8 +1319,10 @@ def git_head(directory: str) -> str:
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         finished = subprocess.run(  # noqa: S603
             ["git", "-C", directory, "describe", "--always", "--dirty"],  # noqa: S607
-            capture_output=True, text=True, timeout=10,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         return finished.stdout.strip() or "not a git checkout"
     return "?"
 

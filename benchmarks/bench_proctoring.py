@@ -156,9 +156,12 @@ def run(runs: int) -> None:
             contract_starts_on=today() - datetime.timedelta(days=30),
         )
         exam = Exam.objects.create(
-            code="bench-reading", title="読解テスト", time_limit_minutes=30, questions_per_attempt=10,
+            code="bench-reading",
+            title="読解テスト",
+            time_limit_minutes=30,
+            questions_per_attempt=10,
             pass_mark_percent=60,
-        )  # fmt: skip
+        )
         for number in range(20):
             question = Question.objects.create(exam=exam, key=f"q{number}", prompt=f"問{number}", position=number)
             Choice.objects.bulk_create(

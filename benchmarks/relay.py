@@ -126,11 +126,18 @@ async def exam(socket: ServerConnection, room: Room) -> None:
             elif frame["type"] == "signal":
                 room.to_proctors(
                     {
-                        "type": "signal", "examinee": pupil_id, "kind": frame.get("kind"), "id": frame.get("id"),
-                        "at": frame.get("client_ts"), "last_at": frame.get("client_ts"), "count": 1,
-                        "duration_ms": frame.get("duration_ms"), "from_server": False, "seq": room.next_seq(),
+                        "type": "signal",
+                        "examinee": pupil_id,
+                        "kind": frame.get("kind"),
+                        "id": frame.get("id"),
+                        "at": frame.get("client_ts"),
+                        "last_at": frame.get("client_ts"),
+                        "count": 1,
+                        "duration_ms": frame.get("duration_ms"),
+                        "from_server": False,
+                        "seq": room.next_seq(),
                     }
-                )  # fmt: skip
+                )
                 await socket.send(json.dumps({"type": "ack", "id": frame.get("id")}))
             else:
                 await socket.send(error("unknown_type", "Unknown frame type."))

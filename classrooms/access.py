@@ -132,14 +132,6 @@ def get_member_for_org_admin(user: User, member_id: int, role: str) -> User:
         raise Http404 from None
 
 
-def get_examinee_for_teacher(user: User, examinee_id: int) -> User:
-    """An examinee of the teacher's organization (to enroll in one of their classes)."""
-    try:
-        return members_of(organization_of(user), User.Role.EXAMINEE).get(pk=examinee_id)
-    except User.DoesNotExist:
-        raise Http404 from None
-
-
 def examinees_enrollable(school_class: SchoolClass):
     """Active examinees of the class's organization who are not in the class now."""
     day = today()

@@ -208,9 +208,6 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} @ {self.organization}"
 
-    def is_active_on(self, day: datetime.date) -> bool:
-        return self.starts_on <= day and (self.ends_on is None or day < self.ends_on)
-
 
 class SchoolClass(models.Model):
     """A class (学級) of one organization, one school year and one proctoring teacher."""
@@ -267,9 +264,6 @@ class Enrollment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.examinee} in {self.school_class}"
-
-    def is_active_on(self, day: datetime.date) -> bool:
-        return self.starts_on <= day and (self.ends_on is None or day < self.ends_on)
 
 
 class AuditEntry(models.Model):

@@ -52,14 +52,6 @@ def correspondents_of(user: User) -> QuerySet[User]:
     return people.filter(is_active=True).order_by("kana", "name", "login_id")
 
 
-def get_correspondent(user: User, person_id: int) -> User:
-    """Someone `user` may write to now."""
-    try:
-        return correspondents_of(user).get(pk=person_id)
-    except User.DoesNotExist:
-        raise Http404 from None
-
-
 def threads_of(user: User) -> QuerySet[Thread]:
     """The conversations `user` may read: theirs, in their organization, with someone still in it."""
     organization = _organization(user)

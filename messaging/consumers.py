@@ -57,7 +57,7 @@ class InboxConsumer(FrameConsumer):
                 services.notice_mark_delivered(receipt=receipt)
             elif frame_type == "read" and data.get("thread") is not None:
                 thread = get_thread_for_participant(user, data["thread"])
-                services.thread_mark_read(thread=thread, reader=user)
+                services.thread_mark_read(thread=thread, by=user)
             elif frame_type == "read":
                 receipt = get_notice_receipt_for_recipient(user, data["notice"])
                 services.notice_mark_read(receipt=receipt)

@@ -70,22 +70,22 @@ def _announce_unread(user_id: int) -> None:
 # --- Messages ------------------------------------------------------------------------------------
 
 
-def message_send(*, sender: User, recipient: User, body: str) -> Message:
+def message_send(*, by: User, recipient: User, body: str) -> Message:
     """Send a message; the conversation between the two is started on the first one.
 
-    The caller found `recipient` with access.get_correspondent or the thread
-    with access.get_thread_for_writer; this checks the rule once more, inside
+    The caller found `recipient` among access.correspondents_of(by) (the
+    form's choices) or the thread with access.get_thread_for_writer; this checks the rule once more, inside
     the transaction.
     """
     text = checked_body(body, limit=MAX_MESSAGE_LENGTH)
     with transaction.atomic():
-        if not correspondents_of(sender).filter(pk=recipient.pk).exists():
+        if not correspondents_of(by).filter(pk=recipient.pk).exists():
             raise ServiceError(_("You cannot write to this person."), code="not_allowed")
-        teacher, examinee = (sender, recipient) if sender.is_teacher else (recipient, sender)
+        teacher, examinee = (by, recipient) if by.is_teacher else (recipient, by)
         thread, _created = Thread.objects.get_or_create(
-            organization=organization_of(sender), teacher=teacher, examinee=examinee
+            organization=organization_of(by), teacher=teacher, examinee=examinee
         )
-        message = Message(thread=thread, sender=sender, recipient=recipient)
+        message = Message(thread=thread, sender=by, recipient=recipient)
         message.set_body(text)
         message.save()
         Thread.objects.filter(pk=thread.pk).update(last_message_at=message.sent_at)
@@ -96,7 +96,7 @@ def message_send(*, sender: User, recipient: User, body: str) -> Message:
         "message sent: id=%s thread=%s sender=%s recipient=%s bytes=%s",
         message.pk,
         thread.pk,
-        sender.pk,
+        by.pk,
         recipient.pk,
         message.size_bytes,
     )
@@ -115,12 +115,12 @@ def message_mark_delivered(*, message: Message, by: User) -> bool:
     return bool(updated)
 
 
-def inbox_mark_delivered(*, recipient: User) -> None:
+def inbox_mark_delivered(*, by: User) -> None:
     """The recipient opened a page listing their messages and notices: everything waiting reached them."""
     now = timezone.now()
     with transaction.atomic():
         waiting = Message.objects.filter(
-            recipient=recipient, delivered_at__isnull=True, thread__in=threads_of(recipient)
+            recipient=by, delivered_at__isnull=True, thread__in=threads_of(by)
         ).values_list("pk", "sender_id")
         waiting = list(waiting)
         Message.objects.filter(pk__in=[pk for pk, _sender in waiting], delivered_at__isnull=True).update(
@@ -128,14 +128,14 @@ def inbox_mark_delivered(*, recipient: User) -> None:
         )
         for pk, sender_id in waiting:
             _announce_receipt(pk, sender_id, "delivered", now)
-        notice_receipts_of(recipient).filter(delivered_at__isnull=True).update(delivered_at=now)
+        notice_receipts_of(by).filter(delivered_at__isnull=True).update(delivered_at=now)
 
 
-def thread_mark_read(*, thread: Thread, reader: User) -> int:
-    """`reader` opened the conversation: every message to them in it is read. Returns how many were new."""
+def thread_mark_read(*, thread: Thread, by: User) -> int:
+    """`by` opened the conversation: every message to them in it is read. Returns how many were new."""
     now = timezone.now()
     with transaction.atomic():
-        unread = list(thread.messages.filter(recipient=reader, read_at__isnull=True).values_list("pk", flat=True))
+        unread = list(thread.messages.filter(recipient=by, read_at__isnull=True).values_list("pk", flat=True))
         if not unread:
             return 0
         Message.objects.filter(pk__in=unread, read_at__isnull=True).update(
@@ -146,15 +146,15 @@ def thread_mark_read(*, thread: Thread, reader: User) -> int:
         for pk, sender_id in marked:
             _announce_receipt(pk, sender_id, "read", now)
         if marked:
-            _announce_unread(reader.pk)
-    logger.info("thread read: thread=%s reader=%s messages=%s", thread.pk, reader.pk, len(marked))
+            _announce_unread(by.pk)
+    logger.info("thread read: thread=%s reader=%s messages=%s", thread.pk, by.pk, len(marked))
     return len(marked)
 
 
 # --- Notices ------------------------------------------------------------------------------------------
 
 
-def notice_send(*, school_class: SchoolClass, sender: User, body: str) -> Notice:
+def notice_send(*, school_class: SchoolClass, by: User, body: str) -> Notice:
     """A notice to every examinee on the class's roster today (suspended accounts excepted).
 
     The caller found the class with classrooms.access.get_class_for_teacher.
@@ -166,7 +166,7 @@ def notice_send(*, school_class: SchoolClass, sender: User, body: str) -> Notice
         )
         if not recipient_ids:
             raise ServiceError(_("Nobody is on this class's roster to receive a notice."), code="no_recipients")
-        notice = Notice(organization_id=school_class.organization_id, school_class=school_class, sender=sender)
+        notice = Notice(organization_id=school_class.organization_id, school_class=school_class, sender=by)
         notice.set_body(text)
         notice.save()
         NoticeReceipt.objects.bulk_create(
@@ -176,12 +176,12 @@ def notice_send(*, school_class: SchoolClass, sender: User, body: str) -> Notice
         for recipient_id in recipient_ids:
             publish(inbox_group(recipient_id), event)
             _announce_unread(recipient_id)
-        publish(inbox_group(sender.pk), event)
+        publish(inbox_group(by.pk), event)
     logger.info(
         "notice sent: id=%s class=%s sender=%s recipients=%s bytes=%s",
         notice.pk,
         school_class.pk,
-        sender.pk,
+        by.pk,
         len(recipient_ids),
         notice.size_bytes,
     )
@@ -209,7 +209,7 @@ def notice_mark_read(*, receipt: NoticeReceipt) -> bool:
 # --- Break-glass ------------------------------------------------------------------------------------------
 
 
-def break_glass_open(*, message: Message, operator: User, reason: str, reference: str) -> str:
+def break_glass_open(*, message: Message, by: User, reason: str, reference: str) -> str:
     """An operator reads one message's content for a support inquiry or an incident.
 
     Refused without a valid reason and a reference. The access is recorded,
@@ -217,25 +217,21 @@ def break_glass_open(*, message: Message, operator: User, reason: str, reference
     admins see it), before the text is returned.
     """
     reference = reference.strip()
-    if not operator.is_operator:
+    if not by.is_operator:
         raise ServiceError(_("Only operators may do this."), code="forbidden")
     if reason not in BreakGlassAccess.Reason.values:
         raise ServiceError(_("Choose why you need to read this message."), code="no_reason")
     if not reference:
         raise ServiceError(_("Give the reference of the inquiry or incident."), code="no_reference")
     with transaction.atomic():
-        access = BreakGlassAccess.objects.create(
-            message=message, operator=operator, reason=reason, reference=reference[:100]
-        )
+        access = BreakGlassAccess.objects.create(message=message, operator=by, reason=reason, reference=reference[:100])
         AuditEntry.record(
             organization=message.thread.organization,
-            actor=operator,
+            actor=by,
             action="message.break_glass",
             target=message,
             reason=reason,
             reference=access.reference,
         )
-    logger.warning(
-        "break-glass access: id=%s message=%s operator=%s reason=%s", access.pk, message.pk, operator.pk, reason
-    )
+    logger.warning("break-glass access: id=%s message=%s operator=%s reason=%s", access.pk, message.pk, by.pk, reason)
     return message.body

@@ -59,7 +59,7 @@ def inbox(request):
         return redirect("messaging:org_metadata")
     if user.is_operator:
         return redirect("messaging:operator_statistics")
-    services.inbox_mark_delivered(recipient=user)
+    services.inbox_mark_delivered(by=user)
     context = {
         "threads": access.threads_with_unread(user),
         "notice_receipts": access.notice_receipts_of(user)[:INBOX_NOTICES],
@@ -88,7 +88,7 @@ def message_new(request):
     if request.method == "POST" and form.is_valid():
         try:
             message = services.message_send(
-                sender=request.user, recipient=form.cleaned_data["recipient"], body=form.cleaned_data["body"]
+                by=request.user, recipient=form.cleaned_data["recipient"], body=form.cleaned_data["body"]
             )
         except ServiceError as error:
             form.add_error(None, str(error))
@@ -102,7 +102,7 @@ def message_new(request):
 def thread(request, thread_id: int):
     """One conversation. Opening it reads every message to you in it."""
     conversation = access.get_thread_for_participant(request.user, thread_id)
-    services.thread_mark_read(thread=conversation, reader=request.user)
+    services.thread_mark_read(thread=conversation, by=request.user)
     context = _thread_context(request, conversation, MessageForm())
     template = "messaging/partials/message_list.html" if request.htmx else "messaging/thread.html"
     return render(request, template, context)
@@ -130,7 +130,7 @@ def thread_send(request, thread_id: int):
     if form.is_valid():
         try:
             message = services.message_send(
-                sender=request.user, recipient=conversation.other(request.user), body=form.cleaned_data["body"]
+                by=request.user, recipient=conversation.other(request.user), body=form.cleaned_data["body"]
             )
         except ServiceError as error:
             form.add_error("body", str(error))
@@ -153,9 +153,7 @@ def notice_new(request, class_id: int):
     form = NoticeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            notice = services.notice_send(
-                school_class=school_class, sender=request.user, body=form.cleaned_data["body"]
-            )
+            notice = services.notice_send(school_class=school_class, by=request.user, body=form.cleaned_data["body"])
         except ServiceError as error:
             form.add_error(None, str(error))
         else:
@@ -238,7 +236,7 @@ def operator_break_glass(request):
             try:
                 content = services.break_glass_open(
                     message=message,
-                    operator=request.user,
+                    by=request.user,
                     reason=form.cleaned_data["reason"],
                     reference=form.cleaned_data["reference"],
                 )

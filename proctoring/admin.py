@@ -40,9 +40,17 @@ class IncidentAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     raw_id_fields = ["session"]
     readonly_fields = [
-        "organization", "session", "subject", "reporter", "category", "signal_ids", "at", "action", "resolved_at",
+        "organization",
+        "session",
+        "subject",
+        "reporter",
+        "category",
+        "signal_ids",
+        "at",
+        "action",
+        "resolved_at",
         "resolved_by",
-    ]  # fmt: skip
+    ]
     exclude = ["note", "signals"]  # the note is private to the organization's reviewers
 
     @admin.display(description=_("signals"))

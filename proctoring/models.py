@@ -119,10 +119,19 @@ class Signal(models.Model):
 
     CLIENT_KINDS = frozenset(
         {
-            "focus_lost", "focus_returned", "tab_hidden", "tab_visible", "fullscreen_exit", "fullscreen_enter",
-            "copy", "cut", "paste", "context_menu", "print",
+            "focus_lost",
+            "focus_returned",
+            "tab_hidden",
+            "tab_visible",
+            "fullscreen_exit",
+            "fullscreen_enter",
+            "copy",
+            "cut",
+            "paste",
+            "context_menu",
+            "print",
         }
-    )  # fmt: skip
+    )
 
     session = models.ForeignKey(ProctoredSession, on_delete=models.CASCADE, related_name="signals")
     examinee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signals")

@@ -145,9 +145,12 @@ def examinee_warn(*, session: ProctoredSession, seat: Seat, text: str, by: User)
         realtime.tell_examinee(session, seat.examinee_id, {"type": "warning", "text": text})
         realtime.announce_tile(session, seat.examinee_id)
         AuditEntry.record(
-            organization=session.school_class.organization, actor=by, action="session.warn", target=session,
+            organization=session.school_class.organization,
+            actor=by,
+            action="session.warn",
+            target=session,
             examinee=seat.examinee.login_id,
-        )  # fmt: skip
+        )
 
 
 def examinee_pause(*, session: ProctoredSession, seat: Seat, by: User) -> None:
@@ -176,9 +179,13 @@ def examinee_extend(*, session: ProctoredSession, seat: Seat, minutes: int, by: 
         realtime.tell_examinee(session, seat.examinee_id, examinee_state(session, seat.examinee_id))
         realtime.announce_tile(session, seat.examinee_id)
         AuditEntry.record(
-            organization=session.school_class.organization, actor=by, action="session.extend", target=session,
-            examinee=seat.examinee.login_id, minutes=minutes,
-        )  # fmt: skip
+            organization=session.school_class.organization,
+            actor=by,
+            action="session.extend",
+            target=session,
+            examinee=seat.examinee.login_id,
+            minutes=minutes,
+        )
 
 
 # --- Presence --------------------------------------------------------------------------
@@ -341,9 +348,14 @@ def _person_detail(person: User) -> dict:
 def _record_decision(incident: Incident, by: User) -> None:
     details = {"session": incident.session_id} if incident.session_id else {}
     AuditEntry.record(
-        organization=incident.organization, actor=by, action="incident.resolve", target=incident,
-        decision=incident.action, **details, **_person_detail(incident.subject),
-    )  # fmt: skip
+        organization=incident.organization,
+        actor=by,
+        action="incident.resolve",
+        target=incident,
+        decision=incident.action,
+        **details,
+        **_person_detail(incident.subject),
+    )
 
 
 def incident_report(
@@ -395,9 +407,15 @@ def incident_report(
         incident.signals.set(signal_ids)
         details = {"session": session.pk} if session else {}
         AuditEntry.record(
-            organization=organization, actor=by, action="incident.report", target=incident, category=category,
-            signals=signal_ids, **details, **_person_detail(subject),
-        )  # fmt: skip
+            organization=organization,
+            actor=by,
+            action="incident.report",
+            target=incident,
+            category=category,
+            signals=signal_ids,
+            **details,
+            **_person_detail(subject),
+        )
         if session is not None and subject.is_examinee:
             realtime.announce_tile(session, subject.pk)
     return incident
@@ -457,9 +475,15 @@ def result_revoke(*, attempt: Attempt, by: User, reason: str, incident: Incident
             _record_decision(incident, by)
         details = {"incident": incident.pk} if incident else {}
         AuditEntry.record(
-            organization=organization, actor=by, action="result.revoke", target=revocation, attempt=attempt.pk,
-            session=session.pk, **details, **_person_detail(attempt.examinee),
-        )  # fmt: skip
+            organization=organization,
+            actor=by,
+            action="result.revoke",
+            target=revocation,
+            attempt=attempt.pk,
+            session=session.pk,
+            **details,
+            **_person_detail(attempt.examinee),
+        )
         realtime.announce_tile(session, attempt.examinee_id)
         if not told:
             realtime.tell_examinee(

@@ -211,8 +211,18 @@ def _report_rows(report):
             ]
     for incident in report.proctor_incidents:
         name = report.session.teacher.name if report.proctor_named else str(_("A teacher who has left"))
-        yield ["", name, "", REPORT_CSV_EVENTS["incident"], incident.category_label, _when(incident.at), "", "", "",
-               incident.get_action_display()]  # fmt: skip
+        yield [
+            "",
+            name,
+            "",
+            REPORT_CSV_EVENTS["incident"],
+            incident.category_label,
+            _when(incident.at),
+            "",
+            "",
+            "",
+            incident.get_action_display(),
+        ]
 
 
 @reviewer_required

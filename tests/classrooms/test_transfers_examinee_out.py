@@ -245,7 +245,7 @@ def test_session_reports_and_messages_stop_naming_the_examinee_on_the_date(
     from messaging import services as messaging_services
 
     exam_services.attempt_finish(attempt=running_attempt, reason=Attempt.FinishReason.SUBMITTED)
-    messaging_services.message_send(sender=teacher, recipient=examinee, body="がんばったね")
+    messaging_services.message_send(by=teacher, recipient=examinee, body="がんばったね")
     transfer = file_transfer(enrollment, teacher)
     services.transfer_approve(transfer=transfer, by=org_admin)
     report = reverse("proctoring:session_report", args=[proctored_session.pk])

@@ -90,8 +90,17 @@ def test_it_puts_each_result_in_its_ten_point_bucket_and_100_percent_in_the_top_
         )
     summary = class_summary(results_for_class(school_class))
     assert [(bucket.low, bucket.high) for bucket in summary.buckets] == [
-        (0, 9), (10, 19), (20, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 79), (80, 89), (90, 100)
-    ]  # fmt: skip
+        (0, 9),
+        (10, 19),
+        (20, 29),
+        (30, 39),
+        (40, 49),
+        (50, 59),
+        (60, 69),
+        (70, 79),
+        (80, 89),
+        (90, 100),
+    ]
     assert [bucket.count for bucket in summary.buckets] == [2, 1, 0, 0, 0, 0, 0, 0, 1, 4]
     assert summary.largest_bucket == 4
 

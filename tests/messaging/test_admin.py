@@ -39,7 +39,7 @@ def test_messaging_is_read_only_in_the_console(rf, operator, model):
 
 
 def test_a_messages_page_links_to_break_glass_instead_of_the_content(client_of, operator, teacher, examinee):
-    message = message_send(sender=teacher, recipient=examinee, body="見せない本文")
+    message = message_send(by=teacher, recipient=examinee, body="見せない本文")
 
     page = client_of(operator).get(reverse("admin:messaging_message_change", args=[message.pk])).content.decode()
 

@@ -17,7 +17,7 @@ SECRET = "ひみつの相談 7731"
 
 @pytest.fixture
 def message(teacher, examinee):
-    return message_send(sender=examinee, recipient=teacher, body=SECRET)
+    return message_send(by=examinee, recipient=teacher, body=SECRET)
 
 
 def open_message(client, message, **fields):
@@ -47,7 +47,7 @@ def test_it_is_refused_without_a_reason_or_a_reference(client_of, operator, mess
 def test_the_service_refuses_too(operator, message):
     for reason, reference in (("", "INQ-1"), ("incident", " ")):
         with pytest.raises(ServiceError):
-            break_glass_open(message=message, operator=operator, reason=reason, reference=reference)
+            break_glass_open(message=message, by=operator, reason=reason, reference=reference)
     assert not BreakGlassAccess.objects.exists()
 
 

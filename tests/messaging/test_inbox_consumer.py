@@ -34,7 +34,7 @@ async def test_a_foreign_origin_is_refused(sockets, examinee):
 
 
 async def test_connect_sends_the_unread_count(sockets, teacher, examinee):
-    await db(message_send, sender=teacher, recipient=examinee, body="一")
+    await db(message_send, by=teacher, recipient=examinee, body="一")
     _socket, first = await sockets.inbox(examinee)
     assert first == {"type": "unread", "count": 1}
 
@@ -43,7 +43,7 @@ async def test_a_message_arrives_live_with_its_body_escaped(sockets, teacher, ex
     pupil, _ = await sockets.inbox(examinee)
     staff, _ = await sockets.inbox(teacher)
 
-    message = await db(message_send, sender=teacher, recipient=examinee, body="明日 https://example.jp/a?b=1&c=2 <b>")
+    message = await db(message_send, by=teacher, recipient=examinee, body="明日 https://example.jp/a?b=1&c=2 <b>")
 
     frame = await receive_type(pupil, "message")
     assert frame == {
@@ -66,7 +66,7 @@ async def test_a_message_arrives_live_with_its_body_escaped(sockets, teacher, ex
 async def test_delivered_then_read_send_receipts_to_the_sender(sockets, teacher, examinee):
     pupil, _ = await sockets.inbox(examinee)
     staff, _ = await sockets.inbox(teacher)
-    message = await db(message_send, sender=teacher, recipient=examinee, body="届いた?")
+    message = await db(message_send, by=teacher, recipient=examinee, body="届いた?")
     await receive_type(pupil, "message")
     assert (await receive_type(pupil, "unread"))["count"] == 1
 
@@ -90,7 +90,7 @@ async def test_delivered_then_read_send_receipts_to_the_sender(sockets, teacher,
 async def test_delivered_twice_sends_one_receipt(sockets, teacher, examinee):
     pupil, _ = await sockets.inbox(examinee)
     staff, _ = await sockets.inbox(teacher)
-    message = await db(message_send, sender=teacher, recipient=examinee, body="一")
+    message = await db(message_send, by=teacher, recipient=examinee, body="一")
     await receive_type(staff, "message")
 
     await pupil.send_json_to({"type": "delivered", "id": message.pk})
@@ -104,7 +104,7 @@ async def test_delivered_twice_sends_one_receipt(sockets, teacher, examinee):
 
 async def test_opening_the_page_sends_read_receipts_too(sockets, teacher, examinee):
     staff, _ = await sockets.inbox(teacher)
-    message = await db(message_send, sender=teacher, recipient=examinee, body="一")
+    message = await db(message_send, by=teacher, recipient=examinee, body="一")
     await receive_type(staff, "message")
     client = await signed_in(examinee)
 
@@ -116,7 +116,7 @@ async def test_opening_the_page_sends_read_receipts_too(sockets, teacher, examin
 async def test_a_notice_arrives_live_and_is_read(sockets, teacher, examinee, school_class):
     pupil, _ = await sockets.inbox(examinee)
 
-    notice = await db(notice_send, school_class=school_class, sender=teacher, body="遠足<b>金曜</b>")
+    notice = await db(notice_send, school_class=school_class, by=teacher, body="遠足<b>金曜</b>")
 
     frame = await receive_type(pupil, "notice")
     assert frame["id"] == notice.pk
@@ -139,7 +139,7 @@ async def test_an_examinee_of_another_class_gets_no_notice(
     other, _ = await sockets.inbox(examinee_of_other_class)
     pupil, _ = await sockets.inbox(examinee)
 
-    await db(notice_send, school_class=school_class, sender=teacher, body="x")
+    await db(notice_send, school_class=school_class, by=teacher, body="x")
 
     await receive_type(pupil, "notice")
     assert await other.receive_nothing(timeout=0.2)
@@ -151,7 +151,7 @@ async def test_an_examinee_of_another_class_gets_no_notice(
 async def test_acknowledging_someone_elses_message_finds_nothing(
     sockets, teacher, examinee, examinee_of_other_class, other_teacher
 ):
-    message = await db(message_send, sender=other_teacher, recipient=examinee_of_other_class, body="x")
+    message = await db(message_send, by=other_teacher, recipient=examinee_of_other_class, body="x")
     pupil, _ = await sockets.inbox(examinee)
 
     for frame in (
@@ -168,7 +168,7 @@ async def test_acknowledging_someone_elses_message_finds_nothing(
 
 
 async def test_the_sender_cannot_mark_their_own_message_delivered(sockets, teacher, examinee):
-    message = await db(message_send, sender=teacher, recipient=examinee, body="x")
+    message = await db(message_send, by=teacher, recipient=examinee, body="x")
     staff, _ = await sockets.inbox(teacher)
 
     await staff.send_json_to({"type": "delivered", "id": message.pk})
@@ -188,7 +188,7 @@ async def test_suspension_closes_the_socket(sockets, teacher, examinee):
 
 async def test_a_frame_after_the_membership_ended_closes_the_socket(sockets, teacher, examinee):
     pupil, _ = await sockets.inbox(examinee)
-    message = await db(message_send, sender=teacher, recipient=examinee, body="x")
+    message = await db(message_send, by=teacher, recipient=examinee, body="x")
     await receive_type(pupil, "message")
     await db(examinee.memberships.update, ends_on=today())
     await pupil.send_json_to({"type": "read", "thread": message.thread_id})
@@ -201,7 +201,7 @@ async def test_a_frame_after_the_membership_ended_closes_the_socket(sockets, tea
 async def test_a_message_the_user_may_no_longer_see_is_not_sent(sockets, teacher, examinee):
     """Events carry ids; the frame is built for the socket's user now, so nothing leaks after a change."""
     staff, _ = await sockets.inbox(teacher)
-    message = await db(message_send, sender=teacher, recipient=examinee, body="x")
+    message = await db(message_send, by=teacher, recipient=examinee, body="x")
     await receive_type(staff, "message")
     await db(examinee.memberships.update, ends_on=today())  # the examinee transferred out
     await staff.send_json_to({"type": "unread"})
@@ -259,8 +259,8 @@ async def test_a_flood_of_frames_is_rate_limited(sockets, teacher, examinee):
 
 
 async def test_it_counts_only_messages_still_unread_in_visible_conversations(sockets, teacher, examinee):
-    await db(message_send, sender=teacher, recipient=examinee, body="一")
-    read = await db(message_send, sender=teacher, recipient=examinee, body="二")
+    await db(message_send, by=teacher, recipient=examinee, body="一")
+    read = await db(message_send, by=teacher, recipient=examinee, body="二")
     await db(Message.objects.filter(pk=read.pk).update, read_at=read.sent_at)
 
     _socket, first = await sockets.inbox(examinee)

@@ -33,7 +33,7 @@ def raw_tokens(model) -> list[str]:
 
 @pytest.mark.django_db
 def test_bodies_are_stored_encrypted_under_the_newest_key(old_key, teacher, examinee):
-    message = message_send(sender=teacher, recipient=examinee, body="暗号化されるべき本文")
+    message = message_send(by=teacher, recipient=examinee, body="暗号化されるべき本文")
 
     [token] = raw_tokens(Message)
     assert "暗号化" not in token
@@ -43,23 +43,23 @@ def test_bodies_are_stored_encrypted_under_the_newest_key(old_key, teacher, exam
 
 @pytest.mark.django_db
 def test_old_messages_stay_readable_after_a_new_key_is_added_in_front(old_key, teacher, examinee, school_class):
-    message = message_send(sender=teacher, recipient=examinee, body="古い鍵のメッセージ")
-    notice = notice_send(school_class=school_class, sender=teacher, body="古い鍵のお知らせ")
+    message = message_send(by=teacher, recipient=examinee, body="古い鍵のメッセージ")
+    notice = notice_send(school_class=school_class, by=teacher, body="古い鍵のお知らせ")
 
     old_key.MESSAGE_KEYS = [NEW_KEY, OLD_KEY]
 
     assert Message.objects.get(pk=message.pk).body == "古い鍵のメッセージ"
     assert Notice.objects.get(pk=notice.pk).body == "古い鍵のお知らせ"
-    newer = message_send(sender=examinee, recipient=teacher, body="新しい鍵")
+    newer = message_send(by=examinee, recipient=teacher, body="新しい鍵")
     token = Message.objects.values_list("body_encrypted", flat=True).get(pk=newer.pk)
     assert Fernet(NEW_KEY.encode()).decrypt(token.encode()) == "新しい鍵".encode(), "the newest key encrypts"
 
 
 @pytest.mark.django_db
 def test_rotation_re_encrypts_so_only_the_new_key_is_needed(old_key, teacher, examinee, school_class):
-    message_send(sender=teacher, recipient=examinee, body="一通目")
-    message_send(sender=examinee, recipient=teacher, body="二通目")
-    notice_send(school_class=school_class, sender=teacher, body="お知らせ")
+    message_send(by=teacher, recipient=examinee, body="一通目")
+    message_send(by=examinee, recipient=teacher, body="二通目")
+    notice_send(school_class=school_class, by=teacher, body="お知らせ")
     before = raw_tokens(Message) + raw_tokens(Notice)
 
     old_key.MESSAGE_KEYS = [NEW_KEY, OLD_KEY]
@@ -80,7 +80,7 @@ def test_rotation_re_encrypts_so_only_the_new_key_is_needed(old_key, teacher, ex
 
 @pytest.mark.django_db
 def test_rotation_twice_changes_nothing_the_second_time(old_key, teacher, examinee):
-    message_send(sender=teacher, recipient=examinee, body="一通目")
+    message_send(by=teacher, recipient=examinee, body="一通目")
     old_key.MESSAGE_KEYS = [NEW_KEY, OLD_KEY]
     call_command("rotate_message_keys", stdout=StringIO())
     tokens = raw_tokens(Message)

@@ -131,7 +131,7 @@ def test_a_stretch_with_its_own_list_is_left_as_written():
 @pytest.mark.django_db
 def test_messages_are_inert_on_the_conversation_page(client_of, teacher, examinee):
     for payload in PAYLOADS:
-        message_send(sender=teacher, recipient=examinee, body=payload)
+        message_send(by=teacher, recipient=examinee, body=payload)
     thread_id = examinee.threads_as_examinee.get().pk
 
     for viewer in (examinee, teacher):
@@ -142,7 +142,7 @@ def test_messages_are_inert_on_the_conversation_page(client_of, teacher, examine
 
 @pytest.mark.django_db
 def test_the_htmx_fragment_of_a_sent_message_is_inert(client_of, teacher, examinee):
-    thread = message_send(sender=examinee, recipient=teacher, body="質問").thread
+    thread = message_send(by=examinee, recipient=teacher, body="質問").thread
     client = client_of(teacher)
     for payload in PAYLOADS:
         fragment = client.post(
@@ -153,7 +153,7 @@ def test_the_htmx_fragment_of_a_sent_message_is_inert(client_of, teacher, examin
 
 @pytest.mark.django_db
 def test_a_form_error_does_not_turn_the_text_into_markup(client_of, teacher, examinee):
-    thread = message_send(sender=examinee, recipient=teacher, body="質問").thread
+    thread = message_send(by=examinee, recipient=teacher, body="質問").thread
     body = "<script>alert(1)</script>" + "あ" * 2000
     response = client_of(teacher).post(
         reverse("messaging:thread_send", args=[thread.pk]), {"body": body}, HTTP_HX_REQUEST="true"
@@ -165,7 +165,7 @@ def test_a_form_error_does_not_turn_the_text_into_markup(client_of, teacher, exa
 @pytest.mark.django_db
 def test_notices_are_inert_on_their_page(client_of, teacher, examinee, school_class):
     for payload in PAYLOADS:
-        notice = notice_send(school_class=school_class, sender=teacher, body=payload)
+        notice = notice_send(school_class=school_class, by=teacher, body=payload)
         for viewer in (examinee, teacher):
             page = client_of(viewer).get(reverse("messaging:notice_detail", args=[notice.pk])).content.decode()
             assert_inert(markup_inside(page, "notice-body"), NOTICE_TAGS)
@@ -178,7 +178,7 @@ def test_notices_are_inert_on_their_page(client_of, teacher, examinee, school_cl
 async def test_message_frames_are_inert(sockets, teacher, examinee):
     pupil, _ = await sockets.inbox(examinee)
     for payload in PAYLOADS:
-        await db(message_send, sender=teacher, recipient=examinee, body=payload)
+        await db(message_send, by=teacher, recipient=examinee, body=payload)
         frame = await receive_type(pupil, "message")
         html = f'<div class="msg-body">{frame["body_html"]}</div>'
         assert_inert(markup_inside(html, "msg-body"), MESSAGE_TAGS)
@@ -188,7 +188,7 @@ async def test_message_frames_are_inert(sockets, teacher, examinee):
 async def test_notice_frames_are_inert(sockets, teacher, examinee, school_class):
     pupil, _ = await sockets.inbox(examinee)
     for payload in PAYLOADS:
-        await db(notice_send, school_class=school_class, sender=teacher, body=payload)
+        await db(notice_send, school_class=school_class, by=teacher, body=payload)
         frame = await receive_type(pupil, "notice")
         html = f'<div class="notice-body">{frame["body_html"]}</div>'
         assert_inert(markup_inside(html, "notice-body"), NOTICE_TAGS)

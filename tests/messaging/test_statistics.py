@@ -32,7 +32,7 @@ def this_week() -> str:
 
 def test_a_week_of_fewer_than_five_people_is_suppressed(teacher, pupils):
     for pupil in pupils[:3]:  # the teacher and three pupils: four people
-        message_send(sender=teacher, recipient=pupil, body="x")
+        message_send(by=teacher, recipient=pupil, body="x")
 
     [row] = weekly_statistics()
 
@@ -42,7 +42,7 @@ def test_a_week_of_fewer_than_five_people_is_suppressed(teacher, pupils):
 
 
 def test_five_people_are_shown_with_the_read_rate(teacher, pupils):
-    messages = [message_send(sender=teacher, recipient=pupil, body="x") for pupil in pupils[:4]]
+    messages = [message_send(by=teacher, recipient=pupil, body="x") for pupil in pupils[:4]]
     Message.objects.filter(pk=messages[0].pk).update(read_at=timezone.now())
 
     [row] = weekly_statistics()
@@ -53,16 +53,16 @@ def test_five_people_are_shown_with_the_read_rate(teacher, pupils):
 
 
 def test_notices_count_each_copy(teacher, pupils, school_class):
-    notice_send(school_class=school_class, sender=teacher, body="x")
+    notice_send(school_class=school_class, by=teacher, body="x")
     [row] = weekly_statistics()
     assert (row.notices.count, row.notices.read_rate, row.notices.suppressed) == (5, 0, False)
 
 
 def test_weeks_and_organizations_are_separate_rows(teacher, pupils, foreign_teacher, foreign_examinee):
-    old = message_send(sender=teacher, recipient=pupils[0], body="x")
+    old = message_send(by=teacher, recipient=pupils[0], body="x")
     Message.objects.filter(pk=old.pk).update(sent_at=timezone.now() - datetime.timedelta(days=7))
-    message_send(sender=teacher, recipient=pupils[1], body="x")
-    message_send(sender=foreign_teacher, recipient=foreign_examinee, body="x")
+    message_send(by=teacher, recipient=pupils[1], body="x")
+    message_send(by=foreign_teacher, recipient=foreign_examinee, body="x")
 
     rows = weekly_statistics()
 
@@ -78,8 +78,8 @@ def test_the_page_shows_counts_and_suppresses_small_groups_without_naming_anyone
     client_of, operator, teacher, pupils, foreign_teacher, foreign_examinee
 ):
     for pupil in pupils:
-        message_send(sender=teacher, recipient=pupil, body="x")
-    message_send(sender=foreign_teacher, recipient=foreign_examinee, body="x")
+        message_send(by=teacher, recipient=pupil, body="x")
+    message_send(by=foreign_teacher, recipient=foreign_examinee, body="x")
 
     page = client_of(operator).get(reverse("messaging:operator_statistics")).content.decode()
 

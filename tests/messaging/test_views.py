@@ -15,8 +15,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_inbox_lists_conversations_with_unread_counts(client_of, teacher, examinee):
-    message_send(sender=teacher, recipient=examinee, body="ひみつのA")
-    message_send(sender=teacher, recipient=examinee, body="ひみつのB")
+    message_send(by=teacher, recipient=examinee, body="ひみつのA")
+    message_send(by=teacher, recipient=examinee, body="ひみつのB")
 
     page = client_of(examinee).get(reverse("messaging:inbox")).content.decode()
 
@@ -26,7 +26,7 @@ def test_the_inbox_lists_conversations_with_unread_counts(client_of, teacher, ex
 
 
 def test_opening_the_inbox_delivers_what_was_waiting(client_of, teacher, examinee):
-    message = message_send(sender=teacher, recipient=examinee, body="一")
+    message = message_send(by=teacher, recipient=examinee, body="一")
     assert message.delivered_at is None
 
     client_of(examinee).get(reverse("messaging:inbox"))
@@ -37,8 +37,8 @@ def test_opening_the_inbox_delivers_what_was_waiting(client_of, teacher, examine
 
 
 def test_opening_a_conversation_reads_it(client_of, teacher, examinee):
-    message = message_send(sender=teacher, recipient=examinee, body="読んでね")
-    mine = message_send(sender=examinee, recipient=teacher, body="はい")
+    message = message_send(by=teacher, recipient=examinee, body="読んでね")
+    mine = message_send(by=examinee, recipient=teacher, body="はい")
 
     page = client_of(examinee).get(reverse("messaging:thread", args=[message.thread_id])).content.decode()
 
@@ -51,7 +51,7 @@ def test_opening_a_conversation_reads_it(client_of, teacher, examinee):
 
 
 def test_htmx_asks_for_the_message_list_again_after_a_reconnect(client_of, teacher, examinee):
-    message = message_send(sender=teacher, recipient=examinee, body="再接続")
+    message = message_send(by=teacher, recipient=examinee, body="再接続")
 
     response = client_of(examinee).get(reverse("messaging:thread", args=[message.thread_id]), HTTP_HX_REQUEST="true")
 
@@ -63,7 +63,7 @@ def test_htmx_asks_for_the_message_list_again_after_a_reconnect(client_of, teach
 
 
 def test_the_sender_sees_sent_delivered_and_read(client_of, client, teacher, examinee):
-    message = message_send(sender=teacher, recipient=examinee, body="一")
+    message = message_send(by=teacher, recipient=examinee, body="一")
     url = reverse("messaging:thread", args=[message.thread_id])
     teacher_client = client_of(teacher)
 
@@ -77,7 +77,7 @@ def test_the_sender_sees_sent_delivered_and_read(client_of, client, teacher, exa
 
 
 def test_htmx_send_returns_the_new_message_to_append(client_of, teacher, examinee):
-    thread = message_send(sender=examinee, recipient=teacher, body="質問").thread
+    thread = message_send(by=examinee, recipient=teacher, body="質問").thread
 
     response = client_of(teacher).post(
         reverse("messaging:thread_send", args=[thread.pk]), {"body": "  答えです  "}, HTTP_HX_REQUEST="true"
@@ -92,13 +92,13 @@ def test_htmx_send_returns_the_new_message_to_append(client_of, teacher, examine
 
 
 def test_send_without_htmx_goes_back_to_the_conversation(client_of, teacher, examinee):
-    thread = message_send(sender=examinee, recipient=teacher, body="質問").thread
+    thread = message_send(by=examinee, recipient=teacher, body="質問").thread
     response = client_of(teacher).post(reverse("messaging:thread_send", args=[thread.pk]), {"body": "答え"})
     assert response.status_code == 302 and response["Location"] == reverse("messaging:thread", args=[thread.pk])
 
 
 def test_a_message_over_the_limit_is_refused_with_a_clear_error(client_of, teacher, examinee):
-    thread = message_send(sender=examinee, recipient=teacher, body="質問").thread
+    thread = message_send(by=examinee, recipient=teacher, body="質問").thread
     client = client_of(teacher)
 
     response = client.post(
@@ -118,7 +118,7 @@ def test_a_message_over_the_limit_is_refused_with_a_clear_error(client_of, teach
 
 @pytest.mark.parametrize("body", ["", "   \n  "])
 def test_an_empty_message_is_refused(client_of, teacher, examinee, body):
-    thread = message_send(sender=examinee, recipient=teacher, body="質問").thread
+    thread = message_send(by=examinee, recipient=teacher, body="質問").thread
     response = client_of(teacher).post(reverse("messaging:thread_send", args=[thread.pk]), {"body": body})
     assert response.status_code == 422
     assert "Write something first." in response.content.decode()
@@ -160,7 +160,7 @@ def test_a_notice_to_an_empty_class_is_refused(client_of, teacher, school_class)
 
 
 def test_reading_a_notice_records_it_and_the_teacher_sees_the_count(client_of, client, teacher, examinee, school_class):
-    notice = notice_send(school_class=school_class, sender=teacher, body="持ち物: 本")
+    notice = notice_send(school_class=school_class, by=teacher, body="持ち物: 本")
     url = reverse("messaging:notice_detail", args=[notice.pk])
 
     inbox = client_of(examinee).get(reverse("messaging:inbox")).content.decode()
@@ -177,7 +177,7 @@ def test_reading_a_notice_records_it_and_the_teacher_sees_the_count(client_of, c
 def test_a_notice_is_only_for_its_recipients_and_sender(
     client_of, teacher, other_teacher, school_class, examinee, examinee_of_other_class, foreign_examinee
 ):
-    notice = notice_send(school_class=school_class, sender=teacher, body="x")
+    notice = notice_send(school_class=school_class, by=teacher, body="x")
     url = reverse("messaging:notice_detail", args=[notice.pk])
     for outsider in (other_teacher, examinee_of_other_class, foreign_examinee):
         assert client_of(outsider).get(url).status_code == 404
@@ -195,9 +195,9 @@ def test_the_roster_link_target_offers_the_notice_form(client_of, teacher, exami
 def test_the_org_admin_sees_metadata_of_their_organization_only(
     client_of, org_admin, teacher, examinee, school_class, foreign_teacher, foreign_examinee
 ):
-    message_send(sender=teacher, recipient=examinee, body="秘密の話")
-    message_send(sender=foreign_teacher, recipient=foreign_examinee, body="よその話")
-    notice_send(school_class=school_class, sender=teacher, body="お知らせ本文")
+    message_send(by=teacher, recipient=examinee, body="秘密の話")
+    message_send(by=foreign_teacher, recipient=foreign_examinee, body="よその話")
+    notice_send(school_class=school_class, by=teacher, body="お知らせ本文")
     client = client_of(org_admin)
 
     messages_page = client.get(reverse("messaging:org_metadata")).content.decode()
@@ -211,7 +211,7 @@ def test_the_org_admin_sees_metadata_of_their_organization_only(
 
 
 def test_the_org_admin_does_not_see_the_name_of_someone_who_left(client_of, org_admin, teacher, examinee):
-    message_send(sender=teacher, recipient=examinee, body="x")
+    message_send(by=teacher, recipient=examinee, body="x")
     examinee.memberships.update(ends_on=today())  # transferred out today (docs/design.md §7)
 
     page = client_of(org_admin).get(reverse("messaging:org_metadata")).content.decode()

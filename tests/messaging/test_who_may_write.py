@@ -49,8 +49,8 @@ def test_an_examinee_writes_to_their_teacher(client_of, teacher, examinee):
 
 
 def test_both_directions_share_one_conversation(teacher, examinee):
-    first = message_send(sender=teacher, recipient=examinee, body="一")
-    second = message_send(sender=examinee, recipient=teacher, body="二")
+    first = message_send(by=teacher, recipient=examinee, body="一")
+    second = message_send(by=examinee, recipient=teacher, body="二")
     assert first.thread_id == second.thread_id
     assert Thread.objects.count() == 1
 
@@ -62,7 +62,7 @@ def test_a_teacher_cannot_write_to_an_examinee_of_a_colleagues_class(client_of, 
     assert "You cannot write to this person." in response.content.decode()
     assert not Message.objects.exists()
     with pytest.raises(ServiceError) as refused:
-        message_send(sender=teacher, recipient=examinee_of_other_class, body="x")
+        message_send(by=teacher, recipient=examinee_of_other_class, body="x")
     assert refused.value.code == "not_allowed"
 
 
@@ -76,11 +76,11 @@ def test_an_examinee_cannot_write_to_another_examinee(client_of, examinee, schoo
     assert not Message.objects.exists()
     assert classmate not in correspondents_of(examinee)
     with pytest.raises(ServiceError):
-        message_send(sender=examinee, recipient=classmate, body="x")
+        message_send(by=examinee, recipient=classmate, body="x")
 
 
 def test_an_examinee_cannot_write_to_the_teacher_of_a_class_they_left(client_of, teacher, examinee, enrollment):
-    thread = message_send(sender=teacher, recipient=examinee, body="ようこそ").thread
+    thread = message_send(by=teacher, recipient=examinee, body="ようこそ").thread
     enrollment.starts_on = today() - datetime.timedelta(days=60)
     enrollment.save()
     enrollment_end(enrollment=enrollment, by=teacher)
@@ -98,7 +98,7 @@ def test_an_examinee_cannot_write_to_the_teacher_of_a_class_they_left(client_of,
 
 
 def test_the_teacher_cannot_write_to_an_examinee_who_left_their_class(client_of, teacher, examinee, enrollment):
-    thread = message_send(sender=examinee, recipient=teacher, body="はい").thread
+    thread = message_send(by=examinee, recipient=teacher, body="はい").thread
     Enrollment.objects.filter(pk=enrollment.pk).update(ends_on=today())
 
     response = client_of(teacher).post(reverse("messaging:thread_send", args=[thread.pk]), {"body": "x"})
@@ -120,7 +120,7 @@ def test_a_suspended_examinee_cannot_sign_in_so_cannot_write(client, teacher, ex
 
 def test_a_teacher_cannot_write_to_a_suspended_examinee(client_of, teacher, examinee):
     """Decision: a locked account gets nothing new (it could not read it); the teacher is told so."""
-    thread = message_send(sender=teacher, recipient=examinee, body="前のメッセージ").thread
+    thread = message_send(by=teacher, recipient=examinee, body="前のメッセージ").thread
     user_set_active(user=examinee, active=False, by=teacher)
     client = client_of(teacher)
 
@@ -155,7 +155,7 @@ def test_a_teacher_who_left_the_organization_is_nobodys_correspondent(teacher, e
 
 
 def test_another_organizations_conversation_is_not_found(client_of, teacher, examinee, foreign_teacher):
-    thread = message_send(sender=teacher, recipient=examinee, body="内緒").thread
+    thread = message_send(by=teacher, recipient=examinee, body="内緒").thread
     client = client_of(foreign_teacher)
 
     assert client.get(reverse("messaging:thread", args=[thread.pk])).status_code == 404
@@ -169,7 +169,7 @@ def test_writing_to_another_organizations_examinee_is_refused(client_of, teacher
 
 
 def test_a_colleague_cannot_open_a_conversation_of_the_same_school(client_of, teacher, other_teacher, examinee):
-    thread = message_send(sender=teacher, recipient=examinee, body="x").thread
+    thread = message_send(by=teacher, recipient=examinee, body="x").thread
     assert client_of(other_teacher).get(reverse("messaging:thread", args=[thread.pk])).status_code == 404
 
 
@@ -181,7 +181,7 @@ def test_another_organizations_class_notice_form_is_not_found(client_of, teacher
 
 @pytest.mark.parametrize("persona", ["org_admin", "operator"])
 def test_org_admins_and_operators_have_no_conversations(client_of, request, persona, teacher, examinee):
-    thread = message_send(sender=teacher, recipient=examinee, body="x").thread
+    thread = message_send(by=teacher, recipient=examinee, body="x").thread
     client = client_of(request.getfixturevalue(persona))
 
     assert client.get(reverse("messaging:thread", args=[thread.pk])).status_code == 404

@@ -58,8 +58,11 @@ def test_the_sessions_teacher_revokes_with_a_reason(client_of, teacher, result, 
     assert response.url == reverse("proctoring:session_report", args=[proctored_session.pk])
     revocation = Revocation.objects.get()
     assert (revocation.attempt, revocation.revoked_by, revocation.reason, revocation.incident) == (
-        result, teacher, REASON, None,
-    )  # fmt: skip
+        result,
+        teacher,
+        REASON,
+        None,
+    )
 
 
 def test_an_org_admin_revokes_and_returns_to_the_class_results(client_of, org_admin, result, school_class):

@@ -112,8 +112,14 @@ def test_it_shows_each_signal_with_counts_and_durations_the_incident_and_the_rev
     assert totals == {"tab_hidden": (5, 14_500), "copy": (2, None)}
     assert row.signal_count == 7
     assert [event.what for event in row.events] == [
-        "started", "signal", "signal", "signal", "finished", "incident", "revocation",
-    ]  # fmt: skip
+        "started",
+        "signal",
+        "signal",
+        "signal",
+        "finished",
+        "incident",
+        "revocation",
+    ]
     assert row.revocation == eventful["revocation"] and not row.may_revoke
     page = response.content.decode()
     assert "Tab hidden" in page and "12.5 s" in page and "14.5 s" in page
