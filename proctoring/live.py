@@ -38,7 +38,11 @@ def _attempt_fields(attempt: Attempt | None, answered: int, now: datetime.dateti
 
 def _state(seat: Seat | None, attempt: Attempt | None) -> str:
     if attempt is not None:
-        return {"running": "answering", "paused": "paused", "finished": "submitted"}[attempt.status]
+        return {
+            Attempt.Status.RUNNING: "answering",
+            Attempt.Status.PAUSED: "paused",
+            Attempt.Status.FINISHED: "submitted",
+        }[attempt.status]
     return "waiting" if seat is not None else "absent"
 
 

@@ -65,9 +65,9 @@ def seat_take(*, session: ProctoredSession, examinee: User) -> tuple[Seat, Attem
         session = _locked(session)
         if session.status == ProctoredSession.Status.ENDED:
             raise ServiceError(_("This test has ended."), code="ended")
-        elsewhere = Seat.objects.filter(examinee=examinee, session__status__in=["open", "running"]).exclude(
-            session=session
-        )
+        elsewhere = Seat.objects.filter(
+            examinee=examinee, session__status__in=[ProctoredSession.Status.OPEN, ProctoredSession.Status.RUNNING]
+        ).exclude(session=session)
         if elsewhere.exists():
             raise ServiceError(_("You are already in another test. Finish it first."), code="busy")
         seat, created = Seat.objects.get_or_create(session=session, examinee=examinee)
