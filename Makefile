@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make setup        create .venv (Python 3.11), install pinned requirements, compile translations"
 	@echo "make run          migrate, load the demo organization, serve on http://$(ADDR)/"
-	@echo "make test         PostgreSQL-marked tests on a throwaway cluster, then the rest on SQLite"
+	@echo "make test         scripts/test: PostgreSQL-marked tests on a throwaway cluster, then the rest on SQLite (PYTEST_ARGS=...)"
 	@echo "make lint         ruff check and ruff format --check"
 	@echo "make fmt          ruff check --fix and ruff format"
 	@echo "make constraints  rewrite constraints.txt from the packages installed in .venv"
@@ -40,43 +40,10 @@ run: setup
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py runserver $(ADDR)
 
-# Two pytest runs, so that the last summary line is the big one:
-#  1. tests marked `postgres` against a throwaway cluster (scripts/pgtest), with
-#     a throwaway Redis (scripts/redistest) for those also marked `redis`. If
-#     they cannot start they are skipped with the reason, or fail when CI=true
-#     (see conftest.py);
-#  2. everything else on SQLite.
-# The race tests hold 60 connections at once: the PostgreSQL run gets a pool of 100
-# (DB_POOL_MAX, config/settings.py; the throwaway cluster allows 200).
-# Both always run; the target fails if either failed. pytest's exit code 5
-# (no tests collected) is a failure too.
+# The two pytest runs (PostgreSQL-marked, then the rest on SQLite) and their
+# services are in scripts/test; PYTEST_ARGS are handed to both runs.
 test: setup
-	@pg_ok=1; \
-	if url="$$(scripts/pgtest start)"; then \
-		export DATABASE_URL="$$url"; \
-	else \
-		pg_ok=0; unset DATABASE_URL; \
-		echo "make test: the throwaway PostgreSQL did not start (see above);" \
-			"postgres-marked tests will be $$([ "$${CI:-}" = true ] && echo FAILED || echo skipped)" >&2; \
-	fi; \
-	if redis_url="$$(scripts/redistest start)"; then \
-		export REDIS_URL="$$redis_url"; \
-	else \
-		unset REDIS_URL; \
-		echo "make test: the throwaway Redis did not start (see above); redis-marked tests start" \
-			"their own redis-server if there is one, or are $$([ "$${CI:-}" = true ] && echo FAILED || echo skipped)" >&2; \
-	fi; \
-	echo "== make test: PostgreSQL-marked tests ($${DATABASE_URL:-no PostgreSQL}; $${REDIS_URL:-no Redis})"; \
-	DB_POOL_MAX=100 $(BIN)/pytest -m postgres $(PYTEST_ARGS); pg_status=$$?; \
-	unset DATABASE_URL REDIS_URL; \
-	echo "== make test: the rest of the suite on SQLite"; \
-	$(BIN)/pytest -m "not postgres" $(PYTEST_ARGS); rest_status=$$?; \
-	for status in $$pg_status $$rest_status; do \
-		if [ $$status -eq 5 ]; then echo "make test: a pytest run collected no tests; failing" >&2; fi; \
-	done; \
-	if [ $$pg_ok -eq 0 ] && [ "$${CI:-}" = true ] && [ $$pg_status -eq 0 ]; then pg_status=1; fi; \
-	if [ $$pg_status -ne 0 ]; then exit $$pg_status; fi; \
-	exit $$rest_status
+	scripts/test $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .
