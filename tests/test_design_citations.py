@@ -1,0 +1,63 @@
+"""Every citation of docs/design.md in the repository points at a section that exists.
+
+Code comments and documents cite the design by section number
+(`docs/design.md §7`, `§10.3`); a renumbered or missing section would leave a
+newcomer with a dead reference, and nothing outside the repository may be
+cited instead.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CITATION = re.compile(r"docs/design\.md ((?:§[0-9]+(?:\.[0-9]+)?(?:, )?)+)")
+SECTION = re.compile(r"^#{2,3} ([0-9]+(?:\.[0-9]+)?)[. ]", re.MULTILINE)
+
+
+def tracked_text_files() -> list[Path]:
+    names = subprocess.run(
+        ["git", "ls-files", "*.py", "*.md", "*.html", "*.js", "*.css", "*.txt", "*.toml", "Makefile", ".env.example"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return [ROOT / name for name in names]
+
+
+def design_sections() -> set[str]:
+    return set(SECTION.findall((ROOT / "docs" / "design.md").read_text()))
+
+
+def test_the_design_has_its_numbered_sections():
+    sections = design_sections()
+    assert {str(n) for n in range(1, 12)} <= sections
+    assert {"10.1", "10.2", "10.3", "10.4", "10.5", "10.6"} <= sections
+
+
+def test_every_citation_of_the_design_names_an_existing_section():
+    sections = design_sections()
+    dead = []
+    cited = 0
+    for path in tracked_text_files():
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for match in CITATION.finditer(text):
+            for number in re.findall(r"§([0-9]+(?:\.[0-9]+)?)", match.group(1)):
+                cited += 1
+                if number not in sections:
+                    dead.append(f"{path.relative_to(ROOT)}: §{number}")
+    assert cited > 50, "the citations were not found: has their form changed?"
+    assert dead == []
+
+
+def test_nothing_cites_a_design_document_outside_the_repository():
+    outside = re.compile(r"\bDESIGN(\.md)?\s*§|\.\./shared/")
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in tracked_text_files()
+        if path.name != Path(__file__).name and outside.search(path.read_text(encoding="utf-8", errors="replace"))
+    ]
+    assert offenders == []
