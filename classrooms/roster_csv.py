@@ -194,7 +194,15 @@ def _row(cells: list[str], columns: list[str | None]) -> tuple[list[str], Roster
     for field, cell in zip(columns, cells, strict=False):
         if field is not None:
             values[field] = unquote_formula(cell)
+    problems += _name_problems(values)
+    number, number_problems = _number(values["number"])
+    login_id, login_id_problems = _login_id(values["login_id"])
+    return problems + number_problems + login_id_problems, RosterRow(
+        name=values["name"], kana=values["kana"], number=number, login_id=login_id
+    )
 
+
+def _name_problems(values: dict[str, str]) -> list[str]:
     # Whole sentences per field, so each translates naturally.
     checks = {
         "name": (
@@ -206,6 +214,7 @@ def _row(cells: list[str], columns: list[str | None]) -> tuple[list[str], Roster
             _("The kana has %(length)d characters; at most %(limit)d are allowed."),
         ),
     }
+    problems = []
     for field, (control_message, length_message) in checks.items():
         value = values[field]
         if any(unicodedata.category(char) == "Cc" for char in value):
@@ -214,30 +223,35 @@ def _row(cells: list[str], columns: list[str | None]) -> tuple[list[str], Roster
             problems.append(length_message % {"length": len(value), "limit": MAX_NAME_LENGTH})
     if not values["name"]:
         problems.append(_("The name is empty."))
+    return problems
 
-    number = None
-    if values["number"]:
-        digits = unicodedata.normalize("NFKC", values["number"])  # full-width "１２" is 12
-        if digits.isascii() and digits.isdigit() and len(digits) <= 4 and 1 <= int(digits) <= MAX_NUMBER:
-            number = int(digits)
-        else:
-            problems.append(
-                _("The number “%(value)s” is not a whole number from 1 to %(limit)d.")
-                % {"value": _shorten(values["number"]), "limit": MAX_NUMBER}
-            )
 
-    login_id = unicodedata.normalize("NFKC", values["login_id"]).lower()
-    if login_id:
-        try:
-            login_id_validator(login_id)
-        except ValidationError as error:
-            problems.append(
-                _("The login id “%(value)s” is not valid. %(reason)s")
-                % {"value": _shorten(values["login_id"]), "reason": " ".join(error.messages)}
-            )
-            login_id = ""
+def _number(value: str) -> tuple[int | None, list[str]]:
+    """The class number of a cell (None when empty or not valid), and its problem."""
+    if not value:
+        return None, []
+    digits = unicodedata.normalize("NFKC", value)  # full-width "１２" is 12
+    if digits.isascii() and digits.isdigit() and len(digits) <= 4 and 1 <= int(digits) <= MAX_NUMBER:
+        return int(digits), []
+    return None, [
+        _("The number “%(value)s” is not a whole number from 1 to %(limit)d.")
+        % {"value": _shorten(value), "limit": MAX_NUMBER}
+    ]
 
-    return problems, RosterRow(name=values["name"], kana=values["kana"], number=number, login_id=login_id)
+
+def _login_id(value: str) -> tuple[str, list[str]]:
+    """The login id of a cell, normalized ("" when empty or not valid), and its problem."""
+    login_id = unicodedata.normalize("NFKC", value).lower()
+    if not login_id:
+        return "", []
+    try:
+        login_id_validator(login_id)
+    except ValidationError as error:
+        return "", [
+            _("The login id “%(value)s” is not valid. %(reason)s")
+            % {"value": _shorten(value), "reason": " ".join(error.messages)}
+        ]
+    return login_id, []
 
 
 def _duplicates(rows: list[tuple[int, RosterRow]], field: str, template: str) -> list[tuple[int, str]]:

@@ -6,7 +6,7 @@ from django.http import Http404
 
 from classrooms.access import roster_of
 from classrooms.models import User
-from exams.models import Attempt
+from exams.models import Attempt, AttemptQuestion
 
 
 def get_attempt_for_examinee(user: User, attempt_id: int) -> Attempt:
@@ -29,3 +29,11 @@ def get_attempt_to_take(user: User, attempt_id: int) -> Attempt:
     if not roster_of(attempt.session.school_class).filter(examinee=user).exists():
         raise Http404
     return attempt
+
+
+def get_question_of_attempt(attempt: Attempt, position: int) -> AttemptQuestion:
+    """The attempt's question at `position` (the attempt came from an access helper above)."""
+    try:
+        return attempt.questions.select_related("question").get(position=position)
+    except AttemptQuestion.DoesNotExist:
+        raise Http404 from None

@@ -225,8 +225,7 @@ def _choices(question: dict, path: str, problems: list[str]) -> list[ChoiceSpec]
 
 
 def _check_fields(data: dict, path: str, fields: dict[str, bool], problems: list[str]) -> None:
-    for name in getattr(data, "repeated", ()):
-        problems.append(f"{_join(path, name)}: given more than once")
+    problems.extend(f"{_join(path, name)}: given more than once" for name in getattr(data, "repeated", ()))
     for name, required in fields.items():
         if required and name not in data:
             problems.append(f"{_join(path, name)}: required")

@@ -358,6 +358,26 @@ def _record_decision(incident: Incident, by: User) -> None:
     )
 
 
+def _checked_report(*, subject: User, by: User, category: str, note: str) -> str:
+    """The note to store, once the category fits the person and the reporter may report on them."""
+    if subject.is_examinee:
+        allowed = Incident.EXAMINEE_CATEGORIES
+    elif subject.is_teacher:
+        allowed = Incident.PROCTOR_CATEGORIES
+        if not (by.is_org_admin or by.is_operator):
+            raise ServiceError(_("Only org admins report on proctors."), code="forbidden")
+    else:
+        raise ServiceError(_("Incidents concern examinees or proctors."), code="bad_subject")
+    if category not in allowed:
+        raise ServiceError(_("This category does not apply to this person."), code="bad_category")
+    note = note.strip()
+    if len(note) > Incident.MAX_NOTE_LENGTH:
+        raise ServiceError(
+            _("A note has at most %(limit)d characters.") % {"limit": Incident.MAX_NOTE_LENGTH}, code="bad_note"
+        )
+    return note
+
+
 def incident_report(
     *,
     subject: User,
@@ -374,21 +394,7 @@ def incident_report(
     the record itself: categories fit the person, proctors are reported by org
     admins and operators only, signals are the subject's own in that session.
     """
-    if subject.is_examinee:
-        allowed = Incident.EXAMINEE_CATEGORIES
-    elif subject.is_teacher:
-        allowed = Incident.PROCTOR_CATEGORIES
-        if not (by.is_org_admin or by.is_operator):
-            raise ServiceError(_("Only org admins report on proctors."), code="forbidden")
-    else:
-        raise ServiceError(_("Incidents concern examinees or proctors."), code="bad_subject")
-    if category not in allowed:
-        raise ServiceError(_("This category does not apply to this person."), code="bad_category")
-    note = note.strip()
-    if len(note) > Incident.MAX_NOTE_LENGTH:
-        raise ServiceError(
-            _("A note has at most %(limit)d characters.") % {"limit": Incident.MAX_NOTE_LENGTH}, code="bad_note"
-        )
+    note = _checked_report(subject=subject, by=by, category=category, note=note)
     signal_ids = sorted({signal.pk for signal in signals})
     if session is None and signal_ids:
         raise ServiceError(_("Signals belong to a session."), code="bad_signals")

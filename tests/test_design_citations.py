@@ -8,8 +8,8 @@ cited instead.
 
 from __future__ import annotations
 
+import os
 import re
-import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -17,15 +17,17 @@ CITATION = re.compile(r"docs/design\.md ((?:§[0-9]+(?:\.[0-9]+)?(?:, )?)+)")
 SECTION = re.compile(r"^#{2,3} ([0-9]+(?:\.[0-9]+)?)[. ]", re.MULTILINE)
 
 
+SKIPPED = {".git", ".venv", ".pgdata", ".ruff_cache", ".pytest_cache", "node_modules", "staticfiles", "__pycache__"}
+TEXT = {".py", ".md", ".html", ".js", ".css", ".txt", ".toml", ".example"}
+
+
 def tracked_text_files() -> list[Path]:
-    names = subprocess.run(
-        ["git", "ls-files", "*.py", "*.md", "*.html", "*.js", "*.css", "*.txt", "*.toml", "Makefile", ".env.example"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    return [ROOT / name for name in names]
+    """The project's own text files (not the virtualenv, caches or data)."""
+    files = []
+    for folder, subfolders, names in os.walk(ROOT):
+        subfolders[:] = [name for name in subfolders if name not in SKIPPED]
+        files += [Path(folder, name) for name in names if Path(name).suffix in TEXT or name == "Makefile"]
+    return files
 
 
 def design_sections() -> set[str]:

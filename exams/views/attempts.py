@@ -15,7 +15,7 @@ from django import forms
 from django.contrib import messages
 from django.http import JsonResponse
 from django.middleware.csrf import get_token
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -26,7 +26,7 @@ from classrooms.access import role_required
 from classrooms.models import User
 from config.errors import ServiceError
 from exams import services
-from exams.access import get_attempt_to_take
+from exams.access import get_attempt_to_take, get_question_of_attempt
 from exams.models import Attempt, Choice
 from proctoring.access import get_session_for_examinee
 from proctoring.models import ProctoredSession
@@ -177,7 +177,7 @@ def question_fragment(request, attempt_id: int, position: int):
         if request.htmx:
             return HttpResponseClientRedirect(_result_url(attempt))
         return redirect(_result_url(attempt))
-    row = get_object_or_404(attempt.questions.select_related("question"), position=position)
+    row = get_question_of_attempt(attempt, position)
     if attempt.status == Attempt.Status.PAUSED:  # the clock stands still: no reading either
         return render(request, "exams/partials/paused.html", {"position": row.position})
     texts = dict(Choice.objects.filter(pk__in=row.choice_order).values_list("pk", "text"))

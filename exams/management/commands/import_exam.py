@@ -21,21 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="check the files and write nothing")
 
     def handle(self, *args, files: list[Path], dry_run: bool, **options):
-        documents: list[ExamDocument] = []
-        problems: list[str] = []
-        source: dict[str, Path] = {}
-        for path in files:
-            try:
-                document = parse_exam_document(read_exam_json(path.read_bytes()))
-            except OSError as error:
-                problems.append(f"{path}: cannot be read ({error.strerror})")
-            except CatalogError as error:
-                problems.extend(f"{path}: {problem}" for problem in error.problems)
-            else:
-                if document.code in source:
-                    problems.append(f'{path}: code "{document.code}" is also the code of {source[document.code]}')
-                source.setdefault(document.code, path)
-                documents.append(document)
+        documents, problems = self._read(files)
         if not problems:
             try:
                 results = catalog_import(documents=documents, dry_run=dry_run)
@@ -56,3 +42,23 @@ class Command(BaseCommand):
             )
         if dry_run:
             self.stdout.write("Dry run: nothing was written.")
+
+    @staticmethod
+    def _read(files: list[Path]) -> tuple[list[ExamDocument], list[str]]:
+        """Every file's document, and every problem of every file (each named by its path)."""
+        documents: list[ExamDocument] = []
+        problems: list[str] = []
+        source: dict[str, Path] = {}
+        for path in files:
+            try:
+                document = parse_exam_document(read_exam_json(path.read_bytes()))
+            except OSError as error:
+                problems.append(f"{path}: cannot be read ({error.strerror})")
+            except CatalogError as error:
+                problems.extend(f"{path}: {problem}" for problem in error.problems)
+            else:
+                if document.code in source:
+                    problems.append(f'{path}: code "{document.code}" is also the code of {source[document.code]}')
+                source.setdefault(document.code, path)
+                documents.append(document)
+        return documents, problems
