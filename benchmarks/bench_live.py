@@ -122,6 +122,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 CLASS_SIZE = 40
 EXAM_CODE = "reading-spring"
 REDIS_DB = 5
+# The browser's signal kinds, as proctoring.models.Signal.CLIENT_KINDS (the load client does not import Django).
 SIGNAL_KINDS = [
     "focus_lost",
     "focus_returned",
@@ -132,9 +133,8 @@ SIGNAL_KINDS = [
     "copy",
     "cut",
     "paste",
-    "context_menu",
-    "print",
 ]
+SIGNAL_KINDS += ["context_menu", "print"]
 SAVE_TIMEOUT = 15.0  # exam.js gives a save 15 s
 FINAL_SNAPSHOT_WAIT = 5.0
 LATE = ("drain", "close")  # heartbeats sent then may find their socket closed before the ack
