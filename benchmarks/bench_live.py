@@ -123,18 +123,8 @@ CLASS_SIZE = 40
 EXAM_CODE = "reading-spring"
 REDIS_DB = 5
 # The browser's signal kinds, as proctoring.models.Signal.CLIENT_KINDS (the load client does not import Django).
-SIGNAL_KINDS = [
-    "focus_lost",
-    "focus_returned",
-    "tab_hidden",
-    "tab_visible",
-    "fullscreen_exit",
-    "fullscreen_enter",
-    "copy",
-    "cut",
-    "paste",
-]
-SIGNAL_KINDS += ["context_menu", "print"]
+SIGNAL_KINDS = ["focus_lost", "focus_returned", "tab_hidden", "tab_visible", "fullscreen_exit", "fullscreen_enter"]
+SIGNAL_KINDS += ["copy", "cut", "paste", "context_menu", "print"]
 SAVE_TIMEOUT = 15.0  # exam.js gives a save 15 s
 FINAL_SNAPSHOT_WAIT = 5.0
 LATE = ("drain", "close")  # heartbeats sent then may find their socket closed before the ack
