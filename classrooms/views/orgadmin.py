@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from classrooms import services
+from classrooms import transfers as transfer_services
 from classrooms.access import (
     get_class_for_org_admin,
     get_member_for_org_admin,
@@ -411,13 +412,13 @@ def _transfer_decide(request, transfer_id: int, decide) -> object:
 @org_admin_required
 @require_POST
 def transfer_approve(request, transfer_id: int):
-    return _transfer_decide(request, transfer_id, services.transfer_approve)
+    return _transfer_decide(request, transfer_id, transfer_services.transfer_approve)
 
 
 @org_admin_required
 @require_POST
 def transfer_reject(request, transfer_id: int):
-    return _transfer_decide(request, transfer_id, services.transfer_reject)
+    return _transfer_decide(request, transfer_id, transfer_services.transfer_reject)
 
 
 @org_admin_required
@@ -435,7 +436,7 @@ def teacher_transfer_out(request, teacher_id: int):
     form = TeacherTransferForm(request.POST or None, classes=classes, colleagues=colleagues)
     if request.method == "POST" and form.is_valid():
         try:
-            services.transfer_file_teacher_out(
+            transfer_services.transfer_file_teacher_out(
                 teacher=teacher,
                 effective_on=form.cleaned_data["effective_on"],
                 reason=form.cleaned_data["reason"],
@@ -457,7 +458,7 @@ def teacher_arrival(request):
     form = TeacherArrivalForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            transfer = services.transfer_file_teacher_in(
+            transfer = transfer_services.transfer_file_teacher_in(
                 organization=organization_of(request.user), by=request.user, **form.cleaned_data
             )
         except ServiceError as error:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from classrooms import services
+from classrooms import transfers as transfer_services
 from classrooms.access import (
     get_class_for_teacher,
     get_enrollment_for_teacher,
@@ -200,7 +201,7 @@ def examinee_transfer_out(request, class_id: int, enrollment_id: int):
     form = TransferOutForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.transfer_file_examinee_out(enrollment=enrollment, by=request.user, **form.cleaned_data)
+            transfer_services.transfer_file_examinee_out(enrollment=enrollment, by=request.user, **form.cleaned_data)
         except ServiceError as error:
             form.add_error(None, str(error))
         else:

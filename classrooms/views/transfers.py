@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from classrooms import services
+from classrooms import transfers as transfer_services
 from classrooms.access import get_transfer_for_examinee, organization_of, role_required
 from classrooms.forms import HistoryConsentForm, TransferInForm
 from classrooms.models import User
@@ -21,7 +21,7 @@ def examinee_arrival(request):
     form = TransferInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            transfer = services.transfer_file_examinee_in(
+            transfer = transfer_services.transfer_file_examinee_in(
                 organization=organization_of(request.user), by=request.user, **form.cleaned_data
             )
         except ServiceError as error:
@@ -45,7 +45,7 @@ def history_consent(request, transfer_id: int):
     transfer = get_transfer_for_examinee(request.user, transfer_id)
     form = HistoryConsentForm(request.POST)
     if form.is_valid():
-        services.transfer_consent(transfer=transfer, consent=form.cleaned_data["consent"], by=request.user)
+        transfer_services.transfer_consent(transfer=transfer, consent=form.cleaned_data["consent"], by=request.user)
         messages.success(request, _("Thank you. Your answer is saved."))
     else:
         messages.error(request, _("Choose yes or no."))
