@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
@@ -252,6 +252,41 @@ def _teacher_examinee_ids(teacher_id: int, school_year: int, day: datetime.date)
     )
 
 
+def teacher_capacity_check(
+    *,
+    teacher: User,
+    school_year: int,
+    day: datetime.date,
+    examinee_ids: Collection[int] = (),
+    new_accounts: int = 0,
+    taking_over: Sequence[SchoolClass] = (),
+) -> None:
+    """Refuse if `teacher` would proctor more than TEACHER_CAPACITY distinct examinees in `school_year` (§2).
+
+    The examinees they proctor on `day`, with the classes they are due to take
+    over, count together with `examinee_ids` (some may be theirs already) and
+    `new_accounts` (new, so never theirs). `taking_over` names the classes
+    that bring `examinee_ids` when the teacher inherits them (docs/design.md §7).
+    Call inside a transaction that holds the teacher's row lock.
+    """
+    current = _teacher_examinee_ids(teacher.pk, school_year, day)
+    total = len(current | set(examinee_ids)) + new_accounts
+    if total <= TEACHER_CAPACITY:
+        return
+    values = {"limit": TEACHER_CAPACITY, "year": school_year, "teacher": teacher.name, "count": len(current)}
+    if taking_over:
+        message = _(
+            "A teacher proctors at most %(limit)d examinees in school year %(year)d: "
+            "%(teacher)s has %(count)d, and taking over %(classes)s would make %(total)d."
+        ) % {**values, "classes": ", ".join(school_class.name for school_class in taking_over), "total": total}
+    else:
+        message = _(
+            "A teacher proctors at most %(limit)d examinees in school year %(year)d: "
+            "%(teacher)s has %(count)d, and this would make %(total)d."
+        ) % {**values, "total": total}
+    raise ServiceError(message, code="teacher_full")
+
+
 def _check_capacity(school_class: SchoolClass, examinee_ids: Sequence[int], new_accounts: int) -> None:
     """Refuse if adding these examinees would break either limit of docs/design.md §2.
 
@@ -270,23 +305,13 @@ def _check_capacity(school_class: SchoolClass, examinee_ids: Sequence[int], new_
         )
     successor_ids = _pending_handovers().filter(school_class=school_class).values_list("successor_id", flat=True)
     for teacher in User.objects.filter(pk__in=[school_class.teacher_id, *successor_ids]).order_by("pk"):
-        current = _teacher_examinee_ids(teacher.pk, school_class.school_year, day)
-        total = len(current | set(examinee_ids)) + new_accounts
-        if total > TEACHER_CAPACITY:
-            raise ServiceError(
-                _(
-                    "A teacher proctors at most %(limit)d examinees in school year %(year)d: "
-                    "%(teacher)s has %(count)d, and this would make %(total)d."
-                )
-                % {
-                    "limit": TEACHER_CAPACITY,
-                    "year": school_class.school_year,
-                    "teacher": teacher.name,
-                    "count": len(current),
-                    "total": total,
-                },
-                code="teacher_full",
-            )
+        teacher_capacity_check(
+            teacher=teacher,
+            school_year=school_class.school_year,
+            day=day,
+            examinee_ids=examinee_ids,
+            new_accounts=new_accounts,
+        )
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,9 @@ from classrooms.models import (
     User,
 )
 from classrooms.schoolyear import school_year_of, today
-from classrooms.services import TEACHER_CAPACITY, _lock_for_enrollment, _teacher_examinee_ids
+
+# The roster's locks and capacity rules, which a teacher's classes changing hands must respect too.
+from classrooms.services import _lock_for_enrollment, teacher_capacity_check
 from config.errors import ServiceError
 from exams.services import attempts_finish_departed
 
@@ -222,52 +224,12 @@ def transfer_file_teacher_out(
         locked = [teacher.pk, *(successor.pk for successor in successors.values())]
         list(User.objects.select_for_update().filter(pk__in=locked).order_by("pk"))
         _check_no_open_transfer(teacher, Transfer.Kind.TEACHER_OUT)
-        if Transfer.objects.filter(
-            person=teacher, kind=Transfer.Kind.TEACHER_OUT, status=Transfer.Status.APPROVED, effective_on__gte=day
-        ).exists():
-            raise ServiceError(
-                _("%(name)s already has an approved transfer.") % {"name": teacher.name}, code="transfer_pending"
-            )
+        _check_no_approved_departure(teacher, day)
         classes = list(SchoolClass.objects.filter(organization=organization, teacher=teacher, school_year=year))
-        missing = [school_class.name for school_class in classes if school_class not in successors]
-        if missing:
-            raise ServiceError(
-                _("Name a successor for every class: %(classes)s") % {"classes": ", ".join(missing)},
-                code="successor_missing",
-            )
-        colleagues = members_of(organization, User.Role.TEACHER, effective_on).filter(is_active=True)
-        taking_over: dict[User, list[SchoolClass]] = {}
-        for school_class in classes:
-            successor = successors[school_class]
-            if successor.pk == teacher.pk or not colleagues.filter(pk=successor.pk).exists():
-                raise ServiceError(
-                    _("%(name)s cannot take over %(class_name)s: they are not a teacher of the school on that date.")
-                    % {"name": successor.name, "class_name": school_class.name},
-                    code="successor_not_member",
-                )
-            taking_over.setdefault(successor, []).append(school_class)
-        for successor, handed in taking_over.items():
-            current = _teacher_examinee_ids(successor.pk, year, day)
-            added = set(
-                Enrollment.objects.active_on(day).filter(school_class__in=handed).values_list("examinee_id", flat=True)
-            )
-            total = len(current | added)
-            if total > TEACHER_CAPACITY:
-                raise ServiceError(
-                    _(
-                        "A teacher proctors at most %(limit)d examinees in school year %(year)d: "
-                        "%(teacher)s has %(count)d, and taking over %(classes)s would make %(total)d."
-                    )
-                    % {
-                        "limit": TEACHER_CAPACITY,
-                        "year": year,
-                        "teacher": successor.name,
-                        "count": len(current),
-                        "classes": ", ".join(school_class.name for school_class in handed),
-                        "total": total,
-                    },
-                    code="teacher_full",
-                )
+        taking_over = _handovers(
+            teacher=teacher, classes=classes, successors=successors, organization=organization, day=effective_on
+        )
+        _check_successors_capacity(taking_over, school_year=year, day=day)
         transfer = _transfer_file(
             kind=Transfer.Kind.TEACHER_OUT,
             person=teacher,
@@ -286,6 +248,57 @@ def transfer_file_teacher_out(
         _membership_end(user=teacher, organization=organization, day=effective_on)
         transfers_apply_due()
     return transfer
+
+
+def _check_successors_capacity(
+    taking_over: dict[User, list[SchoolClass]], *, school_year: int, day: datetime.date
+) -> None:
+    """Each successor stays within the per-teacher limit with the examinees of the classes they take over."""
+    for successor, handed in taking_over.items():
+        added = Enrollment.objects.active_on(day).filter(school_class__in=handed).values_list("examinee_id", flat=True)
+        teacher_capacity_check(
+            teacher=successor, school_year=school_year, day=day, examinee_ids=set(added), taking_over=handed
+        )
+
+
+def _check_no_approved_departure(teacher: User, day: datetime.date) -> None:
+    """A teacher leaves once: refuse a second departure while an approved one is still to come."""
+    approved = Transfer.objects.filter(
+        person=teacher, kind=Transfer.Kind.TEACHER_OUT, status=Transfer.Status.APPROVED, effective_on__gte=day
+    )
+    if approved.exists():
+        raise ServiceError(
+            _("%(name)s already has an approved transfer.") % {"name": teacher.name}, code="transfer_pending"
+        )
+
+
+def _handovers(
+    *,
+    teacher: User,
+    classes: list[SchoolClass],
+    successors: dict[SchoolClass, User],
+    organization: Organization,
+    day: datetime.date,
+) -> dict[User, list[SchoolClass]]:
+    """The classes each successor takes over, once every class has one who is a teacher of the school on `day`."""
+    missing = [school_class.name for school_class in classes if school_class not in successors]
+    if missing:
+        raise ServiceError(
+            _("Name a successor for every class: %(classes)s") % {"classes": ", ".join(missing)},
+            code="successor_missing",
+        )
+    colleagues = members_of(organization, User.Role.TEACHER, day).filter(is_active=True)
+    taking_over: dict[User, list[SchoolClass]] = {}
+    for school_class in classes:
+        successor = successors[school_class]
+        if successor.pk == teacher.pk or not colleagues.filter(pk=successor.pk).exists():
+            raise ServiceError(
+                _("%(name)s cannot take over %(class_name)s: they are not a teacher of the school on that date.")
+                % {"name": successor.name, "class_name": school_class.name},
+                code="successor_not_member",
+            )
+        taking_over.setdefault(successor, []).append(school_class)
+    return taking_over
 
 
 def transfers_apply_due(*, day: datetime.date | None = None) -> int:
