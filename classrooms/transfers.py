@@ -29,7 +29,7 @@ from classrooms.models import (
 from classrooms.schoolyear import school_year_of, today
 
 # The roster's locks and capacity rules, which a teacher's classes changing hands must respect too.
-from classrooms.services import _lock_for_enrollment, teacher_capacity_check
+from classrooms.services import _lock_for_enrollment, _pending_handovers, teacher_capacity_check
 from config.errors import ServiceError
 from exams.services import attempts_finish_departed
 
@@ -167,37 +167,34 @@ def transfer_approve(*, transfer: Transfer, by: User) -> Transfer:
             _arrival_apply(transfer)
         else:
             raise ServiceError(_("This kind of transfer cannot be approved here."), code="wrong_kind")
-        transfer.status = Transfer.Status.APPROVED
-        transfer.decided_by = by
-        transfer.decided_at = timezone.now()
-        transfer.save(update_fields=["status", "decided_by", "decided_at"])
-        AuditEntry.record(
-            organization=transfer.deciding_organization,
-            actor=by,
-            action=f"transfer.{transfer.kind}.approve",
-            target=transfer.person,
-            effective_on=transfer.effective_on.isoformat(),
-        )
+        _decision_record(transfer, status=Transfer.Status.APPROVED, by=by)
     return transfer
 
 
 def transfer_reject(*, transfer: Transfer, by: User) -> Transfer:
+    """The deciding org admin rejects: nothing changes but the transfer's status."""
     with transaction.atomic():
         transfer = Transfer.objects.select_for_update().select_related("person").get(pk=transfer.pk)
         if transfer.status != Transfer.Status.PENDING:
             raise ServiceError(_("This transfer has already been decided."), code="decided")
-        transfer.status = Transfer.Status.REJECTED
-        transfer.decided_by = by
-        transfer.decided_at = timezone.now()
-        transfer.save(update_fields=["status", "decided_by", "decided_at"])
-        AuditEntry.record(
-            organization=transfer.deciding_organization,
-            actor=by,
-            action=f"transfer.{transfer.kind}.reject",
-            target=transfer.person,
-            effective_on=transfer.effective_on.isoformat(),
-        )
+        _decision_record(transfer, status=Transfer.Status.REJECTED, by=by)
     return transfer
+
+
+def _decision_record(transfer: Transfer, *, status: str, by: User) -> None:
+    """Write the org admin's decision on a locked pending transfer, and its audit entry. Call inside a transaction."""
+    transfer.status = status
+    transfer.decided_by = by
+    transfer.decided_at = timezone.now()
+    transfer.save(update_fields=["status", "decided_by", "decided_at"])
+    step = "approve" if status == Transfer.Status.APPROVED else "reject"
+    AuditEntry.record(
+        organization=transfer.deciding_organization,
+        actor=by,
+        action=f"transfer.{transfer.kind}.{step}",
+        target=transfer.person,
+        effective_on=transfer.effective_on.isoformat(),
+    )
 
 
 def transfer_file_teacher_out(
@@ -310,12 +307,11 @@ def transfers_apply_due(*, day: datetime.date | None = None) -> int:
     number of classes handed over.
     """
     day = day or today()
-    due = TransferSuccessor.objects.filter(
-        transfer__kind=Transfer.Kind.TEACHER_OUT,
-        transfer__status=Transfer.Status.APPROVED,
-        transfer__effective_on__lte=day,
-        school_class__teacher_id=F("transfer__person_id"),
-    ).select_related("transfer__from_organization", "school_class", "successor")
+    due = (
+        _pending_handovers()
+        .filter(transfer__effective_on__lte=day)
+        .select_related("transfer__from_organization", "school_class", "successor")
+    )
     handed = 0
     for row in due:
         with transaction.atomic():
