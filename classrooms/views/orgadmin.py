@@ -18,20 +18,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from classrooms import services
-from classrooms import transfers as transfer_services
 from classrooms.access import (
     get_class_for_org_admin,
     get_member_for_org_admin,
-    get_transfer_for_decision,
     members_of,
     organization_of,
     role_required,
     roster_of,
-    transfers_of,
     with_roster_counts,
 )
-from classrooms.forms import PersonForm, TeacherArrivalForm, TeacherTransferForm
-from classrooms.models import AuditEntry, Membership, Organization, SchoolClass, Transfer, User
+from classrooms.forms import PersonForm
+from classrooms.models import AuditEntry, Membership, Organization, SchoolClass, User
 from classrooms.schoolyear import current_school_year, parse_school_year, today
 from config.errors import ServiceError
 from proctoring.models import Incident
@@ -339,131 +336,3 @@ def _detail_values(details: dict) -> list[tuple[str, str]]:
         for item in value if isinstance(value, list) else [value]:
             pairs.append((key, str(item)))
     return pairs
-
-
-@dataclass(frozen=True)
-class TransferRow:
-    """One transfer as the organization may see it today: people who left are not named."""
-
-    transfer: Transfer
-    person: str
-    filed_by: str
-    decided_by: str
-    state: str
-    decidable: bool
-    successors: list[tuple[str, str]]
-
-
-def _transfer_rows(organization: Organization) -> list[TransferRow]:
-    day = today()
-    transfers = list(transfers_of(organization).prefetch_related("successors__school_class", "successors__successor"))
-    present = set(Membership.objects.active_on(day).filter(organization=organization).values_list("user_id", flat=True))
-    former = _("former member")
-
-    def named(user: User | None) -> str:
-        if user is None:
-            return ""
-        return user.name if user.pk in present else former
-
-    def state(transfer: Transfer) -> str:
-        if transfer.is_completed_on(day):
-            return _("Completed")
-        return str(transfer.get_status_display())
-
-    return [
-        TransferRow(
-            transfer=transfer,
-            person=named(transfer.person),
-            filed_by=named(transfer.filed_by),
-            decided_by=named(transfer.decided_by),
-            state=state(transfer),
-            decidable=transfer.status == Transfer.Status.PENDING
-            and transfer.deciding_organization_id == organization.pk,
-            successors=[(row.school_class.name, named(row.successor)) for row in transfer.successors.all()],
-        )
-        for transfer in transfers
-    ]
-
-
-@org_admin_required
-@require_GET
-def transfer_list(request):
-    """Transfers out of and into the organization: pending first, then approved, completed and rejected."""
-    organization = organization_of(request.user)
-    rows = _transfer_rows(organization)
-    context = {
-        "pending": [row for row in rows if row.transfer.status == Transfer.Status.PENDING],
-        "decided": [row for row in rows if row.transfer.status != Transfer.Status.PENDING],
-    }
-    return render(request, "classrooms/orgadmin/transfer_list.html", context)
-
-
-def _transfer_decide(request, transfer_id: int, decide) -> object:
-    transfer = get_transfer_for_decision(request.user, transfer_id)
-    try:
-        decide(transfer=transfer, by=request.user)
-    except ServiceError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("Saved."))
-    return redirect("classrooms:orgadmin_transfer_list")
-
-
-@org_admin_required
-@require_POST
-def transfer_approve(request, transfer_id: int):
-    return _transfer_decide(request, transfer_id, transfer_services.transfer_approve)
-
-
-@org_admin_required
-@require_POST
-def transfer_reject(request, transfer_id: int):
-    return _transfer_decide(request, transfer_id, transfer_services.transfer_reject)
-
-
-@org_admin_required
-@require_http_methods(["GET", "POST"])
-def teacher_transfer_out(request, teacher_id: int):
-    """File (and approve) that a teacher leaves, naming a successor for each of their classes of this year."""
-    teacher = get_member_for_org_admin(request.user, teacher_id, User.Role.TEACHER)
-    organization = organization_of(request.user)
-    classes = SchoolClass.objects.filter(
-        organization=organization, teacher=teacher, school_year=current_school_year()
-    ).order_by("name")
-    colleagues = (
-        members_of(organization, User.Role.TEACHER).filter(is_active=True).exclude(pk=teacher.pk).order_by("kana")
-    )
-    form = TeacherTransferForm(request.POST or None, classes=classes, colleagues=colleagues)
-    if request.method == "POST" and form.is_valid():
-        try:
-            transfer_services.transfer_file_teacher_out(
-                teacher=teacher,
-                effective_on=form.cleaned_data["effective_on"],
-                reason=form.cleaned_data["reason"],
-                successors=form.successors(),
-                by=request.user,
-            )
-        except ServiceError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, _("The transfer of %(name)s is recorded.") % {"name": teacher.name})
-            return redirect("classrooms:orgadmin_transfer_list")
-    return render(request, "classrooms/orgadmin/teacher_transfer.html", {"teacher": teacher, "form": form})
-
-
-@org_admin_required
-@require_http_methods(["GET", "POST"])
-def teacher_arrival(request):
-    """File (and approve) that a teacher with an account from another school joins this one on a date."""
-    form = TeacherArrivalForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            transfer = transfer_services.transfer_file_teacher_in(
-                organization=organization_of(request.user), by=request.user, **form.cleaned_data
-            )
-        except ServiceError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, _("The arrival of %(name)s is recorded.") % {"name": transfer.person.name})
-            return redirect("classrooms:orgadmin_transfer_list")
-    return render(request, "classrooms/orgadmin/teacher_arrival.html", {"form": form})
