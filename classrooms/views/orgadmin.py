@@ -22,6 +22,7 @@ from classrooms.access import (
     get_class_for_org_admin,
     get_member_for_org_admin,
     members_of,
+    members_today,
     organization_of,
     role_required,
     roster_of,
@@ -281,16 +282,13 @@ def _audit_rows(entries, organization: Organization) -> list[AuditRow]:
     named is decided today, like everywhere else. Constant number of queries.
     """
     entries = list(entries)
-    members_now = Membership.objects.active_on(today()).filter(organization=organization)
-    user_ids = {entry.actor_id for entry in entries if entry.actor_id is not None}
+    user_ids = {entry.actor_id for entry in entries}
     user_ids |= {int(entry.target_id) for entry in entries if entry.target_type == "user" and entry.target_id.isdigit()}
-    present = set(members_now.filter(user_id__in=user_ids).values_list("user_id", flat=True))
+    # Details name people by login id; any detail value that is one follows the same rule.
     login_ids = {value for entry in entries for _key, value in _detail_values(entry.details)}
-    hidden_login_ids = set(
-        User.objects.filter(login_id__in=login_ids)
-        .exclude(pk__in=members_now.values("user_id"))
-        .values_list("login_id", flat=True)
-    )
+    people_in_details = dict(User.objects.filter(login_id__in=login_ids).values_list("login_id", "pk"))
+    present = members_today(organization, user_ids | set(people_in_details.values()))
+    hidden_login_ids = {login_id for login_id, pk in people_in_details.items() if pk not in present}
     former = _("former member")
 
     def who(entry: AuditEntry) -> str:

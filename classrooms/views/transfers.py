@@ -22,6 +22,7 @@ from classrooms.access import (
     get_transfer_for_decision,
     get_transfer_for_examinee,
     members_of,
+    members_today,
     organization_of,
     role_required,
     transfers_of,
@@ -33,7 +34,7 @@ from classrooms.forms import (
     TransferInForm,
     TransferOutForm,
 )
-from classrooms.models import Membership, Organization, SchoolClass, Transfer, User
+from classrooms.models import Organization, SchoolClass, Transfer, User
 from classrooms.schoolyear import current_school_year, today
 from config.errors import ServiceError
 
@@ -169,7 +170,10 @@ class TransferRow:
 def _transfer_rows(organization: Organization) -> list[TransferRow]:
     day = today()
     transfers = list(transfers_of(organization).prefetch_related("successors__school_class", "successors__successor"))
-    present = set(Membership.objects.active_on(day).filter(organization=organization).values_list("user_id", flat=True))
+    people = {transfer.person_id for transfer in transfers} | {transfer.filed_by_id for transfer in transfers}
+    people |= {transfer.decided_by_id for transfer in transfers}
+    people |= {row.successor_id for transfer in transfers for row in transfer.successors.all()}
+    present = members_today(organization, people)
     former = _("former member")
 
     def named(user: User | None) -> str:
