@@ -38,72 +38,9 @@ org_admin_required = role_required(User.Role.ORG_ADMIN)
 
 AUDIT_PAGE_SIZE = 50
 
-# Labels for the codes services write into AuditEntry.action; unknown codes are shown as they are.
-AUDIT_ACTION_LABELS = {
-    "organization.pending": gettext_lazy("Organization set to pending approval"),
-    "organization.approved": gettext_lazy("Organization approved"),
-    "organization.suspended": gettext_lazy("Organization suspended"),
-    "organization.terminated": gettext_lazy("Organization terminated"),
-    "org_admin.issue": gettext_lazy("Org admin account issued"),
-    "org_admin.suspend": gettext_lazy("Org admin suspended"),
-    "org_admin.reactivate": gettext_lazy("Org admin reactivated"),
-    "teacher.issue": gettext_lazy("Teacher account issued"),
-    "teacher.suspend": gettext_lazy("Teacher suspended"),
-    "teacher.reactivate": gettext_lazy("Teacher reactivated"),
-    "examinee.issue": gettext_lazy("Examinee accounts issued"),
-    "examinee.update": gettext_lazy("Examinee details edited"),
-    "examinee.suspend": gettext_lazy("Examinee suspended"),
-    "examinee.reactivate": gettext_lazy("Examinee reactivated"),
-    "enrollment.create": gettext_lazy("Examinee added to a class"),
-    "enrollment.end": gettext_lazy("Examinee removed from a class"),
-    "class.create": gettext_lazy("Class created"),
-    "class.rename": gettext_lazy("Class renamed"),
-    "password.reissue": gettext_lazy("Password reissued"),
-    "password.change": gettext_lazy("Password changed"),
-    "message.break_glass": gettext_lazy("Operator opened a message's content (break-glass)"),
-    "incident.report": gettext_lazy("Incident recorded"),
-    "incident.resolve": gettext_lazy("Incident decided"),
-    "result.revoke": gettext_lazy("Result revoked"),
-    "session.open": gettext_lazy("Test opened (waiting room)"),
-    "session.start": gettext_lazy("Test started"),
-    "session.end": gettext_lazy("Test ended"),
-    "session.warn": gettext_lazy("Examinee warned during a test"),
-    "session.extend": gettext_lazy("Extra time given"),
-    "organization.edit": gettext_lazy("Organization details edited"),
-    "organization.create": gettext_lazy("Organization created"),
-    "transfer.examinee_out.file": gettext_lazy("Examinee's leaving filed"),
-    "transfer.examinee_out.approve": gettext_lazy("Examinee's leaving approved"),
-    "transfer.examinee_out.reject": gettext_lazy("Examinee's leaving rejected"),
-    "transfer.examinee_in.file": gettext_lazy("Examinee's arrival filed"),
-    "transfer.examinee_in.consent": gettext_lazy("Arriving examinee answered about their history"),
-    "transfer.examinee_in.approve": gettext_lazy("Examinee's arrival approved"),
-    "transfer.examinee_in.reject": gettext_lazy("Examinee's arrival rejected"),
-    "transfer.teacher_out.file": gettext_lazy("Teacher's leaving filed"),
-    "transfer.teacher_out.approve": gettext_lazy("Teacher's leaving approved"),
-    "transfer.teacher_out.reject": gettext_lazy("Teacher's leaving rejected"),
-    "transfer.teacher_in.file": gettext_lazy("Teacher's arrival filed"),
-    "transfer.teacher_in.approve": gettext_lazy("Teacher's arrival approved"),
-    "class.teacher_change": gettext_lazy("Class handed to a successor"),
-}
-
-AUDIT_DETAIL_LABELS = {
-    "previous": gettext_lazy("before"),
-    "count": gettext_lazy("number"),
-    "login_ids": gettext_lazy("login ids"),
-    "examinee": gettext_lazy("examinee"),
-    "fields": gettext_lazy("changed"),
-    "exam": gettext_lazy("test"),
-    "minutes": gettext_lazy("minutes"),
-    "session": gettext_lazy("test no."),
-    "attempt": gettext_lazy("attempt no."),
-    "incident": gettext_lazy("incident no."),
-    "category": gettext_lazy("category"),
-    "decision": gettext_lazy("decision"),
-    "effective_on": gettext_lazy("effective date"),
-    "successor": gettext_lazy("successor"),
-}
-
-# Detail values that are codes of a choice field: shown with their label.
+# Detail values that are codes of a choice field: shown with their label. The labels of action codes and
+# detail keys live beside AuditEntry (classrooms/models.py); these stay here because they come from
+# other apps' models, which classrooms.models cannot import.
 AUDIT_DETAIL_CHOICES = {
     "previous": dict(Organization.Status.choices),
     "category": dict(Incident.Category.choices),
@@ -239,7 +176,7 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args, actions: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        labelled = sorted((code, str(AUDIT_ACTION_LABELS.get(code, code))) for code in actions)
+        labelled = sorted((code, AuditEntry.action_label(code)) for code in actions)
         self.fields["action"].choices = [("", _("All actions")), *labelled]
 
 
@@ -308,13 +245,13 @@ def _audit_rows(entries, organization: Organization) -> list[AuditRow]:
         for key, value in _detail_values(entry.details):
             value = str(AUDIT_DETAIL_CHOICES.get(key, {}).get(value, value))
             shown.setdefault(key, []).append(former if value in hidden_login_ids else value)
-        return [(str(AUDIT_DETAIL_LABELS.get(key, key)), ", ".join(values)) for key, values in shown.items()]
+        return [(AuditEntry.detail_label(key), ", ".join(values)) for key, values in shown.items()]
 
     return [
         AuditRow(
             at=entry.at,
             who=who(entry),
-            action=str(AUDIT_ACTION_LABELS.get(entry.action, entry.action)),
+            action=AuditEntry.action_label(entry.action),
             target=target(entry),
             details=details(entry),
         )
