@@ -173,22 +173,24 @@ def with_roster_counts(classes, day: datetime.date | None = None):
     )
 
 
-def transfers_of(organization: Organization):
-    """Transfers out of `organization` (people leaving) and into it (examinees and teachers arriving)."""
+def _transfers_of_filter(organization: Organization) -> Q:
+    """Transfers out of `organization` and arrivals into it: the ones its org admin sees and decides."""
     # An arrival belongs to the new school only: the old one never learns where someone went.
     arriving = Q(kind__in=Transfer.ARRIVALS, to_organization=organization)
     leaving = ~Q(kind__in=Transfer.ARRIVALS) & Q(from_organization=organization)
-    return Transfer.objects.filter(arriving | leaving).select_related(
+    return arriving | leaving
+
+
+def transfers_of(organization: Organization):
+    """Transfers out of `organization` (people leaving) and into it (examinees and teachers arriving)."""
+    return Transfer.objects.filter(_transfers_of_filter(organization)).select_related(
         "person", "filed_by", "decided_by", "from_organization", "to_organization"
     )
 
 
 def get_transfer_for_decision(user: User, transfer_id: int) -> Transfer:
     """A transfer this org admin decides: out of their organization, or (arrivals) into it."""
-    organization = organization_of(user)
-    deciding = Q(kind__in=Transfer.ARRIVALS, to_organization=organization) | (
-        ~Q(kind__in=Transfer.ARRIVALS) & Q(from_organization=organization)
-    )
+    deciding = _transfers_of_filter(organization_of(user))
     try:
         return Transfer.objects.select_related("person").get(deciding, pk=transfer_id)
     except Transfer.DoesNotExist:
