@@ -9,6 +9,7 @@ active today (docs/design.md §7).
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
@@ -77,6 +78,20 @@ def members_of(organization: Organization, role: str, day: datetime.date | None 
     day = day or today()
     member_ids = Membership.objects.active_on(day).filter(organization=organization).values("user_id")
     return User.objects.filter(role=role, pk__in=member_ids)
+
+
+def members_today(organization: Organization, user_ids: Iterable[int | None]) -> set[int]:
+    """Which of these users are members of `organization` today: the only people its screens name.
+
+    From the effective date of a transfer the old organization sees nothing of
+    the person who left (docs/design.md §7). Where a row or a count must stay,
+    the screen shows a neutral label instead of their name ("former member",
+    "Transferred examinee"): each screen keeps its own label, this decides who
+    is named. None (no user) is ignored. One query.
+    """
+    wanted = {user_id for user_id in user_ids if user_id is not None}
+    members = Membership.objects.active_on(today()).filter(organization=organization, user_id__in=wanted)
+    return set(members.values_list("user_id", flat=True))
 
 
 def get_class_for_teacher(user: User, class_id: int) -> SchoolClass:
@@ -158,22 +173,24 @@ def with_roster_counts(classes, day: datetime.date | None = None):
     )
 
 
-def transfers_of(organization: Organization):
-    """Transfers out of `organization` (people leaving) and into it (examinees and teachers arriving)."""
+def _transfers_of_filter(organization: Organization) -> Q:
+    """Transfers out of `organization` and arrivals into it: the ones its org admin sees and decides."""
     # An arrival belongs to the new school only: the old one never learns where someone went.
     arriving = Q(kind__in=Transfer.ARRIVALS, to_organization=organization)
     leaving = ~Q(kind__in=Transfer.ARRIVALS) & Q(from_organization=organization)
-    return Transfer.objects.filter(arriving | leaving).select_related(
+    return arriving | leaving
+
+
+def transfers_of(organization: Organization):
+    """Transfers out of `organization` (people leaving) and into it (examinees and teachers arriving)."""
+    return Transfer.objects.filter(_transfers_of_filter(organization)).select_related(
         "person", "filed_by", "decided_by", "from_organization", "to_organization"
     )
 
 
 def get_transfer_for_decision(user: User, transfer_id: int) -> Transfer:
     """A transfer this org admin decides: out of their organization, or (arrivals) into it."""
-    organization = organization_of(user)
-    deciding = Q(kind__in=Transfer.ARRIVALS, to_organization=organization) | (
-        ~Q(kind__in=Transfer.ARRIVALS) & Q(from_organization=organization)
-    )
+    deciding = _transfers_of_filter(organization_of(user))
     try:
         return Transfer.objects.select_related("person").get(deciding, pk=transfer_id)
     except Transfer.DoesNotExist:

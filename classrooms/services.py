@@ -2,20 +2,19 @@
 
 Each service is one transaction and writes its audit entry in it. The
 capacity rules (docs/design.md §2) are enforced here under row locks, so they hold
-under concurrent requests.
+under concurrent requests. Transfers (docs/design.md §7) are in classrooms/transfers.py.
 """
 
 from __future__ import annotations
 
 import datetime
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from classrooms.access import active_membership, members_of
@@ -29,9 +28,8 @@ from classrooms.models import (
     TransferSuccessor,
     User,
 )
-from classrooms.schoolyear import school_year_of, today
+from classrooms.schoolyear import today
 from config.errors import ServiceError
-from exams.services import attempts_finish_departed
 from sockets.publish import close_user_sockets
 
 TEACHER_CAPACITY = 40
@@ -254,6 +252,41 @@ def _teacher_examinee_ids(teacher_id: int, school_year: int, day: datetime.date)
     )
 
 
+def teacher_capacity_check(
+    *,
+    teacher: User,
+    school_year: int,
+    day: datetime.date,
+    examinee_ids: Collection[int] = (),
+    new_accounts: int = 0,
+    taking_over: Sequence[SchoolClass] = (),
+) -> None:
+    """Refuse if `teacher` would proctor more than TEACHER_CAPACITY distinct examinees in `school_year` (§2).
+
+    The examinees they proctor on `day`, with the classes they are due to take
+    over, count together with `examinee_ids` (some may be theirs already) and
+    `new_accounts` (new, so never theirs). `taking_over` names the classes
+    that bring `examinee_ids` when the teacher inherits them (docs/design.md §7).
+    Call inside a transaction that holds the teacher's row lock.
+    """
+    current = _teacher_examinee_ids(teacher.pk, school_year, day)
+    total = len(current | set(examinee_ids)) + new_accounts
+    if total <= TEACHER_CAPACITY:
+        return
+    values = {"limit": TEACHER_CAPACITY, "year": school_year, "teacher": teacher.name, "count": len(current)}
+    if taking_over:
+        message = _(
+            "A teacher proctors at most %(limit)d examinees in school year %(year)d: "
+            "%(teacher)s has %(count)d, and taking over %(classes)s would make %(total)d."
+        ) % {**values, "classes": ", ".join(school_class.name for school_class in taking_over), "total": total}
+    else:
+        message = _(
+            "A teacher proctors at most %(limit)d examinees in school year %(year)d: "
+            "%(teacher)s has %(count)d, and this would make %(total)d."
+        ) % {**values, "total": total}
+    raise ServiceError(message, code="teacher_full")
+
+
 def _check_capacity(school_class: SchoolClass, examinee_ids: Sequence[int], new_accounts: int) -> None:
     """Refuse if adding these examinees would break either limit of docs/design.md §2.
 
@@ -272,23 +305,13 @@ def _check_capacity(school_class: SchoolClass, examinee_ids: Sequence[int], new_
         )
     successor_ids = _pending_handovers().filter(school_class=school_class).values_list("successor_id", flat=True)
     for teacher in User.objects.filter(pk__in=[school_class.teacher_id, *successor_ids]).order_by("pk"):
-        current = _teacher_examinee_ids(teacher.pk, school_class.school_year, day)
-        total = len(current | set(examinee_ids)) + new_accounts
-        if total > TEACHER_CAPACITY:
-            raise ServiceError(
-                _(
-                    "A teacher proctors at most %(limit)d examinees in school year %(year)d: "
-                    "%(teacher)s has %(count)d, and this would make %(total)d."
-                )
-                % {
-                    "limit": TEACHER_CAPACITY,
-                    "year": school_class.school_year,
-                    "teacher": teacher.name,
-                    "count": len(current),
-                    "total": total,
-                },
-                code="teacher_full",
-            )
+        teacher_capacity_check(
+            teacher=teacher,
+            school_year=school_class.school_year,
+            day=day,
+            examinee_ids=examinee_ids,
+            new_accounts=new_accounts,
+        )
 
 
 @dataclass(frozen=True)
@@ -422,430 +445,3 @@ def examinee_update(*, enrollment: Enrollment, name: str, kana: str, number: int
                 fields=changed,
             )
     return enrollment
-
-
-# --- Transfers (docs/design.md §7) ---------------------------------------------------------------------
-
-
-def _check_effective_on(effective_on: datetime.date) -> None:
-    if effective_on < today():
-        raise ServiceError(_("The effective date cannot be in the past."), code="date_past")
-
-
-def _check_no_open_transfer(person: User, kind: str) -> None:
-    open_transfers = Transfer.objects.filter(person=person, kind=kind, status=Transfer.Status.PENDING)
-    if open_transfers.exists():
-        raise ServiceError(
-            _("A transfer of %(name)s is already waiting for approval.") % {"name": person.name},
-            code="transfer_pending",
-        )
-
-
-def _transfer_file(
-    *,
-    kind: str,
-    person: User,
-    organization: Organization,
-    from_organization: Organization | None,
-    to_organization: Organization | None,
-    effective_on: datetime.date,
-    reason: str,
-    by: User,
-    approved: bool = False,
-) -> Transfer:
-    """Create a transfer filed by `by` for `organization`, and its audit entries.
-
-    `approved`: filed and decided at once (teacher transfers, filed by the org admin).
-    Call inside a transaction.
-    """
-    now = timezone.now()
-    transfer = Transfer.objects.create(
-        kind=kind,
-        person=person,
-        from_organization=from_organization,
-        to_organization=to_organization,
-        effective_on=effective_on,
-        reason=reason,
-        status=Transfer.Status.APPROVED if approved else Transfer.Status.PENDING,
-        filed_by=by,
-        filed_at=now,
-        decided_by=by if approved else None,
-        decided_at=now if approved else None,
-    )
-    for step in ("file", "approve") if approved else ("file",):
-        AuditEntry.record(
-            organization=organization,
-            actor=by,
-            action=f"transfer.{kind}.{step}",
-            target=person,
-            effective_on=effective_on.isoformat(),
-        )
-    return transfer
-
-
-def transfer_file_examinee_out(
-    *, enrollment: Enrollment, effective_on: datetime.date, reason: str, by: User
-) -> Transfer:
-    """A teacher files that an examinee of their class leaves the organization on `effective_on`."""
-    _check_effective_on(effective_on)
-    organization = enrollment.school_class.organization
-    examinee = enrollment.examinee
-    with transaction.atomic():
-        User.objects.select_for_update().filter(pk=examinee.pk).first()
-        _check_no_open_transfer(examinee, Transfer.Kind.EXAMINEE_OUT)
-        return _transfer_file(
-            kind=Transfer.Kind.EXAMINEE_OUT,
-            person=examinee,
-            organization=organization,
-            from_organization=organization,
-            to_organization=None,
-            effective_on=effective_on,
-            reason=reason,
-            by=by,
-        )
-
-
-def _membership_end(*, user: User, organization: Organization, day: datetime.date) -> None:
-    """End the user's membership in `organization` on `day` (exclusive), unless it ends earlier already."""
-    membership = (
-        Membership.objects.select_for_update()
-        .filter(user=user, organization=organization)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day))
-        .order_by("-starts_on")
-        .first()
-    )
-    if membership is None:
-        return
-    if membership.starts_on >= day:
-        raise ServiceError(
-            _("The effective date must be after the day the membership began."), code="date_before_start"
-        )
-    membership.ends_on = day
-    membership.save(update_fields=["ends_on"])
-
-
-def _examinee_out_apply(transfer: Transfer) -> None:
-    """End membership and open enrollments on the date; finish a running attempt if the date is today."""
-    day = transfer.effective_on
-    _membership_end(user=transfer.person, organization=transfer.from_organization, day=day)
-    open_enrollments = Enrollment.objects.filter(
-        examinee=transfer.person, school_class__organization=transfer.from_organization
-    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day))
-    # An enrollment that starts on or after the date never becomes active: end it on its first day.
-    open_enrollments.filter(starts_on__gte=day).update(ends_on=F("starts_on"))
-    open_enrollments.filter(starts_on__lt=day).update(ends_on=day)
-    if day <= today():
-        attempts_finish_departed(examinee=transfer.person)
-
-
-def transfer_approve(*, transfer: Transfer, by: User) -> Transfer:
-    """The deciding org admin approves; the change takes effect on the transfer's date."""
-    with transaction.atomic():
-        transfer = (
-            # of=("self",): PostgreSQL cannot lock the nullable side of an outer join (from_organization).
-            Transfer.objects.select_for_update(of=("self",))
-            .select_related("person", "from_organization")
-            .get(pk=transfer.pk)
-        )
-        if transfer.status != Transfer.Status.PENDING:
-            raise ServiceError(_("This transfer has already been decided."), code="decided")
-        if transfer.effective_on < today():
-            raise ServiceError(
-                _("The effective date has passed; reject this transfer and file it again."), code="date_past"
-            )
-        User.objects.select_for_update().filter(pk=transfer.person_id).first()
-        if transfer.kind == Transfer.Kind.EXAMINEE_OUT:
-            _examinee_out_apply(transfer)
-        elif transfer.kind == Transfer.Kind.EXAMINEE_IN:
-            _arrival_apply(transfer)
-        else:
-            raise ServiceError(_("This kind of transfer cannot be approved here."), code="wrong_kind")
-        transfer.status = Transfer.Status.APPROVED
-        transfer.decided_by = by
-        transfer.decided_at = timezone.now()
-        transfer.save(update_fields=["status", "decided_by", "decided_at"])
-        AuditEntry.record(
-            organization=transfer.deciding_organization,
-            actor=by,
-            action=f"transfer.{transfer.kind}.approve",
-            target=transfer.person,
-            effective_on=transfer.effective_on.isoformat(),
-        )
-    return transfer
-
-
-def transfer_reject(*, transfer: Transfer, by: User) -> Transfer:
-    with transaction.atomic():
-        transfer = Transfer.objects.select_for_update().select_related("person").get(pk=transfer.pk)
-        if transfer.status != Transfer.Status.PENDING:
-            raise ServiceError(_("This transfer has already been decided."), code="decided")
-        transfer.status = Transfer.Status.REJECTED
-        transfer.decided_by = by
-        transfer.decided_at = timezone.now()
-        transfer.save(update_fields=["status", "decided_by", "decided_at"])
-        AuditEntry.record(
-            organization=transfer.deciding_organization,
-            actor=by,
-            action=f"transfer.{transfer.kind}.reject",
-            target=transfer.person,
-            effective_on=transfer.effective_on.isoformat(),
-        )
-    return transfer
-
-
-def transfer_file_teacher_out(
-    *,
-    teacher: User,
-    effective_on: datetime.date,
-    reason: str,
-    successors: dict[SchoolClass, User],
-    by: User,
-) -> Transfer:
-    """The org admin files, and thereby approves, that a teacher leaves on `effective_on`.
-
-    Every class of the teacher in the current school year needs a successor
-    who stays within the 40-examinee limit with the classes they take over.
-    The teacher's membership ends on the date (they are locked out from then
-    on); the classes change hands on the date by `transfers_apply_due`, run at
-    filing and daily by the `apply_transfers` command.
-    """
-    _check_effective_on(effective_on)
-    organization = active_membership(by).organization
-    day = today()
-    year = school_year_of(day)
-    with transaction.atomic():
-        locked = [teacher.pk, *(successor.pk for successor in successors.values())]
-        list(User.objects.select_for_update().filter(pk__in=locked).order_by("pk"))
-        _check_no_open_transfer(teacher, Transfer.Kind.TEACHER_OUT)
-        if Transfer.objects.filter(
-            person=teacher, kind=Transfer.Kind.TEACHER_OUT, status=Transfer.Status.APPROVED, effective_on__gte=day
-        ).exists():
-            raise ServiceError(
-                _("%(name)s already has an approved transfer.") % {"name": teacher.name}, code="transfer_pending"
-            )
-        classes = list(SchoolClass.objects.filter(organization=organization, teacher=teacher, school_year=year))
-        missing = [school_class.name for school_class in classes if school_class not in successors]
-        if missing:
-            raise ServiceError(
-                _("Name a successor for every class: %(classes)s") % {"classes": ", ".join(missing)},
-                code="successor_missing",
-            )
-        colleagues = members_of(organization, User.Role.TEACHER, effective_on).filter(is_active=True)
-        taking_over: dict[User, list[SchoolClass]] = {}
-        for school_class in classes:
-            successor = successors[school_class]
-            if successor.pk == teacher.pk or not colleagues.filter(pk=successor.pk).exists():
-                raise ServiceError(
-                    _("%(name)s cannot take over %(class_name)s: they are not a teacher of the school on that date.")
-                    % {"name": successor.name, "class_name": school_class.name},
-                    code="successor_not_member",
-                )
-            taking_over.setdefault(successor, []).append(school_class)
-        for successor, handed in taking_over.items():
-            current = _teacher_examinee_ids(successor.pk, year, day)
-            added = set(
-                Enrollment.objects.active_on(day).filter(school_class__in=handed).values_list("examinee_id", flat=True)
-            )
-            total = len(current | added)
-            if total > TEACHER_CAPACITY:
-                raise ServiceError(
-                    _(
-                        "A teacher proctors at most %(limit)d examinees in school year %(year)d: "
-                        "%(teacher)s has %(count)d, and taking over %(classes)s would make %(total)d."
-                    )
-                    % {
-                        "limit": TEACHER_CAPACITY,
-                        "year": year,
-                        "teacher": successor.name,
-                        "count": len(current),
-                        "classes": ", ".join(school_class.name for school_class in handed),
-                        "total": total,
-                    },
-                    code="teacher_full",
-                )
-        transfer = _transfer_file(
-            kind=Transfer.Kind.TEACHER_OUT,
-            person=teacher,
-            organization=organization,
-            from_organization=organization,
-            to_organization=None,
-            effective_on=effective_on,
-            reason=reason,
-            by=by,
-            approved=True,
-        )
-        TransferSuccessor.objects.bulk_create(
-            TransferSuccessor(transfer=transfer, school_class=school_class, successor=successors[school_class])
-            for school_class in classes
-        )
-        _membership_end(user=teacher, organization=organization, day=effective_on)
-        transfers_apply_due()
-    return transfer
-
-
-def transfers_apply_due(*, day: datetime.date | None = None) -> int:
-    """Hand the classes of teachers whose transfer date has come to their successors. Idempotent.
-
-    The one part of a transfer that is not effective-dated: a class has one
-    teacher, so ownership is rewritten on the date (at filing when the date is
-    today, otherwise by the daily `apply_transfers` command). Returns the
-    number of classes handed over.
-    """
-    day = day or today()
-    due = TransferSuccessor.objects.filter(
-        transfer__kind=Transfer.Kind.TEACHER_OUT,
-        transfer__status=Transfer.Status.APPROVED,
-        transfer__effective_on__lte=day,
-        school_class__teacher_id=F("transfer__person_id"),
-    ).select_related("transfer__from_organization", "school_class", "successor")
-    handed = 0
-    for row in due:
-        with transaction.atomic():
-            school_class = _lock_for_enrollment(row.school_class)
-            if school_class.teacher_id != row.transfer.person_id:
-                continue
-            school_class.teacher = row.successor
-            school_class.save(update_fields=["teacher"])
-            AuditEntry.record(
-                organization=row.transfer.from_organization,
-                actor=None,
-                action="class.teacher_change",
-                target=school_class,
-                successor=row.successor.login_id,
-            )
-            handed += 1
-    return handed
-
-
-def _arriving_person(login_id: str, role: str) -> User | None:
-    """The existing account of `role` with this login id, row-locked; None if there is none."""
-    return User.objects.select_for_update().filter(login_id=login_id.strip().lower(), role=role).first()
-
-
-def transfer_file_examinee_in(
-    *, organization: Organization, login_id: str, effective_on: datetime.date, reason: str, by: User
-) -> Transfer:
-    """The new organization files that an examinee who already has an account joins it on `effective_on`.
-
-    The examinee then answers whether the new school may see their past
-    history, and the new organization's org admin approves. An examinee without
-    an account needs no transfer: the roster flow issues one.
-    """
-    _check_effective_on(effective_on)
-    with transaction.atomic():
-        examinee = _arriving_person(login_id, User.Role.EXAMINEE)
-        if examinee is None:
-            raise ServiceError(
-                _(
-                    "There is no examinee account with the login id %(login_id)s. "
-                    "An examinee without an account is added to a class, which issues a new account."
-                )
-                % {"login_id": login_id},
-                code="not_found",
-            )
-        if members_of(organization, User.Role.EXAMINEE, effective_on).filter(pk=examinee.pk).exists():
-            raise ServiceError(
-                _("%(name)s is already a member of your school on that date.") % {"name": examinee.name},
-                code="already_member",
-            )
-        _check_no_open_transfer(examinee, Transfer.Kind.EXAMINEE_IN)
-        current = active_membership(examinee)
-        return _transfer_file(
-            kind=Transfer.Kind.EXAMINEE_IN,
-            person=examinee,
-            organization=organization,
-            from_organization=current.organization if current else None,
-            to_organization=organization,
-            effective_on=effective_on,
-            reason=reason,
-            by=by,
-        )
-
-
-def transfer_file_teacher_in(
-    *, organization: Organization, login_id: str, effective_on: datetime.date, reason: str, by: User
-) -> Transfer:
-    """The new organization's org admin files, and thereby approves, that a teacher joins it on `effective_on`.
-
-    The teacher keeps their account and gets a membership in the new
-    organization from the date; their old school must have recorded their
-    leaving (a teacher transfer-out) on or before that date.
-    """
-    _check_effective_on(effective_on)
-    with transaction.atomic():
-        teacher = _arriving_person(login_id, User.Role.TEACHER)
-        if teacher is None:
-            raise ServiceError(
-                _(
-                    "There is no teacher account with the login id %(login_id)s. "
-                    "A teacher without an account is issued one on the Teachers page."
-                )
-                % {"login_id": login_id},
-                code="not_found",
-            )
-        if members_of(organization, User.Role.TEACHER, effective_on).filter(pk=teacher.pk).exists():
-            raise ServiceError(
-                _("%(name)s is already a member of your school on that date.") % {"name": teacher.name},
-                code="already_member",
-            )
-        current = active_membership(teacher)
-        transfer = _transfer_file(
-            kind=Transfer.Kind.TEACHER_IN,
-            person=teacher,
-            organization=organization,
-            from_organization=current.organization if current else None,
-            to_organization=organization,
-            effective_on=effective_on,
-            reason=reason,
-            by=by,
-            approved=True,
-        )
-        _arrival_apply(transfer)
-    return transfer
-
-
-def transfer_consent(*, transfer: Transfer, consent: bool, by: User) -> Transfer:
-    """The arriving examinee answers whether the new school may see their past history."""
-    with transaction.atomic():
-        transfer = (
-            Transfer.objects.select_for_update(of=("self",)).select_related("to_organization").get(pk=transfer.pk)
-        )
-        if transfer.status != Transfer.Status.PENDING or transfer.person_id != by.pk:
-            raise ServiceError(_("This request has already been decided."), code="decided")
-        transfer.history_consent = consent
-        transfer.save(update_fields=["history_consent"])
-        AuditEntry.record(
-            organization=transfer.to_organization,
-            actor=by,
-            action="transfer.examinee_in.consent",
-            target=transfer.person,
-            consent="yes" if consent else "no",
-        )
-    return transfer
-
-
-def _arrival_apply(transfer: Transfer) -> None:
-    """Start the membership in the new organization on the date; the old one must have ended by then.
-
-    The same account carries on: a person belongs to one organization at a
-    time, so every membership still running on the date refuses the arrival.
-    """
-    day = transfer.effective_on
-    overlapping = (
-        Membership.objects.select_for_update()
-        .filter(user=transfer.person)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day))
-    )
-    if overlapping.exists():
-        if transfer.person.is_teacher:
-            message = _(
-                "%(name)s is still a member of another school on %(day)s. A teacher belongs to one school at "
-                "a time: their current school must record their leaving on or before that date first."
-            )
-        else:
-            message = _(
-                "%(name)s is still a member of another school on %(day)s. An examinee belongs to one school at "
-                "a time: their current school must approve their leaving on or before that date first."
-            )
-        raise ServiceError(message % {"name": transfer.person.name, "day": day.isoformat()}, code="still_member")
-    Membership.objects.create(user=transfer.person, organization=transfer.to_organization, starts_on=day)

@@ -38,7 +38,7 @@ urlpatterns = [
     ),
     path(
         "teacher/classes/<int:class_id>/enrollments/<int:enrollment_id>/transfer/",
-        teacher.examinee_transfer_out,
+        transfers.examinee_transfer_out,
         name="teacher_examinee_transfer_out",
     ),
     # Org admin
@@ -49,14 +49,14 @@ urlpatterns = [
     path(
         "org/teachers/<int:teacher_id>/password/", orgadmin.teacher_password_reissue, name="orgadmin_teacher_password"
     ),
-    path("org/teachers/<int:teacher_id>/transfer/", orgadmin.teacher_transfer_out, name="orgadmin_teacher_transfer"),
-    path("org/teachers/arrive/", orgadmin.teacher_arrival, name="orgadmin_teacher_arrival"),
+    path("org/teachers/<int:teacher_id>/transfer/", transfers.teacher_transfer_out, name="orgadmin_teacher_transfer"),
+    path("org/teachers/arrive/", transfers.teacher_arrival, name="orgadmin_teacher_arrival"),
     path("org/classes/", orgadmin.class_list, name="orgadmin_class_list"),
     path("org/classes/<int:class_id>/", orgadmin.class_detail, name="orgadmin_class_detail"),
     path("org/audit/", orgadmin.audit_log, name="orgadmin_audit_log"),
-    path("org/transfers/", orgadmin.transfer_list, name="orgadmin_transfer_list"),
-    path("org/transfers/<int:transfer_id>/approve/", orgadmin.transfer_approve, name="orgadmin_transfer_approve"),
-    path("org/transfers/<int:transfer_id>/reject/", orgadmin.transfer_reject, name="orgadmin_transfer_reject"),
+    path("org/transfers/", transfers.transfer_list, name="orgadmin_transfer_list"),
+    path("org/transfers/<int:transfer_id>/approve/", transfers.transfer_approve, name="orgadmin_transfer_approve"),
+    path("org/transfers/<int:transfer_id>/reject/", transfers.transfer_reject, name="orgadmin_transfer_reject"),
     # Examinee
     path("me/", examinee.home, name="examinee_home"),
     path("me/transfers/<int:transfer_id>/answer/", transfers.history_consent, name="examinee_history_consent"),

@@ -17,7 +17,8 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from classrooms.models import Membership, Organization
+from classrooms.access import members_today
+from classrooms.models import Organization
 from classrooms.schoolyear import today
 from messaging.models import Message, Notice, NoticeReceipt
 
@@ -60,15 +61,9 @@ def org_notices(organization: Organization) -> QuerySet[Notice]:
     )
 
 
-def present_member_ids(organization: Organization, user_ids: set[int]) -> set[int]:
-    """Which of these people are members of the organization today: only they are named (docs/design.md §7)."""
-    members = Membership.objects.active_on(today()).filter(organization=organization, user_id__in=user_ids)
-    return set(members.values_list("user_id", flat=True))
-
-
 def message_rows(organization: Organization, messages) -> list[MessageRow]:
     messages = list(messages)
-    present = present_member_ids(organization, {m.sender_id for m in messages} | {m.recipient_id for m in messages})
+    present = members_today(organization, {m.sender_id for m in messages} | {m.recipient_id for m in messages})
     former = _("former member")
 
     def name(user) -> str:
@@ -90,7 +85,7 @@ def message_rows(organization: Organization, messages) -> list[MessageRow]:
 
 def notice_rows(organization: Organization, notices) -> list[dict]:
     notices = list(notices)
-    present = present_member_ids(organization, {notice.sender_id for notice in notices})
+    present = members_today(organization, {notice.sender_id for notice in notices})
     former = _("former member")
     return [
         {

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-from classrooms.access import members_of, roster_of
-from classrooms.models import Membership, Organization, User
-from classrooms.schoolyear import today
+from classrooms.access import members_of, members_today, roster_of
+from classrooms.models import Organization, User
 from exams.models import Attempt
 from proctoring.models import Incident, ProctoredSession, Revocation, Seat, Signal
 
@@ -229,11 +228,7 @@ class IncidentRow:
 def names_today(people, organization: Organization) -> dict[int, str]:
     """How the organization's screens call these people today: by name while they are members (docs/design.md §7)."""
     people = {person.pk: person for person in people if person is not None}
-    present = set(
-        Membership.objects.active_on(today())
-        .filter(organization=organization, user_id__in=people)
-        .values_list("user_id", flat=True)
-    )
+    present = members_today(organization, people)
     names = {}
     for pk, person in people.items():
         if pk in present:

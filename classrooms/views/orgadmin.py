@@ -21,16 +21,15 @@ from classrooms import services
 from classrooms.access import (
     get_class_for_org_admin,
     get_member_for_org_admin,
-    get_transfer_for_decision,
     members_of,
+    members_today,
     organization_of,
     role_required,
     roster_of,
-    transfers_of,
     with_roster_counts,
 )
-from classrooms.forms import PersonForm, TeacherArrivalForm, TeacherTransferForm
-from classrooms.models import AuditEntry, Membership, Organization, SchoolClass, Transfer, User
+from classrooms.forms import PersonForm
+from classrooms.models import AuditEntry, Membership, Organization, SchoolClass, User
 from classrooms.schoolyear import current_school_year, parse_school_year, today
 from config.errors import ServiceError
 from proctoring.models import Incident
@@ -39,72 +38,9 @@ org_admin_required = role_required(User.Role.ORG_ADMIN)
 
 AUDIT_PAGE_SIZE = 50
 
-# Labels for the codes services write into AuditEntry.action; unknown codes are shown as they are.
-AUDIT_ACTION_LABELS = {
-    "organization.pending": gettext_lazy("Organization set to pending approval"),
-    "organization.approved": gettext_lazy("Organization approved"),
-    "organization.suspended": gettext_lazy("Organization suspended"),
-    "organization.terminated": gettext_lazy("Organization terminated"),
-    "org_admin.issue": gettext_lazy("Org admin account issued"),
-    "org_admin.suspend": gettext_lazy("Org admin suspended"),
-    "org_admin.reactivate": gettext_lazy("Org admin reactivated"),
-    "teacher.issue": gettext_lazy("Teacher account issued"),
-    "teacher.suspend": gettext_lazy("Teacher suspended"),
-    "teacher.reactivate": gettext_lazy("Teacher reactivated"),
-    "examinee.issue": gettext_lazy("Examinee accounts issued"),
-    "examinee.update": gettext_lazy("Examinee details edited"),
-    "examinee.suspend": gettext_lazy("Examinee suspended"),
-    "examinee.reactivate": gettext_lazy("Examinee reactivated"),
-    "enrollment.create": gettext_lazy("Examinee added to a class"),
-    "enrollment.end": gettext_lazy("Examinee removed from a class"),
-    "class.create": gettext_lazy("Class created"),
-    "class.rename": gettext_lazy("Class renamed"),
-    "password.reissue": gettext_lazy("Password reissued"),
-    "password.change": gettext_lazy("Password changed"),
-    "message.break_glass": gettext_lazy("Operator opened a message's content (break-glass)"),
-    "incident.report": gettext_lazy("Incident recorded"),
-    "incident.resolve": gettext_lazy("Incident decided"),
-    "result.revoke": gettext_lazy("Result revoked"),
-    "session.open": gettext_lazy("Test opened (waiting room)"),
-    "session.start": gettext_lazy("Test started"),
-    "session.end": gettext_lazy("Test ended"),
-    "session.warn": gettext_lazy("Examinee warned during a test"),
-    "session.extend": gettext_lazy("Extra time given"),
-    "organization.edit": gettext_lazy("Organization details edited"),
-    "organization.create": gettext_lazy("Organization created"),
-    "transfer.examinee_out.file": gettext_lazy("Examinee's leaving filed"),
-    "transfer.examinee_out.approve": gettext_lazy("Examinee's leaving approved"),
-    "transfer.examinee_out.reject": gettext_lazy("Examinee's leaving rejected"),
-    "transfer.examinee_in.file": gettext_lazy("Examinee's arrival filed"),
-    "transfer.examinee_in.consent": gettext_lazy("Arriving examinee answered about their history"),
-    "transfer.examinee_in.approve": gettext_lazy("Examinee's arrival approved"),
-    "transfer.examinee_in.reject": gettext_lazy("Examinee's arrival rejected"),
-    "transfer.teacher_out.file": gettext_lazy("Teacher's leaving filed"),
-    "transfer.teacher_out.approve": gettext_lazy("Teacher's leaving approved"),
-    "transfer.teacher_out.reject": gettext_lazy("Teacher's leaving rejected"),
-    "transfer.teacher_in.file": gettext_lazy("Teacher's arrival filed"),
-    "transfer.teacher_in.approve": gettext_lazy("Teacher's arrival approved"),
-    "class.teacher_change": gettext_lazy("Class handed to a successor"),
-}
-
-AUDIT_DETAIL_LABELS = {
-    "previous": gettext_lazy("before"),
-    "count": gettext_lazy("number"),
-    "login_ids": gettext_lazy("login ids"),
-    "examinee": gettext_lazy("examinee"),
-    "fields": gettext_lazy("changed"),
-    "exam": gettext_lazy("test"),
-    "minutes": gettext_lazy("minutes"),
-    "session": gettext_lazy("test no."),
-    "attempt": gettext_lazy("attempt no."),
-    "incident": gettext_lazy("incident no."),
-    "category": gettext_lazy("category"),
-    "decision": gettext_lazy("decision"),
-    "effective_on": gettext_lazy("effective date"),
-    "successor": gettext_lazy("successor"),
-}
-
-# Detail values that are codes of a choice field: shown with their label.
+# Detail values that are codes of a choice field: shown with their label. The labels of action codes and
+# detail keys live beside AuditEntry (classrooms/models.py); these stay here because they come from
+# other apps' models, which classrooms.models cannot import.
 AUDIT_DETAIL_CHOICES = {
     "previous": dict(Organization.Status.choices),
     "category": dict(Incident.Category.choices),
@@ -240,7 +176,7 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args, actions: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        labelled = sorted((code, str(AUDIT_ACTION_LABELS.get(code, code))) for code in actions)
+        labelled = sorted((code, AuditEntry.action_label(code)) for code in actions)
         self.fields["action"].choices = [("", _("All actions")), *labelled]
 
 
@@ -283,16 +219,13 @@ def _audit_rows(entries, organization: Organization) -> list[AuditRow]:
     named is decided today, like everywhere else. Constant number of queries.
     """
     entries = list(entries)
-    members_now = Membership.objects.active_on(today()).filter(organization=organization)
-    user_ids = {entry.actor_id for entry in entries if entry.actor_id is not None}
+    user_ids = {entry.actor_id for entry in entries}
     user_ids |= {int(entry.target_id) for entry in entries if entry.target_type == "user" and entry.target_id.isdigit()}
-    present = set(members_now.filter(user_id__in=user_ids).values_list("user_id", flat=True))
+    # Details name people by login id; any detail value that is one follows the same rule.
     login_ids = {value for entry in entries for _key, value in _detail_values(entry.details)}
-    hidden_login_ids = set(
-        User.objects.filter(login_id__in=login_ids)
-        .exclude(pk__in=members_now.values("user_id"))
-        .values_list("login_id", flat=True)
-    )
+    people_in_details = dict(User.objects.filter(login_id__in=login_ids).values_list("login_id", "pk"))
+    present = members_today(organization, user_ids | set(people_in_details.values()))
+    hidden_login_ids = {login_id for login_id, pk in people_in_details.items() if pk not in present}
     former = _("former member")
 
     def who(entry: AuditEntry) -> str:
@@ -312,13 +245,13 @@ def _audit_rows(entries, organization: Organization) -> list[AuditRow]:
         for key, value in _detail_values(entry.details):
             value = str(AUDIT_DETAIL_CHOICES.get(key, {}).get(value, value))
             shown.setdefault(key, []).append(former if value in hidden_login_ids else value)
-        return [(str(AUDIT_DETAIL_LABELS.get(key, key)), ", ".join(values)) for key, values in shown.items()]
+        return [(AuditEntry.detail_label(key), ", ".join(values)) for key, values in shown.items()]
 
     return [
         AuditRow(
             at=entry.at,
             who=who(entry),
-            action=str(AUDIT_ACTION_LABELS.get(entry.action, entry.action)),
+            action=AuditEntry.action_label(entry.action),
             target=target(entry),
             details=details(entry),
         )
@@ -338,131 +271,3 @@ def _detail_values(details: dict) -> list[tuple[str, str]]:
         for item in value if isinstance(value, list) else [value]:
             pairs.append((key, str(item)))
     return pairs
-
-
-@dataclass(frozen=True)
-class TransferRow:
-    """One transfer as the organization may see it today: people who left are not named."""
-
-    transfer: Transfer
-    person: str
-    filed_by: str
-    decided_by: str
-    state: str
-    decidable: bool
-    successors: list[tuple[str, str]]
-
-
-def _transfer_rows(organization: Organization) -> list[TransferRow]:
-    day = today()
-    transfers = list(transfers_of(organization).prefetch_related("successors__school_class", "successors__successor"))
-    present = set(Membership.objects.active_on(day).filter(organization=organization).values_list("user_id", flat=True))
-    former = _("former member")
-
-    def named(user: User | None) -> str:
-        if user is None:
-            return ""
-        return user.name if user.pk in present else former
-
-    def state(transfer: Transfer) -> str:
-        if transfer.is_completed_on(day):
-            return _("Completed")
-        return str(transfer.get_status_display())
-
-    return [
-        TransferRow(
-            transfer=transfer,
-            person=named(transfer.person),
-            filed_by=named(transfer.filed_by),
-            decided_by=named(transfer.decided_by),
-            state=state(transfer),
-            decidable=transfer.status == Transfer.Status.PENDING
-            and transfer.deciding_organization_id == organization.pk,
-            successors=[(row.school_class.name, named(row.successor)) for row in transfer.successors.all()],
-        )
-        for transfer in transfers
-    ]
-
-
-@org_admin_required
-@require_GET
-def transfer_list(request):
-    """Transfers out of and into the organization: pending first, then approved, completed and rejected."""
-    organization = organization_of(request.user)
-    rows = _transfer_rows(organization)
-    context = {
-        "pending": [row for row in rows if row.transfer.status == Transfer.Status.PENDING],
-        "decided": [row for row in rows if row.transfer.status != Transfer.Status.PENDING],
-    }
-    return render(request, "classrooms/orgadmin/transfer_list.html", context)
-
-
-def _transfer_decide(request, transfer_id: int, decide) -> object:
-    transfer = get_transfer_for_decision(request.user, transfer_id)
-    try:
-        decide(transfer=transfer, by=request.user)
-    except ServiceError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("Saved."))
-    return redirect("classrooms:orgadmin_transfer_list")
-
-
-@org_admin_required
-@require_POST
-def transfer_approve(request, transfer_id: int):
-    return _transfer_decide(request, transfer_id, services.transfer_approve)
-
-
-@org_admin_required
-@require_POST
-def transfer_reject(request, transfer_id: int):
-    return _transfer_decide(request, transfer_id, services.transfer_reject)
-
-
-@org_admin_required
-@require_http_methods(["GET", "POST"])
-def teacher_transfer_out(request, teacher_id: int):
-    """File (and approve) that a teacher leaves, naming a successor for each of their classes of this year."""
-    teacher = get_member_for_org_admin(request.user, teacher_id, User.Role.TEACHER)
-    organization = organization_of(request.user)
-    classes = SchoolClass.objects.filter(
-        organization=organization, teacher=teacher, school_year=current_school_year()
-    ).order_by("name")
-    colleagues = (
-        members_of(organization, User.Role.TEACHER).filter(is_active=True).exclude(pk=teacher.pk).order_by("kana")
-    )
-    form = TeacherTransferForm(request.POST or None, classes=classes, colleagues=colleagues)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.transfer_file_teacher_out(
-                teacher=teacher,
-                effective_on=form.cleaned_data["effective_on"],
-                reason=form.cleaned_data["reason"],
-                successors=form.successors(),
-                by=request.user,
-            )
-        except ServiceError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, _("The transfer of %(name)s is recorded.") % {"name": teacher.name})
-            return redirect("classrooms:orgadmin_transfer_list")
-    return render(request, "classrooms/orgadmin/teacher_transfer.html", {"teacher": teacher, "form": form})
-
-
-@org_admin_required
-@require_http_methods(["GET", "POST"])
-def teacher_arrival(request):
-    """File (and approve) that a teacher with an account from another school joins this one on a date."""
-    form = TeacherArrivalForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            transfer = services.transfer_file_teacher_in(
-                organization=organization_of(request.user), by=request.user, **form.cleaned_data
-            )
-        except ServiceError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, _("The arrival of %(name)s is recorded.") % {"name": transfer.person.name})
-            return redirect("classrooms:orgadmin_transfer_list")
-    return render(request, "classrooms/orgadmin/teacher_arrival.html", {"form": form})

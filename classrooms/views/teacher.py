@@ -23,7 +23,6 @@ from classrooms.forms import (
     ExamineeEditForm,
     ExamineeForm,
     SchoolClassForm,
-    TransferOutForm,
 )
 from classrooms.models import SchoolClass, User
 from classrooms.schoolyear import current_school_year, parse_school_year
@@ -190,24 +189,3 @@ def password_reissue(request, class_id: int, enrollment_id: int):
         class_name=enrollment.school_class.name,
     )
     return _slips(request, enrollment.school_class, [credential], _("New initial password"))
-
-
-@teacher_required
-@require_http_methods(["GET", "POST"])
-def examinee_transfer_out(request, class_id: int, enrollment_id: int):
-    """File that an examinee leaves the organization; the org admin approves it."""
-    enrollment = get_enrollment_for_teacher(request.user, class_id, enrollment_id)
-    form = TransferOutForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.transfer_file_examinee_out(enrollment=enrollment, by=request.user, **form.cleaned_data)
-        except ServiceError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(
-                request,
-                _("The transfer of %(name)s is filed; your org admin will approve it.")
-                % {"name": enrollment.examinee.name},
-            )
-            return redirect("classrooms:teacher_roster", class_id=class_id)
-    return render(request, "classrooms/teacher/transfer_out.html", {"enrollment": enrollment, "form": form})

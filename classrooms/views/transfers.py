@@ -1,17 +1,98 @@
-"""Arrivals of examinees at a new school (docs/design.md §7): filed by the school, answered by the examinee."""
+"""Transfer screens (docs/design.md §7): people leaving the school, people joining it, and the org admin's list.
+
+A teacher files that an examinee of their class leaves; the org admin files a
+teacher's leaving or arrival (and thereby approves it), and approves or
+rejects the rest. An arriving examinee answers whether the new school may see
+their past history.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from classrooms import services
-from classrooms.access import get_transfer_for_examinee, organization_of, role_required
-from classrooms.forms import HistoryConsentForm, TransferInForm
-from classrooms.models import User
+from classrooms import transfers as transfer_services
+from classrooms.access import (
+    get_enrollment_for_teacher,
+    get_member_for_org_admin,
+    get_transfer_for_decision,
+    get_transfer_for_examinee,
+    members_of,
+    members_today,
+    organization_of,
+    role_required,
+    transfers_of,
+)
+from classrooms.forms import (
+    HistoryConsentForm,
+    TeacherArrivalForm,
+    TeacherTransferForm,
+    TransferInForm,
+    TransferOutForm,
+)
+from classrooms.models import Organization, SchoolClass, Transfer, User
+from classrooms.schoolyear import current_school_year, today
 from config.errors import ServiceError
+
+# --- Leaving ------------------------------------------------------------------------------------
+
+
+@role_required(User.Role.TEACHER)
+@require_http_methods(["GET", "POST"])
+def examinee_transfer_out(request, class_id: int, enrollment_id: int):
+    """File that an examinee leaves the organization; the org admin approves it."""
+    enrollment = get_enrollment_for_teacher(request.user, class_id, enrollment_id)
+    form = TransferOutForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            transfer_services.transfer_file_examinee_out(enrollment=enrollment, by=request.user, **form.cleaned_data)
+        except ServiceError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                _("The transfer of %(name)s is filed; your org admin will approve it.")
+                % {"name": enrollment.examinee.name},
+            )
+            return redirect("classrooms:teacher_roster", class_id=class_id)
+    return render(request, "classrooms/teacher/transfer_out.html", {"enrollment": enrollment, "form": form})
+
+
+@role_required(User.Role.ORG_ADMIN)
+@require_http_methods(["GET", "POST"])
+def teacher_transfer_out(request, teacher_id: int):
+    """File (and approve) that a teacher leaves, naming a successor for each of their classes of this year."""
+    teacher = get_member_for_org_admin(request.user, teacher_id, User.Role.TEACHER)
+    organization = organization_of(request.user)
+    classes = SchoolClass.objects.filter(
+        organization=organization, teacher=teacher, school_year=current_school_year()
+    ).order_by("name")
+    colleagues = (
+        members_of(organization, User.Role.TEACHER).filter(is_active=True).exclude(pk=teacher.pk).order_by("kana")
+    )
+    form = TeacherTransferForm(request.POST or None, classes=classes, colleagues=colleagues)
+    if request.method == "POST" and form.is_valid():
+        try:
+            transfer_services.transfer_file_teacher_out(
+                teacher=teacher,
+                effective_on=form.cleaned_data["effective_on"],
+                reason=form.cleaned_data["reason"],
+                successors=form.successors(),
+                by=request.user,
+            )
+        except ServiceError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The transfer of %(name)s is recorded.") % {"name": teacher.name})
+            return redirect("classrooms:orgadmin_transfer_list")
+    return render(request, "classrooms/orgadmin/teacher_transfer.html", {"teacher": teacher, "form": form})
+
+
+# --- Arriving -----------------------------------------------------------------------------------
 
 
 @role_required(User.Role.TEACHER, User.Role.ORG_ADMIN)
@@ -21,7 +102,7 @@ def examinee_arrival(request):
     form = TransferInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            transfer = services.transfer_file_examinee_in(
+            transfer = transfer_services.transfer_file_examinee_in(
                 organization=organization_of(request.user), by=request.user, **form.cleaned_data
             )
         except ServiceError as error:
@@ -45,8 +126,112 @@ def history_consent(request, transfer_id: int):
     transfer = get_transfer_for_examinee(request.user, transfer_id)
     form = HistoryConsentForm(request.POST)
     if form.is_valid():
-        services.transfer_consent(transfer=transfer, consent=form.cleaned_data["consent"], by=request.user)
+        transfer_services.transfer_consent(transfer=transfer, consent=form.cleaned_data["consent"], by=request.user)
         messages.success(request, _("Thank you. Your answer is saved."))
     else:
         messages.error(request, _("Choose yes or no."))
     return redirect("classrooms:examinee_home")
+
+
+@role_required(User.Role.ORG_ADMIN)
+@require_http_methods(["GET", "POST"])
+def teacher_arrival(request):
+    """File (and approve) that a teacher with an account from another school joins this one on a date."""
+    form = TeacherArrivalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            transfer = transfer_services.transfer_file_teacher_in(
+                organization=organization_of(request.user), by=request.user, **form.cleaned_data
+            )
+        except ServiceError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The arrival of %(name)s is recorded.") % {"name": transfer.person.name})
+            return redirect("classrooms:orgadmin_transfer_list")
+    return render(request, "classrooms/orgadmin/teacher_arrival.html", {"form": form})
+
+
+# --- The org admin's list and decisions ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TransferRow:
+    """One transfer as the organization may see it today: people who left are not named."""
+
+    transfer: Transfer
+    person: str
+    filed_by: str
+    decided_by: str
+    state: str
+    decidable: bool
+    successors: list[tuple[str, str]]
+
+
+def _transfer_rows(organization: Organization) -> list[TransferRow]:
+    day = today()
+    transfers = list(transfers_of(organization).prefetch_related("successors__school_class", "successors__successor"))
+    people = {transfer.person_id for transfer in transfers} | {transfer.filed_by_id for transfer in transfers}
+    people |= {transfer.decided_by_id for transfer in transfers}
+    people |= {row.successor_id for transfer in transfers for row in transfer.successors.all()}
+    present = members_today(organization, people)
+    former = _("former member")
+
+    def named(user: User | None) -> str:
+        if user is None:
+            return ""
+        return user.name if user.pk in present else former
+
+    def state(transfer: Transfer) -> str:
+        if transfer.is_completed_on(day):
+            return _("Completed")
+        return str(transfer.get_status_display())
+
+    return [
+        TransferRow(
+            transfer=transfer,
+            person=named(transfer.person),
+            filed_by=named(transfer.filed_by),
+            decided_by=named(transfer.decided_by),
+            state=state(transfer),
+            decidable=transfer.status == Transfer.Status.PENDING
+            and transfer.deciding_organization_id == organization.pk,
+            successors=[(row.school_class.name, named(row.successor)) for row in transfer.successors.all()],
+        )
+        for transfer in transfers
+    ]
+
+
+@role_required(User.Role.ORG_ADMIN)
+@require_GET
+def transfer_list(request):
+    """Transfers out of and into the organization: pending first, then approved, completed and rejected."""
+    organization = organization_of(request.user)
+    rows = _transfer_rows(organization)
+    context = {
+        "pending": [row for row in rows if row.transfer.status == Transfer.Status.PENDING],
+        "decided": [row for row in rows if row.transfer.status != Transfer.Status.PENDING],
+    }
+    return render(request, "classrooms/orgadmin/transfer_list.html", context)
+
+
+def _transfer_decide(request, transfer_id: int, decide) -> object:
+    transfer = get_transfer_for_decision(request.user, transfer_id)
+    try:
+        decide(transfer=transfer, by=request.user)
+    except ServiceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("classrooms:orgadmin_transfer_list")
+
+
+@role_required(User.Role.ORG_ADMIN)
+@require_POST
+def transfer_approve(request, transfer_id: int):
+    return _transfer_decide(request, transfer_id, transfer_services.transfer_approve)
+
+
+@role_required(User.Role.ORG_ADMIN)
+@require_POST
+def transfer_reject(request, transfer_id: int):
+    return _transfer_decide(request, transfer_id, transfer_services.transfer_reject)

@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 
 from classrooms import services
-from classrooms.models import AuditEntry, Membership, User
+from classrooms.models import AUDIT_ACTION_LABELS, AuditEntry, Membership, User
 from classrooms.schoolyear import current_school_year, today
-from classrooms.views.orgadmin import AUDIT_ACTION_LABELS, AUDIT_PAGE_SIZE
+from classrooms.views.orgadmin import AUDIT_PAGE_SIZE
 
 pytestmark = pytest.mark.django_db
 

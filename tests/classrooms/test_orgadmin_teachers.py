@@ -12,9 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from classrooms import services
-from classrooms.models import AuditEntry, Membership, SchoolClass, User
+from classrooms.models import AUDIT_ACTION_LABELS, AuditEntry, Membership, SchoolClass, User
 from classrooms.schoolyear import current_school_year, today
-from classrooms.views.orgadmin import AUDIT_ACTION_LABELS
 from config.errors import ServiceError
 from tests.conftest import PASSWORD, make_user
 

@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from classrooms import services
+from classrooms import transfers as transfer_services
 from classrooms.access import history_shared_until, members_of, transfers_of
 from classrooms.models import AuditEntry, Membership, Transfer, User
 from classrooms.schoolyear import today
@@ -24,7 +24,7 @@ def freeze(monkeypatch, day: datetime.date) -> None:
 
 
 def file_arrival(foreign_teacher, examinee, days_ahead: int = 7) -> Transfer:
-    return services.transfer_file_examinee_in(
+    return transfer_services.transfer_file_examinee_in(
         organization=foreign_teacher.memberships.get().organization,
         login_id=examinee.login_id,
         effective_on=today() + datetime.timedelta(days=days_ahead),
@@ -34,10 +34,10 @@ def file_arrival(foreign_teacher, examinee, days_ahead: int = 7) -> Transfer:
 
 
 def leave_old_school(transfer: Transfer, teacher, org_admin, enrollment) -> None:
-    leaving = services.transfer_file_examinee_out(
+    leaving = transfer_services.transfer_file_examinee_out(
         enrollment=enrollment, effective_on=transfer.effective_on, reason="", by=teacher
     )
-    services.transfer_approve(transfer=leaving, by=org_admin)
+    transfer_services.transfer_approve(transfer=leaving, by=org_admin)
 
 
 def answer(examinee, transfer, value: str):
@@ -104,9 +104,9 @@ def test_approval_starts_a_membership_in_the_new_school_on_the_date(
     monkeypatch, consent, foreign_teacher, foreign_org_admin, examinee, teacher, org_admin, enrollment, organization
 ):
     transfer = file_arrival(foreign_teacher, examinee)
-    services.transfer_consent(transfer=transfer, consent=consent, by=examinee)
+    transfer_services.transfer_consent(transfer=transfer, consent=consent, by=examinee)
     leave_old_school(transfer, teacher, org_admin, enrollment)
-    services.transfer_approve(transfer=transfer, by=foreign_org_admin)
+    transfer_services.transfer_approve(transfer=transfer, by=foreign_org_admin)
     new_school = transfer.to_organization
     assert Membership.objects.filter(user=examinee).count() == 2  # the same account, one membership per school
     assert User.objects.filter(name=examinee.name).count() == 1
@@ -124,7 +124,7 @@ def test_approval_is_refused_while_the_old_membership_goes_on(
 ):
     transfer = file_arrival(foreign_teacher, examinee)
     with pytest.raises(ServiceError):
-        services.transfer_approve(transfer=transfer, by=foreign_org_admin)
+        transfer_services.transfer_approve(transfer=transfer, by=foreign_org_admin)
     transfer.refresh_from_db()
     assert transfer.status == Transfer.Status.PENDING
     assert not Membership.objects.filter(user=examinee, organization=other_organization).exists()

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from classrooms import services
+from classrooms import transfers as transfer_services
 from classrooms.models import AuditEntry, Enrollment, Membership, Transfer, User
 from classrooms.schoolyear import today
 from config.errors import ServiceError
@@ -26,7 +27,7 @@ def freeze(monkeypatch, day: datetime.date) -> None:
 
 
 def file_transfer(enrollment, teacher, days_ahead: int = 7) -> Transfer:
-    return services.transfer_file_examinee_out(
+    return transfer_services.transfer_file_examinee_out(
         enrollment=enrollment, effective_on=today() + datetime.timedelta(days=days_ahead), reason="引っ越し", by=teacher
     )
 
@@ -123,9 +124,9 @@ def test_approval_ends_membership_and_enrollments_on_the_date(
 
 def test_a_decided_transfer_cannot_be_decided_again(teacher, enrollment, org_admin):
     transfer = file_transfer(enrollment, teacher)
-    services.transfer_approve(transfer=transfer, by=org_admin)
+    transfer_services.transfer_approve(transfer=transfer, by=org_admin)
     with pytest.raises(ServiceError):
-        services.transfer_reject(transfer=transfer, by=org_admin)
+        transfer_services.transfer_reject(transfer=transfer, by=org_admin)
 
 
 # --- Visibility before and after the date ------------------------------------------------------
@@ -136,7 +137,7 @@ def test_the_old_organization_sees_the_examinee_until_the_date_only(
 ):
     exam_services.attempt_finish(attempt=running_attempt, reason=Attempt.FinishReason.SUBMITTED)
     transfer = file_transfer(enrollment, teacher)
-    services.transfer_approve(transfer=transfer, by=org_admin)
+    transfer_services.transfer_approve(transfer=transfer, by=org_admin)
     roster = reverse("classrooms:teacher_roster", args=[school_class.pk])
     export = reverse("classrooms:teacher_roster_export", args=[school_class.pk])
     results = reverse("exams:class_results", args=[school_class.pk])
@@ -171,7 +172,7 @@ def test_the_examinee_keeps_history_but_cannot_sign_in_to_the_old_school(
     monkeypatch, client_of, teacher, enrollment, org_admin, examinee
 ):
     transfer = file_transfer(enrollment, teacher)
-    services.transfer_approve(transfer=transfer, by=org_admin)
+    transfer_services.transfer_approve(transfer=transfer, by=org_admin)
     freeze(monkeypatch, transfer.effective_on)
     response = client_of(examinee).get(reverse("classrooms:examinee_home"))
     assert response.status_code == 302  # no active membership: signed out
@@ -192,7 +193,7 @@ def running_attempt(proctored_session, examinee):
 def test_approval_effective_today_finishes_the_running_attempt(teacher, enrollment, org_admin, running_attempt):
     transfer = file_transfer(enrollment, teacher, days_ahead=0)
     # An enrollment starting today cannot end today; this one started 30 days ago.
-    services.transfer_approve(transfer=transfer, by=org_admin)
+    transfer_services.transfer_approve(transfer=transfer, by=org_admin)
     running_attempt.refresh_from_db()
     assert running_attempt.status == Attempt.Status.FINISHED
     assert running_attempt.finish_reason == Attempt.FinishReason.TRANSFERRED
@@ -202,7 +203,7 @@ def test_a_later_date_leaves_the_attempt_until_the_command_runs_on_the_date(
     monkeypatch, teacher, enrollment, org_admin, running_attempt
 ):
     transfer = file_transfer(enrollment, teacher, days_ahead=1)
-    services.transfer_approve(transfer=transfer, by=org_admin)
+    transfer_services.transfer_approve(transfer=transfer, by=org_admin)
     running_attempt.refresh_from_db()
     assert running_attempt.status == Attempt.Status.RUNNING
     assert exam_services.attempts_finish_departed() == 0
@@ -231,7 +232,7 @@ def test_an_enrollment_made_after_approval_still_ends_with_the_membership(
     monkeypatch, client_of, teacher, other_teacher, enrollment, org_admin, examinee, other_class
 ):
     transfer = file_transfer(enrollment, teacher)
-    services.transfer_approve(transfer=transfer, by=org_admin)
+    transfer_services.transfer_approve(transfer=transfer, by=org_admin)
     services.enrollment_create(school_class=other_class, examinee=examinee, number=None, by=other_teacher)
     roster = reverse("classrooms:teacher_roster", args=[other_class.pk])
     assert examinee.name in client_of(other_teacher).get(roster).content.decode()
@@ -247,7 +248,7 @@ def test_session_reports_and_messages_stop_naming_the_examinee_on_the_date(
     exam_services.attempt_finish(attempt=running_attempt, reason=Attempt.FinishReason.SUBMITTED)
     messaging_services.message_send(by=teacher, recipient=examinee, body="がんばったね")
     transfer = file_transfer(enrollment, teacher)
-    services.transfer_approve(transfer=transfer, by=org_admin)
+    transfer_services.transfer_approve(transfer=transfer, by=org_admin)
     report = reverse("proctoring:session_report", args=[proctored_session.pk])
     export = reverse("proctoring:session_report_export", args=[proctored_session.pk])
     inbox = reverse("messaging:inbox")

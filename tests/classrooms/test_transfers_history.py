@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from classrooms import services
+from classrooms import transfers as transfer_services
 from classrooms.schoolyear import today
 from exams import services as exam_services
 from exams.models import Attempt
@@ -38,17 +38,19 @@ def arrived(
 ):
     """The examinee left sakura and joined midori a week later; `request.param` is their answer about history."""
     day = today() + datetime.timedelta(days=7)
-    leaving = services.transfer_file_examinee_out(enrollment=enrollment, effective_on=day, reason="", by=teacher)
-    services.transfer_approve(transfer=leaving, by=org_admin)
-    arrival = services.transfer_file_examinee_in(
+    leaving = transfer_services.transfer_file_examinee_out(
+        enrollment=enrollment, effective_on=day, reason="", by=teacher
+    )
+    transfer_services.transfer_approve(transfer=leaving, by=org_admin)
+    arrival = transfer_services.transfer_file_examinee_in(
         organization=foreign_org_admin.memberships.get().organization,
         login_id=examinee.login_id,
         effective_on=day,
         reason="",
         by=foreign_teacher,
     )
-    services.transfer_consent(transfer=arrival, consent=request.param, by=examinee)
-    services.transfer_approve(transfer=arrival, by=foreign_org_admin)
+    transfer_services.transfer_consent(transfer=arrival, consent=request.param, by=examinee)
+    transfer_services.transfer_approve(transfer=arrival, by=foreign_org_admin)
     freeze(monkeypatch, day)
     return arrival
 

@@ -18,6 +18,7 @@ import pytest
 from django.utils.translation import gettext
 
 from classrooms import services
+from classrooms import transfers as transfer_services
 from classrooms.models import Enrollment, Transfer, User
 from classrooms.schoolyear import today
 from config.errors import ServiceError
@@ -32,7 +33,9 @@ sequential = pytest.mark.django_db
 
 
 def depart_today(enrollment, teacher) -> Transfer:
-    return services.transfer_file_examinee_out(enrollment=enrollment, effective_on=today(), reason="", by=teacher)
+    return transfer_services.transfer_file_examinee_out(
+        enrollment=enrollment, effective_on=today(), reason="", by=teacher
+    )
 
 
 def not_a_member() -> str:
@@ -93,7 +96,7 @@ def test_no_old_school_enrollment_survives_a_departure_approved_during_enrollmen
         classes.append(make_class(organization, colleague, f"6年{number + 1}組"))
     transfer = depart_today(enrollment, teacher)
 
-    calls = [partial(services.transfer_approve, transfer=transfer, by=org_admin)] + [
+    calls = [partial(transfer_services.transfer_approve, transfer=transfer, by=org_admin)] + [
         partial(services.enrollment_create, school_class=school_class, examinee=examinee, number=None, by=teacher)
         for school_class in classes
     ]
@@ -111,7 +114,7 @@ def test_no_old_school_enrollment_survives_a_departure_approved_during_enrollmen
 def test_an_enrollment_after_the_approval_is_refused(
     organization, org_admin, teacher, enrollment, examinee, other_class
 ):
-    services.transfer_approve(transfer=depart_today(enrollment, teacher), by=org_admin)
+    transfer_services.transfer_approve(transfer=depart_today(enrollment, teacher), by=org_admin)
     with pytest.raises(ServiceError) as refusal:
         services.enrollment_create(school_class=other_class, examinee=examinee, number=None, by=teacher)
     assert str(refusal.value) == not_a_member()
@@ -124,7 +127,7 @@ def test_an_enrollment_before_the_approval_ends_with_it(
 ):
     transfer = depart_today(enrollment, teacher)
     services.enrollment_create(school_class=other_class, examinee=examinee, number=None, by=teacher)
-    services.transfer_approve(transfer=transfer, by=org_admin)
+    transfer_services.transfer_approve(transfer=transfer, by=org_admin)
     assert not old_school_enrollments(examinee, organization).exists()
 
 
@@ -169,7 +172,7 @@ def test_a_departure_approved_during_answer_saves_ends_the_attempt_once(
     calls = [
         partial(save_and_keep, "tablet", range(0, 2)),
         partial(save_and_keep, "laptop", range(2, 4)),
-        partial(services.transfer_approve, transfer=transfer, by=org_admin),
+        partial(transfer_services.transfer_approve, transfer=transfer, by=org_admin),
     ]
     successes, refusals, errors = run_concurrently(calls)
 
@@ -188,7 +191,7 @@ def test_saves_before_the_approval_are_kept_and_after_it_refused(
     finishes, org_admin, teacher, enrollment, running_attempt
 ):
     exam_services.answer_save(attempt=running_attempt, position=0, choice=2, seq=1)
-    services.transfer_approve(transfer=depart_today(enrollment, teacher), by=org_admin)
+    transfer_services.transfer_approve(transfer=depart_today(enrollment, teacher), by=org_admin)
     with pytest.raises(ServiceError) as refusal:
         exam_services.answer_save(attempt=running_attempt, position=1, choice=3, seq=2)
     assert refusal.value.code == "finished"

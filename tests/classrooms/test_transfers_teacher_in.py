@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from classrooms import services
+from classrooms import transfers as transfer_services
 from classrooms.access import members_of, transfers_of
 from classrooms.models import AuditEntry, Membership, SchoolClass, Transfer, User
 from classrooms.schoolyear import current_school_year, today
@@ -23,7 +23,7 @@ def freeze(monkeypatch, day: datetime.date) -> None:
 
 
 def leave_old_school(teacher, org_admin, school_class, successor, day: datetime.date) -> None:
-    services.transfer_file_teacher_out(
+    transfer_services.transfer_file_teacher_out(
         teacher=teacher, effective_on=day, reason="異動", successors={school_class: successor}, by=org_admin
     )
 
@@ -111,7 +111,7 @@ def test_leaving_after_the_arrival_date_is_refused_too(
     day = today() + datetime.timedelta(days=7)
     leave_old_school(teacher, org_admin, school_class, other_teacher, day + datetime.timedelta(days=1))
     with pytest.raises(ServiceError):
-        services.transfer_file_teacher_in(
+        transfer_services.transfer_file_teacher_in(
             organization=other_organization,
             login_id=teacher.login_id,
             effective_on=day,
@@ -134,7 +134,7 @@ def test_an_unknown_or_non_teacher_login_id_is_refused(client_of, foreign_org_ad
 
 def test_a_past_date_is_refused(foreign_org_admin, other_organization, teacher):
     with pytest.raises(ServiceError):
-        services.transfer_file_teacher_in(
+        transfer_services.transfer_file_teacher_in(
             organization=other_organization,
             login_id=teacher.login_id,
             effective_on=today() - datetime.timedelta(days=1),
@@ -158,7 +158,7 @@ def test_another_schools_org_admin_cannot_see_or_decide_the_arrival(
 ):
     day = today() + datetime.timedelta(days=7)
     leave_old_school(teacher, org_admin, school_class, other_teacher, day)
-    transfer = services.transfer_file_teacher_in(
+    transfer = transfer_services.transfer_file_teacher_in(
         organization=other_organization, login_id=teacher.login_id, effective_on=day, reason="", by=foreign_org_admin
     )
     as_old_admin = client_of(org_admin)

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from classrooms import services
+from classrooms import transfers as transfer_services
 from classrooms.models import AuditEntry, Membership, SchoolClass, Transfer, TransferSuccessor, User
 from classrooms.schoolyear import today
 from config.errors import ServiceError
@@ -51,13 +52,13 @@ def test_it_records_the_transfer_and_hands_the_class_over_on_the_date(
     assert page.context["decided"][0].successors == [(school_class.name, other_teacher.name)]
     school_class.refresh_from_db()
     assert school_class.teacher == teacher  # not yet: the date has not come
-    assert services.transfers_apply_due() == 0
+    assert transfer_services.transfers_apply_due() == 0
 
     freeze(monkeypatch, transfer.effective_on)
     call_command("apply_transfers", stdout=io.StringIO())
     school_class.refresh_from_db()
     assert school_class.teacher == other_teacher
-    assert services.transfers_apply_due() == 0  # idempotent
+    assert transfer_services.transfers_apply_due() == 0  # idempotent
     assert AuditEntry.objects.filter(action="class.teacher_change").count() == 1
     # The successor sees the class and its roster; the teacher who left is locked out.
     as_successor = client_of(other_teacher)
@@ -95,7 +96,7 @@ def test_every_class_needs_a_successor(organization, org_admin, teacher, other_t
         organization=organization, teacher=teacher, school_year=school_class.school_year, name="5年3組"
     )
     with pytest.raises(ServiceError):
-        services.transfer_file_teacher_out(
+        transfer_services.transfer_file_teacher_out(
             teacher=teacher,
             effective_on=today() + datetime.timedelta(days=3),
             reason="",
@@ -106,7 +107,7 @@ def test_every_class_needs_a_successor(organization, org_admin, teacher, other_t
 
 def test_a_past_date_is_refused(org_admin, teacher, other_teacher, school_class):
     with pytest.raises(ServiceError):
-        services.transfer_file_teacher_out(
+        transfer_services.transfer_file_teacher_out(
             teacher=teacher,
             effective_on=today() - datetime.timedelta(days=1),
             reason="",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from classrooms.services import transfers_apply_due
+from classrooms.transfers import transfers_apply_due
 
 
 class Command(BaseCommand):

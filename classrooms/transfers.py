@@ -1,0 +1,465 @@
+"""Transfers: people leaving and joining an organization on a date (docs/design.md §7).
+
+Each service is one transaction and writes its audit entries in it. Like
+memberships, transfers are effective-dated: approval writes the end (or start)
+dates and every visibility rule asks what is active today. The one exception
+is who teaches a class, rewritten on the date by `transfers_apply_due`.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from classrooms.access import active_membership, members_of
+from classrooms.models import (
+    AuditEntry,
+    Enrollment,
+    Membership,
+    Organization,
+    SchoolClass,
+    Transfer,
+    TransferSuccessor,
+    User,
+)
+from classrooms.schoolyear import school_year_of, today
+
+# The roster's locks and capacity rules, which a teacher's classes changing hands must respect too.
+from classrooms.services import _lock_for_enrollment, _pending_handovers, teacher_capacity_check
+from config.errors import ServiceError
+from exams.services import attempts_finish_departed
+
+
+def _check_effective_on(effective_on: datetime.date) -> None:
+    if effective_on < today():
+        raise ServiceError(_("The effective date cannot be in the past."), code="date_past")
+
+
+def _check_no_open_transfer(person: User, kind: str) -> None:
+    open_transfers = Transfer.objects.filter(person=person, kind=kind, status=Transfer.Status.PENDING)
+    if open_transfers.exists():
+        raise ServiceError(
+            _("A transfer of %(name)s is already waiting for approval.") % {"name": person.name},
+            code="transfer_pending",
+        )
+
+
+def _transfer_file(
+    *,
+    kind: str,
+    person: User,
+    organization: Organization,
+    from_organization: Organization | None,
+    to_organization: Organization | None,
+    effective_on: datetime.date,
+    reason: str,
+    by: User,
+    approved: bool = False,
+) -> Transfer:
+    """Create a transfer filed by `by` for `organization`, and its audit entries.
+
+    `approved`: filed and decided at once (teacher transfers, filed by the org admin).
+    Call inside a transaction.
+    """
+    now = timezone.now()
+    transfer = Transfer.objects.create(
+        kind=kind,
+        person=person,
+        from_organization=from_organization,
+        to_organization=to_organization,
+        effective_on=effective_on,
+        reason=reason,
+        status=Transfer.Status.APPROVED if approved else Transfer.Status.PENDING,
+        filed_by=by,
+        filed_at=now,
+        decided_by=by if approved else None,
+        decided_at=now if approved else None,
+    )
+    for step in ("file", "approve") if approved else ("file",):
+        AuditEntry.record(
+            organization=organization,
+            actor=by,
+            action=f"transfer.{kind}.{step}",
+            target=person,
+            effective_on=effective_on.isoformat(),
+        )
+    return transfer
+
+
+def transfer_file_examinee_out(
+    *, enrollment: Enrollment, effective_on: datetime.date, reason: str, by: User
+) -> Transfer:
+    """A teacher files that an examinee of their class leaves the organization on `effective_on`."""
+    _check_effective_on(effective_on)
+    organization = enrollment.school_class.organization
+    examinee = enrollment.examinee
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=examinee.pk).first()
+        _check_no_open_transfer(examinee, Transfer.Kind.EXAMINEE_OUT)
+        return _transfer_file(
+            kind=Transfer.Kind.EXAMINEE_OUT,
+            person=examinee,
+            organization=organization,
+            from_organization=organization,
+            to_organization=None,
+            effective_on=effective_on,
+            reason=reason,
+            by=by,
+        )
+
+
+def _membership_end(*, user: User, organization: Organization, day: datetime.date) -> None:
+    """End the user's membership in `organization` on `day` (exclusive), unless it ends earlier already."""
+    membership = (
+        Membership.objects.select_for_update()
+        .filter(user=user, organization=organization)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day))
+        .order_by("-starts_on")
+        .first()
+    )
+    if membership is None:
+        return
+    if membership.starts_on >= day:
+        raise ServiceError(
+            _("The effective date must be after the day the membership began."), code="date_before_start"
+        )
+    membership.ends_on = day
+    membership.save(update_fields=["ends_on"])
+
+
+def _examinee_out_apply(transfer: Transfer) -> None:
+    """End membership and open enrollments on the date; finish a running attempt if the date is today."""
+    day = transfer.effective_on
+    _membership_end(user=transfer.person, organization=transfer.from_organization, day=day)
+    open_enrollments = Enrollment.objects.filter(
+        examinee=transfer.person, school_class__organization=transfer.from_organization
+    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day))
+    # An enrollment that starts on or after the date never becomes active: end it on its first day.
+    open_enrollments.filter(starts_on__gte=day).update(ends_on=F("starts_on"))
+    open_enrollments.filter(starts_on__lt=day).update(ends_on=day)
+    if day <= today():
+        attempts_finish_departed(examinee=transfer.person)
+
+
+def transfer_approve(*, transfer: Transfer, by: User) -> Transfer:
+    """The deciding org admin approves; the change takes effect on the transfer's date."""
+    with transaction.atomic():
+        transfer = (
+            # of=("self",): PostgreSQL cannot lock the nullable side of an outer join (from_organization).
+            Transfer.objects.select_for_update(of=("self",))
+            .select_related("person", "from_organization")
+            .get(pk=transfer.pk)
+        )
+        if transfer.status != Transfer.Status.PENDING:
+            raise ServiceError(_("This transfer has already been decided."), code="decided")
+        if transfer.effective_on < today():
+            raise ServiceError(
+                _("The effective date has passed; reject this transfer and file it again."), code="date_past"
+            )
+        User.objects.select_for_update().filter(pk=transfer.person_id).first()
+        if transfer.kind == Transfer.Kind.EXAMINEE_OUT:
+            _examinee_out_apply(transfer)
+        elif transfer.kind == Transfer.Kind.EXAMINEE_IN:
+            _arrival_apply(transfer)
+        else:
+            raise ServiceError(_("This kind of transfer cannot be approved here."), code="wrong_kind")
+        _decision_record(transfer, status=Transfer.Status.APPROVED, by=by)
+    return transfer
+
+
+def transfer_reject(*, transfer: Transfer, by: User) -> Transfer:
+    """The deciding org admin rejects: nothing changes but the transfer's status."""
+    with transaction.atomic():
+        transfer = Transfer.objects.select_for_update().select_related("person").get(pk=transfer.pk)
+        if transfer.status != Transfer.Status.PENDING:
+            raise ServiceError(_("This transfer has already been decided."), code="decided")
+        _decision_record(transfer, status=Transfer.Status.REJECTED, by=by)
+    return transfer
+
+
+def _decision_record(transfer: Transfer, *, status: str, by: User) -> None:
+    """Write the org admin's decision on a locked pending transfer, and its audit entry. Call inside a transaction."""
+    transfer.status = status
+    transfer.decided_by = by
+    transfer.decided_at = timezone.now()
+    transfer.save(update_fields=["status", "decided_by", "decided_at"])
+    step = "approve" if status == Transfer.Status.APPROVED else "reject"
+    AuditEntry.record(
+        organization=transfer.deciding_organization,
+        actor=by,
+        action=f"transfer.{transfer.kind}.{step}",
+        target=transfer.person,
+        effective_on=transfer.effective_on.isoformat(),
+    )
+
+
+def transfer_file_teacher_out(
+    *,
+    teacher: User,
+    effective_on: datetime.date,
+    reason: str,
+    successors: dict[SchoolClass, User],
+    by: User,
+) -> Transfer:
+    """The org admin files, and thereby approves, that a teacher leaves on `effective_on`.
+
+    Every class of the teacher in the current school year needs a successor
+    who stays within the 40-examinee limit with the classes they take over.
+    The teacher's membership ends on the date (they are locked out from then
+    on); the classes change hands on the date by `transfers_apply_due`, run at
+    filing and daily by the `apply_transfers` command.
+    """
+    _check_effective_on(effective_on)
+    organization = active_membership(by).organization
+    day = today()
+    year = school_year_of(day)
+    with transaction.atomic():
+        locked = [teacher.pk, *(successor.pk for successor in successors.values())]
+        list(User.objects.select_for_update().filter(pk__in=locked).order_by("pk"))
+        _check_no_open_transfer(teacher, Transfer.Kind.TEACHER_OUT)
+        _check_no_approved_departure(teacher, day)
+        classes = list(SchoolClass.objects.filter(organization=organization, teacher=teacher, school_year=year))
+        taking_over = _handovers(
+            teacher=teacher, classes=classes, successors=successors, organization=organization, day=effective_on
+        )
+        _check_successors_capacity(taking_over, school_year=year, day=day)
+        transfer = _transfer_file(
+            kind=Transfer.Kind.TEACHER_OUT,
+            person=teacher,
+            organization=organization,
+            from_organization=organization,
+            to_organization=None,
+            effective_on=effective_on,
+            reason=reason,
+            by=by,
+            approved=True,
+        )
+        TransferSuccessor.objects.bulk_create(
+            TransferSuccessor(transfer=transfer, school_class=school_class, successor=successors[school_class])
+            for school_class in classes
+        )
+        _membership_end(user=teacher, organization=organization, day=effective_on)
+        transfers_apply_due()
+    return transfer
+
+
+def _check_successors_capacity(
+    taking_over: dict[User, list[SchoolClass]], *, school_year: int, day: datetime.date
+) -> None:
+    """Each successor stays within the per-teacher limit with the examinees of the classes they take over."""
+    for successor, handed in taking_over.items():
+        added = Enrollment.objects.active_on(day).filter(school_class__in=handed).values_list("examinee_id", flat=True)
+        teacher_capacity_check(
+            teacher=successor, school_year=school_year, day=day, examinee_ids=set(added), taking_over=handed
+        )
+
+
+def _check_no_approved_departure(teacher: User, day: datetime.date) -> None:
+    """A teacher leaves once: refuse a second departure while an approved one is still to come."""
+    approved = Transfer.objects.filter(
+        person=teacher, kind=Transfer.Kind.TEACHER_OUT, status=Transfer.Status.APPROVED, effective_on__gte=day
+    )
+    if approved.exists():
+        raise ServiceError(
+            _("%(name)s already has an approved transfer.") % {"name": teacher.name}, code="transfer_pending"
+        )
+
+
+def _handovers(
+    *,
+    teacher: User,
+    classes: list[SchoolClass],
+    successors: dict[SchoolClass, User],
+    organization: Organization,
+    day: datetime.date,
+) -> dict[User, list[SchoolClass]]:
+    """The classes each successor takes over, once every class has one who is a teacher of the school on `day`."""
+    missing = [school_class.name for school_class in classes if school_class not in successors]
+    if missing:
+        raise ServiceError(
+            _("Name a successor for every class: %(classes)s") % {"classes": ", ".join(missing)},
+            code="successor_missing",
+        )
+    colleagues = members_of(organization, User.Role.TEACHER, day).filter(is_active=True)
+    taking_over: dict[User, list[SchoolClass]] = {}
+    for school_class in classes:
+        successor = successors[school_class]
+        if successor.pk == teacher.pk or not colleagues.filter(pk=successor.pk).exists():
+            raise ServiceError(
+                _("%(name)s cannot take over %(class_name)s: they are not a teacher of the school on that date.")
+                % {"name": successor.name, "class_name": school_class.name},
+                code="successor_not_member",
+            )
+        taking_over.setdefault(successor, []).append(school_class)
+    return taking_over
+
+
+def transfers_apply_due(*, day: datetime.date | None = None) -> int:
+    """Hand the classes of teachers whose transfer date has come to their successors. Idempotent.
+
+    The one part of a transfer that is not effective-dated: a class has one
+    teacher, so ownership is rewritten on the date (at filing when the date is
+    today, otherwise by the daily `apply_transfers` command). Returns the
+    number of classes handed over.
+    """
+    day = day or today()
+    due = (
+        _pending_handovers()
+        .filter(transfer__effective_on__lte=day)
+        .select_related("transfer__from_organization", "school_class", "successor")
+    )
+    handed = 0
+    for row in due:
+        with transaction.atomic():
+            school_class = _lock_for_enrollment(row.school_class)
+            if school_class.teacher_id != row.transfer.person_id:
+                continue
+            school_class.teacher = row.successor
+            school_class.save(update_fields=["teacher"])
+            AuditEntry.record(
+                organization=row.transfer.from_organization,
+                actor=None,
+                action="class.teacher_change",
+                target=school_class,
+                successor=row.successor.login_id,
+            )
+            handed += 1
+    return handed
+
+
+def _arriving_person(login_id: str, role: str) -> User | None:
+    """The existing account of `role` with this login id, row-locked; None if there is none."""
+    return User.objects.select_for_update().filter(login_id=login_id.strip().lower(), role=role).first()
+
+
+def transfer_file_examinee_in(
+    *, organization: Organization, login_id: str, effective_on: datetime.date, reason: str, by: User
+) -> Transfer:
+    """The new organization files that an examinee who already has an account joins it on `effective_on`.
+
+    The examinee then answers whether the new school may see their past
+    history, and the new organization's org admin approves. An examinee without
+    an account needs no transfer: the roster flow issues one.
+    """
+    _check_effective_on(effective_on)
+    with transaction.atomic():
+        examinee = _arriving_person(login_id, User.Role.EXAMINEE)
+        if examinee is None:
+            raise ServiceError(
+                _(
+                    "There is no examinee account with the login id %(login_id)s. "
+                    "An examinee without an account is added to a class, which issues a new account."
+                )
+                % {"login_id": login_id},
+                code="not_found",
+            )
+        if members_of(organization, User.Role.EXAMINEE, effective_on).filter(pk=examinee.pk).exists():
+            raise ServiceError(
+                _("%(name)s is already a member of your school on that date.") % {"name": examinee.name},
+                code="already_member",
+            )
+        _check_no_open_transfer(examinee, Transfer.Kind.EXAMINEE_IN)
+        current = active_membership(examinee)
+        return _transfer_file(
+            kind=Transfer.Kind.EXAMINEE_IN,
+            person=examinee,
+            organization=organization,
+            from_organization=current.organization if current else None,
+            to_organization=organization,
+            effective_on=effective_on,
+            reason=reason,
+            by=by,
+        )
+
+
+def transfer_file_teacher_in(
+    *, organization: Organization, login_id: str, effective_on: datetime.date, reason: str, by: User
+) -> Transfer:
+    """The new organization's org admin files, and thereby approves, that a teacher joins it on `effective_on`.
+
+    The teacher keeps their account and gets a membership in the new
+    organization from the date; their old school must have recorded their
+    leaving (a teacher transfer-out) on or before that date.
+    """
+    _check_effective_on(effective_on)
+    with transaction.atomic():
+        teacher = _arriving_person(login_id, User.Role.TEACHER)
+        if teacher is None:
+            raise ServiceError(
+                _(
+                    "There is no teacher account with the login id %(login_id)s. "
+                    "A teacher without an account is issued one on the Teachers page."
+                )
+                % {"login_id": login_id},
+                code="not_found",
+            )
+        if members_of(organization, User.Role.TEACHER, effective_on).filter(pk=teacher.pk).exists():
+            raise ServiceError(
+                _("%(name)s is already a member of your school on that date.") % {"name": teacher.name},
+                code="already_member",
+            )
+        current = active_membership(teacher)
+        transfer = _transfer_file(
+            kind=Transfer.Kind.TEACHER_IN,
+            person=teacher,
+            organization=organization,
+            from_organization=current.organization if current else None,
+            to_organization=organization,
+            effective_on=effective_on,
+            reason=reason,
+            by=by,
+            approved=True,
+        )
+        _arrival_apply(transfer)
+    return transfer
+
+
+def transfer_consent(*, transfer: Transfer, consent: bool, by: User) -> Transfer:
+    """The arriving examinee answers whether the new school may see their past history."""
+    with transaction.atomic():
+        transfer = (
+            Transfer.objects.select_for_update(of=("self",)).select_related("to_organization").get(pk=transfer.pk)
+        )
+        if transfer.status != Transfer.Status.PENDING or transfer.person_id != by.pk:
+            raise ServiceError(_("This request has already been decided."), code="decided")
+        transfer.history_consent = consent
+        transfer.save(update_fields=["history_consent"])
+        AuditEntry.record(
+            organization=transfer.to_organization,
+            actor=by,
+            action="transfer.examinee_in.consent",
+            target=transfer.person,
+            consent="yes" if consent else "no",
+        )
+    return transfer
+
+
+def _arrival_apply(transfer: Transfer) -> None:
+    """Start the membership in the new organization on the date; the old one must have ended by then.
+
+    The same account carries on: a person belongs to one organization at a
+    time, so every membership still running on the date refuses the arrival.
+    """
+    day = transfer.effective_on
+    overlapping = (
+        Membership.objects.select_for_update()
+        .filter(user=transfer.person)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day))
+    )
+    if overlapping.exists():
+        if transfer.person.is_teacher:
+            message = _(
+                "%(name)s is still a member of another school on %(day)s. A teacher belongs to one school at "
+                "a time: their current school must record their leaving on or before that date first."
+            )
+        else:
+            message = _(
+                "%(name)s is still a member of another school on %(day)s. An examinee belongs to one school at "
+                "a time: their current school must approve their leaving on or before that date first."
+            )
+        raise ServiceError(message % {"name": transfer.person.name, "day": day.isoformat()}, code="still_member")
+    Membership.objects.create(user=transfer.person, organization=transfer.to_organization, starts_on=day)
