@@ -164,7 +164,8 @@ def worker(args: argparse.Namespace) -> None:
 
 def build(classes: int, pupils: int, exam_minutes: int) -> dict:
     """Classes of 40 (the last one smaller when `pupils` says so), a teacher each, an open session each,
-    and a signed-in browser session per user. Returns the plan the client needs."""
+    and a signed-in browser session per user. Returns the plan the client needs.
+    """
     import datetime
 
     from django.conf import settings
@@ -303,7 +304,8 @@ def cpu_seconds(pids: list[int]) -> float:
 
 def run_queue_seconds(pids: list[int]) -> float:
     """Time the threads of `pids` waited for a CPU while runnable (/proc/<pid>/task/*/schedstat):
-    how much other processes on the same core held the server back."""
+    how much other processes on the same core held the server back.
+    """
     waited = 0
     for pid in pids:
         with contextlib.suppress(OSError):

@@ -280,7 +280,8 @@ def run(runs: int) -> None:
                     started = time.perf_counter()
                     response = clients[examinee.pk].post(url, body, content_type="application/json")
                     http_times.append(time.perf_counter() - started)
-                    assert response.status_code == 200 and response.json()["applied"], response.content
+                    assert response.status_code == 200, response.content
+                    assert response.json()["applied"], response.content
             keep("http", (http_times, time.perf_counter() - wall, time.process_time() - cpu))
 
             # signals_record: one kind 20 times (a pupil pasting, or a jittery focus), and five tab switches.

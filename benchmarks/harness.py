@@ -13,7 +13,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 def configure_django(sqlite_path: Path | None) -> None:
     """Set Django up with the in-memory channel layer, on a SQLite file (never the project's
-    db.sqlite3) or, with `sqlite_path=None`, on DATABASE_URL as it is set."""
+    db.sqlite3) or, with `sqlite_path=None`, on DATABASE_URL as it is set.
+    """
     sys.path.insert(0, str(PROJECT_DIR))
     os.environ.pop("REDIS_URL", None)
     if sqlite_path is not None:
@@ -49,7 +50,8 @@ def machine() -> str:
 
 def new_class(organization, number: int, size: int, *, login_prefix: str = "bench"):
     """A new teacher (`<prefix>-teacher<number>`) and their class of `size` issued examinees, as after
-    everyone's first sign-in (issued passwords changed). Returns (teacher, school_class, examinees)."""
+    everyone's first sign-in (issued passwords changed). Returns (teacher, school_class, examinees).
+    """
     from classrooms.models import Membership, SchoolClass, User
     from classrooms.schoolyear import current_school_year, today
     from classrooms.services import RosterRow, examinees_issue

@@ -51,7 +51,8 @@ def attempt_start(*, session, examinee, now: datetime.datetime | None = None) ->
 def attempts_start(*, session, examinee_ids: list[int], now: datetime.datetime | None = None) -> list[Attempt]:
     """New attempts, each with its own draw, for examinees of the session who have none yet (the
     start of a class: a constant number of queries for 40). Returns the ones created. Call inside
-    a transaction that holds the session's lock."""
+    a transaction that holds the session's lock.
+    """
     now = now or timezone.now()
     have = set(
         Attempt.objects.filter(session=session, examinee_id__in=examinee_ids).values_list("examinee_id", flat=True)

@@ -24,7 +24,8 @@ _TRAILING = ".,;:!?)]}"
 
 def _paragraphs(text: str) -> str:
     """Blank lines as paragraphs and line breaks as the writer meant them, except in a stretch
-    where they wrote their own paragraphs or lists."""
+    where they wrote their own paragraphs or lists.
+    """
     chunks = [chunk.strip() for chunk in re.split(r"\n\s*\n", text.replace("\r\n", "\n")) if chunk.strip()]
     return "".join(
         chunk if _BLOCK_TAG.search(chunk) else "<p>" + chunk.replace("\n", "<br>") + "</p>" for chunk in chunks

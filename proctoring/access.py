@@ -50,7 +50,8 @@ def get_session_for_examinee(user: User, session_id: int) -> ProctoredSession:
 
 def examinees_still_in(session_ids: set[int], examinee_ids: set[int]) -> set[tuple[int, int]]:
     """The (session, examinee) pairs among these where the examinee is on the session's class
-    roster today: `get_session_for_examinee` for many open sockets at once (sockets/consumers.py)."""
+    roster today: `get_session_for_examinee` for many open sockets at once (sockets/consumers.py).
+    """
     found = set()
     for session in _sessions().filter(pk__in=session_ids):
         on_roster = roster_of(session.school_class).filter(examinee_id__in=examinee_ids)
@@ -119,7 +120,8 @@ def get_attempt_for_reviewer(user: User, attempt_id: int) -> Attempt:
 
 def incidents_for_reviewer(user: User):
     """Incidents the user may see and decide: an org admin's organization's; a teacher's about the
-    examinees of sessions they proctored (never one about themselves or a colleague)."""
+    examinees of sessions they proctored (never one about themselves or a colleague).
+    """
     incidents = Incident.objects.select_related("session__exam", "session__school_class", "subject", "reporter")
     if not user.is_authenticated:
         return incidents.none()

@@ -147,7 +147,8 @@ class ExamConsumer(FrameConsumer):
     @classmethod
     def still_allowed_many(cls, checks: list[tuple[ExamConsumer, User]]) -> dict[str, ServiceError]:
         """Still on the session's class roster today (what get_session_for_examinee checks at
-        connect), for all the sockets due at once."""
+        connect), for all the sockets due at once.
+        """
         seated = [(consumer, user) for consumer, user in checks if consumer.session is not None]
         still_in = examinees_still_in({c.session.pk for c, _user in seated}, {user.pk for _c, user in seated})
         return {

@@ -1,5 +1,6 @@
 """The frames proctoring clients may send (docs/protocol.md §2), validated by forms like any other
-input, after sockets/frames.py has read them safely."""
+input, after sockets/frames.py has read them safely.
+"""
 
 from __future__ import annotations
 

@@ -274,7 +274,8 @@ JAPANESE_CATEGORY = {
 
 def category_label(category: str) -> str:
     """The category as the terms of use name it: in Japanese its official wording alone,
-    in any other language the translated label followed by that wording."""
+    in any other language the translated label followed by that wording.
+    """
     official = JAPANESE_CATEGORY[category]
     if get_language() == "ja" or (get_language() or "").startswith("ja-"):
         return official
@@ -283,7 +284,8 @@ def category_label(category: str) -> str:
 
 class Revocation(models.Model):
     """A result taken back: final. The attempt stays for the record but is a result nowhere
-    (exams/results.py); what is shown is who, when, why and which incident."""
+    (exams/results.py); what is shown is who, when, why and which incident.
+    """
 
     MAX_REASON_LENGTH = 500
 

@@ -112,7 +112,8 @@ def connection_close(*, channel_name: str, at: datetime.datetime | None = None) 
 
 def clear_dead_connections(process: str, now: datetime.datetime | None = None) -> int:
     """Close the rows of processes whose lease ran out (and this process's own from before a
-    restart), each dated when its process was last known alive. Returns how many."""
+    restart), each dated when its process was last known alive. Returns how many.
+    """
     now = now or timezone.now()
     dead = dict(ServerProcess.objects.filter(renewed_at__lt=now - lease()).values_list("name", "renewed_at"))
     rows = list(
@@ -158,7 +159,8 @@ def flag_absences(now: datetime.datetime | None = None) -> None:
 def flag_overlaps() -> None:
     """Decide the sockets that opened while another process held one of the same examinee:
     `second_connection` once that other process has renewed its lease since, with the socket
-    still there; nothing when the other socket is gone (it was a reconnect)."""
+    still there; nothing when the other socket is gone (it was a reconnect).
+    """
     for connection in Connection.objects.filter(overlap_pending=True).select_related("seat__session"):
         with transaction.atomic():
             session = _locked(connection.seat.session)

@@ -17,7 +17,8 @@ from sockets.publish import publish
 
 def next_seq(session, count: int = 1) -> int:
     """Take the session's next `count` event numbers; returns the last. Call inside the transaction
-    that made the change: the row lock it takes orders events as their transactions commit."""
+    that made the change: the row lock it takes orders events as their transactions commit.
+    """
     ProctoredSession.objects.filter(pk=session.pk).update(seq=F("seq") + count)
     session.seq = ProctoredSession.objects.values_list("seq", flat=True).get(pk=session.pk)
     return session.seq
@@ -26,7 +27,8 @@ def next_seq(session, count: int = 1) -> int:
 def _to_proctors(session, frames: list[dict], *, numbered_from: int | None = None) -> None:
     """Events in one broadcast, numbered one after the other. `numbered_from`: the session's number
     before them, when the caller holds the session's row lock and writes the new number itself (a
-    group commit writes the numbers of all its sessions in one statement)."""
+    group commit writes the numbers of all its sessions in one statement).
+    """
     if not frames:
         return
     last = next_seq(session, len(frames)) if numbered_from is None else numbered_from + len(frames)
@@ -42,7 +44,8 @@ def announce_tile(session, examinee_id: int) -> None:
 
 def announce_progress(session, examinee_id: int, answered: int, total: int) -> None:
     """Only the examinee's answered count changed (an answer saved): a small event instead of the
-    whole tile, which costs a dozen queries to build (docs/protocol.md §2.2)."""
+    whole tile, which costs a dozen queries to build (docs/protocol.md §2.2).
+    """
     _to_proctors(session, [{"type": "progress", "examinee": examinee_id, "answered": answered, "total": total}])
 
 
@@ -61,7 +64,8 @@ def announce_signal(signal) -> None:
 
 def announce_signals(session, signals: list) -> None:
     """Signals of one session stored together (a group commit): one broadcast. The caller holds
-    the session's row lock and saves `session.seq`, moved on here by the number of signals."""
+    the session's row lock and saves `session.seq`, moved on here by the number of signals.
+    """
     before, session.seq = session.seq, session.seq + len(signals)
     _to_proctors(session, [signal_frame(signal) for signal in signals], numbered_from=before)
 

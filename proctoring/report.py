@@ -21,7 +21,7 @@ from proctoring.models import Incident, ProctoredSession, Revocation, Seat, Sign
 
 
 def duration_text(duration_ms: int | None) -> str:
-    """ "3.5 s", "2 min 5 s"; empty without a duration."""
+    """A duration as people read it ("3.5 s", "2 min 5 s"); empty without one."""
     if not duration_ms:
         return ""
     seconds = duration_ms / 1000
@@ -125,19 +125,21 @@ def _timeline(row: ExamineeReport) -> list[Event]:
             if attempt.finish_reason == Attempt.FinishReason.REVOKED:  # the revocation has its own line
                 label = _("The test ended for the revocation")
             events.append(Event(at=attempt.finished_at, what="finished", label=label))
-    for signal in row.signals:
-        events.append(
-            Event(
-                at=signal.at,
-                what="signal",
-                label=signal.get_kind_display(),
-                count=signal.count,
-                last_at=signal.last_at if signal.last_at != signal.at else None,
-                duration_ms=signal.duration_ms,
-            )
+    events.extend(
+        Event(
+            at=signal.at,
+            what="signal",
+            label=signal.get_kind_display(),
+            count=signal.count,
+            last_at=signal.last_at if signal.last_at != signal.at else None,
+            duration_ms=signal.duration_ms,
         )
-    for incident in row.incidents:
-        events.append(Event(at=incident.at, what="incident", label=incident.category_label, incident=incident))
+        for signal in row.signals
+    )
+    events.extend(
+        Event(at=incident.at, what="incident", label=incident.category_label, incident=incident)
+        for incident in row.incidents
+    )
     if row.revocation is not None:
         events.append(
             Event(at=row.revocation.revoked_at, what="revocation", label=_("Result revoked"), revocation=row.revocation)

@@ -22,7 +22,8 @@ class GroupCommit:
         """`write(items)` runs on the database pool and returns one result per item, in order;
         a result that is an exception is raised to that item's caller alone. `window`: seconds to
         wait for more items after the first of a batch arrives (each batch costs a few queries
-        whatever its size, so under steady load a short wait saves most of them)."""
+        whatever its size, so under steady load a short wait saves most of them).
+        """
         self.write = write
         self.max_batch = max_batch
         self.window = window
@@ -56,7 +57,8 @@ class GroupCommit:
 
     async def write_batch(self, items: list) -> list:
         """One transaction for all; should it fail, one per item, so that one item the database
-        refuses (a bug, a value out of range) fails alone rather than its whole batch."""
+        refuses (a bug, a value out of range) fails alone rather than its whole batch.
+        """
         try:
             return await run_db(self.write, items)
         except Exception as error:  # noqa: BLE001 - answered per item below

@@ -143,7 +143,8 @@ class FrameConsumer(AsyncWebsocketConsumer):
         is a hop to asgiref's one shared thread for each frame and each event of every socket of
         the process, so all of them queued behind each other there (heartbeat acks took a
         minute at 1,000 sockets). This consumer's database work runs on the live pool
-        (sockets/executor.py), which looks after its own connections."""
+        (sockets/executor.py), which looks after its own connections.
+        """
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
@@ -187,7 +188,8 @@ class FrameConsumer(AsyncWebsocketConsumer):
 
     async def layer_overflow(self, event):
         """Events for this socket piled up past the layer's capacity (sockets/layers.py): rather
-        than going on with a gap, the client reconnects and starts from a whole picture."""
+        than going on with a gap, the client reconnects and starts from a whole picture.
+        """
         logger.warning("socket %s fell behind its events; closing it (4429)", self.channel_name)
         await self.close(code=CLOSE_TOO_SLOW)
 
@@ -266,7 +268,8 @@ class FrameConsumer(AsyncWebsocketConsumer):
 
     def recheck(self) -> User | None:
         """Runs on the database pool: the user as they are now, or None (close 4401); a route's own
-        check raises ServiceError (close 4403)."""
+        check raises ServiceError (close 4403).
+        """
         result = self.recheck_many([self])[self.channel_name]
         if isinstance(result, ServiceError):
             raise result
@@ -278,7 +281,8 @@ class FrameConsumer(AsyncWebsocketConsumer):
     @classmethod
     def recheck_many(cls, consumers: list[FrameConsumer]) -> dict[str, User | ServiceError | None]:
         """`recheck` for many sockets of this route at once (the tick's, below): by channel name,
-        the user as they are now, None (close 4401) or the ServiceError of the route's check (4403)."""
+        the user as they are now, None (close 4401) or the ServiceError of the route's check (4403).
+        """
         keyed = {}  # a socket without a browser session (the key) is signed out
         for consumer in consumers:
             session = consumer.scope.get("session")
@@ -295,7 +299,8 @@ class FrameConsumer(AsyncWebsocketConsumer):
     @classmethod
     def still_allowed_many(cls, checks: list[tuple[FrameConsumer, User]]) -> dict[str, ServiceError]:
         """The route's own re-check for many sockets: the refused ones, by channel name. By default
-        one `still_allowed` each; a route with many sockets does it in a few queries."""
+        one `still_allowed` each; a route with many sockets does it in a few queries.
+        """
         refused = {}
         for consumer, user in checks:
             try:
@@ -312,7 +317,8 @@ class FrameConsumer(AsyncWebsocketConsumer):
 async def recheck_due(consumers: list[FrameConsumer]) -> None:
     """At every tick, re-check together the sockets whose last check will be too old before the
     next tick: a few queries per route for all of them, instead of a handful per socket as each
-    one's next frame comes. Frames still re-check by themselves when this falls behind."""
+    one's next frame comes. Frames still re-check by themselves when this falls behind.
+    """
     due_at = time.monotonic() - max(0.0, settings.LIVE_RECHECK_SECONDS - settings.LIVE_TICK_SECONDS)
     by_route: dict[type, list[FrameConsumer]] = {}
     for consumer in consumers:

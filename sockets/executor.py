@@ -40,7 +40,8 @@ def _executor() -> ThreadPoolExecutor:
 
 def _keep_connections_usable() -> None:
     """After a call: close a connection only when it is broken (Django's close_old_connections
-    would also close it by age, i.e. after every call with CONN_MAX_AGE = 0)."""
+    would also close it by age, i.e. after every call with CONN_MAX_AGE = 0).
+    """
     for connection in connections.all(initialized_only=True):
         if connection.connection is None:
             continue
@@ -68,7 +69,8 @@ async def run_db(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 def close_pool() -> None:
     """Close every pooled thread's database connection and the pool itself (test teardown,
-    or before a test database is dropped). A new pool starts at the next call."""
+    or before a test database is dropped). A new pool starts at the next call.
+    """
     global _pool
     with _lock:
         pool, _pool = _pool, None

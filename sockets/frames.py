@@ -1,8 +1,8 @@
-"""Reading a client's frame (docs/protocol.md §2): never trusted, never fatal to the socket.
+r"""Reading a client's frame (docs/protocol.md §2): never trusted, never fatal to the socket.
 
 A frame is JSON text of at most MAX_FRAME_BYTES, an object with a string
 `type`, at most MAX_DEPTH containers deep, without lone surrogates (JSON may
-spell one as "\\ud800"; it cannot be encoded back to UTF-8, so echoing it would
+spell one as "\ud800"; it cannot be encoded back to UTF-8, so echoing it would
 kill the socket) and without the literals NaN and Infinity (Python reads
 them; JSON has none). Anything else is a `ServiceError`: an `error` frame, and
 the socket stays open. Fields are then validated by a form per frame type,
@@ -91,7 +91,8 @@ def validate(data: dict, known: dict[str, type[forms.Form] | None]) -> tuple[str
 
 def _storable(cleaned: dict) -> bool:
     """Times are stored in UTC and shown in local time: "0001-01-01T00:00:00+09:00" or a time late in
-    9999 overflows one or the other (it failed a whole group commit of signals: `server_error`)."""
+    9999 overflows one or the other (it failed a whole group commit of signals: `server_error`).
+    """
     for value in cleaned.values():
         if isinstance(value, datetime.datetime):
             try:
@@ -104,7 +105,8 @@ def _storable(cleaned: dict) -> bool:
 
 def strict_types(data: dict, form_class: type[forms.Form]) -> bool:
     """JSON values must be scalars of the right kind: forms would accept "5" for 5 and lists as text.
-    Integers are at most MAX_INTEGER either way."""
+    Integers are at most MAX_INTEGER either way.
+    """
     for name, field in form_class.base_fields.items():
         value = data.get(name)
         if value is None:

@@ -77,7 +77,8 @@ def on_tick(hook: Callable[[str], None]) -> Callable[[str], None]:
 
 def on_tick_sockets(hook: Callable[[list], Awaitable[None]]) -> Callable[[list], Awaitable[None]]:
     """Register `await hook(open_sockets)`, run in the event loop at every tick with this process's
-    open sockets (`register`)."""
+    open sockets (`register`).
+    """
     _socket_hooks.append(hook)
     return hook
 

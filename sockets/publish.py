@@ -43,7 +43,8 @@ def close_user_sockets(user_id: int) -> None:
 class _Publisher:
     """Sends what threads hand over on the loop it belongs to: in order within a group, groups side
     by side (a Redis group send is a few round trips; one at a time for the whole process was the
-    bottleneck of the proctors' events with PostgreSQL + Redis)."""
+    bottleneck of the proctors' events with PostgreSQL + Redis).
+    """
 
     def __init__(self, loop: asyncio.AbstractEventLoop):
         self.loop = loop

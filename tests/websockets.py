@@ -1,5 +1,6 @@
 """Helpers for websocket tests: sockets through the whole ASGI stack (the real Origin check and
-session authentication, with the cookie of a real sign-in), and frames awaited with a bound."""
+session authentication, with the cookie of a real sign-in), and frames awaited with a bound.
+"""
 
 from __future__ import annotations
 

@@ -264,10 +264,9 @@ def _detail_values(details: dict) -> list[tuple[str, str]]:
 
     Services never store a password; a key that says otherwise is still not shown.
     """
-    pairs = []
-    for key, value in details.items():
-        if "password" in key.lower():
-            continue
-        for item in value if isinstance(value, list) else [value]:
-            pairs.append((key, str(item)))
-    return pairs
+    return [
+        (key, str(item))
+        for key, value in details.items()
+        if "password" not in key.lower()
+        for item in (value if isinstance(value, list) else [value])
+    ]

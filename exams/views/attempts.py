@@ -43,7 +43,8 @@ MAX_SEQ = 2**31 - 1  # AttemptQuestion.save_seq is a PositiveIntegerField
 
 class AnswerForm(forms.Form):
     """One answer save: `position` of the question in the attempt (from 0), `choice` an index
-    into its choice order (empty or null clears the answer), `seq` the browser's number for this save."""
+    into its choice order (empty or null clears the answer), `seq` the browser's number for this save.
+    """
 
     position = forms.IntegerField(min_value=0, max_value=32767)
     choice = forms.IntegerField(min_value=0, max_value=32767, required=False)

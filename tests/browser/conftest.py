@@ -128,7 +128,8 @@ class BrowserTestCase(ChannelsLiveServerTestCase):
 
     def one_pupil_in_a_session(self, exam) -> None:
         """The teacher, one examinee of their class (past the first sign-in) and a session of `exam`:
-        `self.teacher`, `self.examinee`, `self.session`."""
+        `self.teacher`, `self.examinee`, `self.session`.
+        """
         organization = make_organization("sakura", "さくら小学校")
         self.teacher = make_user("sakura-teacher", User.Role.TEACHER, organization, name="山田 先生")
         school_class = make_class(organization, self.teacher, "5年1組")

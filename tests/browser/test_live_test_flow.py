@@ -210,8 +210,9 @@ class Received:
         return [(url, kind, text) for url, kind, text in self.bodies if "/static/" not in url]
 
     def readable(self) -> list[tuple[str, str]]:
-        """(url or "websocket", text) of every dynamic body and frame, with JSON's \\u escapes undone
-        (JSON responses and pages' json_script blocks spell Japanese that way)."""
+        r"""(url or "websocket", text) of every dynamic body and frame, with JSON's \u escapes undone
+        (JSON responses and pages' json_script blocks spell Japanese that way).
+        """
         texts = [(url, text) for url, content_type, text in self.dynamic() if "application/json" not in content_type]
         texts += [(url, json.dumps(document, ensure_ascii=False)) for url, document in self.json_documents()]
         return texts

@@ -42,7 +42,8 @@ class Socket:
 
 class Wire:
     """Every websocket of the page's browser context whose URL matches `pattern`, passed to the
-    live server through Playwright, with a hand on it."""
+    live server through Playwright, with a hand on it.
+    """
 
     def __init__(self, page: Page, pattern: str):
         self.page = page
@@ -88,7 +89,8 @@ class Wire:
 
     def live(self) -> Socket:
         """The one socket not closed, once there is one (and only one): call it when the page says it is
-        connected (a failed attempt is closed soon after it starts, by its server end)."""
+        connected (a failed attempt is closed soon after it starts, by its server end).
+        """
         try:
             eventually(self.page, lambda: len(self.open()) == 1, "one open socket")
         except AssertionError as error:

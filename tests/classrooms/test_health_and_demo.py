@@ -23,10 +23,12 @@ def test_demo_data_loads_and_loading_again_changes_nothing(capsys):
     call_command("load_demo")
     first = counts()
     output = capsys.readouterr().out
-    assert "sakura-teacher" in output and "kantoku-demo" in output
+    assert "sakura-teacher" in output
+    assert "kantoku-demo" in output
     call_command("load_demo")
     assert counts() == first
     teacher = User.objects.get(login_id="sakura-teacher")
-    assert teacher.check_password("kantoku-demo") and not teacher.must_change_password
+    assert teacher.check_password("kantoku-demo")
+    assert not teacher.must_change_password
     assert Enrollment.objects.filter(school_class__teacher=teacher).count() == 6
     assert Exam.objects.filter(code__in=["reading-spring", "reading-library"]).count() == 2

@@ -40,7 +40,8 @@ def test_it_issues_an_org_admin_with_a_one_time_password(client_of, operator, or
     assert response.status_code == 200
     [credential] = response.context["credentials"]
     admin = User.objects.get(login_id="sakura-admin2")
-    assert admin.role == User.Role.ORG_ADMIN and admin.must_change_password
+    assert admin.role == User.Role.ORG_ADMIN
+    assert admin.must_change_password
     assert admin.check_password(credential.password)
     assert Membership.objects.get(user=admin).organization == organization
 

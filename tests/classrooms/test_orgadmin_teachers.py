@@ -61,7 +61,8 @@ def test_404_when_someone_else_acts_on_a_teacher(request, client_of, teacher, ac
     client = client_of(request.getfixturevalue(outsider))
     assert client.post(reverse(action, args=[teacher.pk])).status_code == 404
     teacher.refresh_from_db()
-    assert teacher.is_active and teacher.check_password(PASSWORD)
+    assert teacher.is_active
+    assert teacher.check_password(PASSWORD)
     assert not AuditEntry.objects.exists()
 
 
@@ -69,7 +70,8 @@ def test_404_when_someone_else_acts_on_a_teacher(request, client_of, teacher, ac
 def test_404_when_the_org_admin_acts_on_another_orgs_teacher(client_of, org_admin, foreign_teacher, action):
     assert client_of(org_admin).post(reverse(action, args=[foreign_teacher.pk])).status_code == 404
     foreign_teacher.refresh_from_db()
-    assert foreign_teacher.is_active and foreign_teacher.check_password(PASSWORD)
+    assert foreign_teacher.is_active
+    assert foreign_teacher.check_password(PASSWORD)
 
 
 @pytest.mark.parametrize("action", TEACHER_ACTIONS)
@@ -101,7 +103,8 @@ def test_anonymous_is_sent_to_sign_in(client, teacher):
     ]
     responses += [client.post(reverse(action, args=[teacher.pk])) for action in TEACHER_ACTIONS]
     for response in responses:
-        assert response.status_code == 302 and response.url.startswith(reverse("classrooms:login"))
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("classrooms:login"))
     teacher.refresh_from_db()
     assert teacher.is_active
 
@@ -125,7 +128,8 @@ def test_it_lists_the_teachers_active_today_with_their_classes_of_this_year(
     assert teachers[1].current_classes == [school_class]
     assert teachers[0].current_classes == []
     content = response.content.decode()
-    assert teacher.name in content and other_teacher.name in content
+    assert teacher.name in content
+    assert other_teacher.name in content
     assert reverse("classrooms:orgadmin_class_detail", args=[school_class.pk]) in content
     assert reverse("classrooms:orgadmin_class_detail", args=[last_year.pk]) not in content
     for absent in (departed.name, foreign_teacher.name, foreign_class.name):
@@ -177,12 +181,14 @@ def test_it_issues_a_teacher_who_must_choose_a_password(client_of, organization,
 
     assert response.status_code == 200
     templates = {template.name for template in response.templates}
-    assert "classrooms/slips.html" in templates and "classrooms/orgadmin/teacher_issue.html" not in templates
+    assert "classrooms/slips.html" in templates
+    assert "classrooms/orgadmin/teacher_issue.html" not in templates
     [credential] = response.context["credentials"]
     new = User.objects.get(login_id="sakura-takahashi")
     assert credential.user == new
     assert (new.role, new.name, new.kana) == (User.Role.TEACHER, "高橋 先生", "たかはし")
-    assert new.must_change_password and new.is_active
+    assert new.must_change_password
+    assert new.is_active
     assert new.check_password(credential.password)
     assert Membership.objects.active_on(today()).get(user=new).organization == organization
     assert credential.password in response.content.decode()
@@ -261,11 +267,13 @@ def test_a_suspended_teacher_loses_their_open_session_at_once(org_admin, teacher
 
     response = signed_in(org_admin).post(reverse("classrooms:orgadmin_teacher_suspend", args=[teacher.pk]))
 
-    assert response.status_code == 302 and response.url == reverse("classrooms:orgadmin_teacher_list")
+    assert response.status_code == 302
+    assert response.url == reverse("classrooms:orgadmin_teacher_list")
     teacher.refresh_from_db()
     assert not teacher.is_active
     after = teacher_client.get(reverse("classrooms:teacher_class_list"))
-    assert after.status_code == 302 and after.url.startswith(reverse("classrooms:login"))
+    assert after.status_code == 302
+    assert after.url.startswith(reverse("classrooms:login"))
 
 
 def test_a_session_ended_by_suspension_stays_ended_after_reactivation(org_admin, teacher):
@@ -276,7 +284,8 @@ def test_a_session_ended_by_suspension_stays_ended_after_reactivation(org_admin,
 
     response = teacher_client.get(reverse("classrooms:teacher_class_list"))
 
-    assert response.status_code == 302 and response.url.startswith(reverse("classrooms:login"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("classrooms:login"))
 
 
 def test_a_suspended_teacher_cannot_sign_in(client_of, org_admin, teacher):
@@ -347,10 +356,12 @@ def test_it_reissues_a_password_shown_once_on_a_slip(client_of, organization, or
     assert credential.password in response.content.decode()
     assert "no-store" in response["Cache-Control"]
     teacher.refresh_from_db()
-    assert teacher.check_password(credential.password) and not teacher.check_password(PASSWORD)
+    assert teacher.check_password(credential.password)
+    assert not teacher.check_password(PASSWORD)
     assert teacher.must_change_password
     entry = AuditEntry.objects.get(action="password.reissue")
-    assert entry.organization == organization and credential.password not in json.dumps(entry.details)
+    assert entry.organization == organization
+    assert credential.password not in json.dumps(entry.details)
 
 
 def test_the_reissued_password_signs_in(client_of, org_admin, teacher):
@@ -367,4 +378,5 @@ def test_membership_that_started_today_counts(client_of, organization, org_admin
     later = User.objects.create_user(login_id="sakura-later", role=User.Role.TEACHER, name="着任予定 先生")
     Membership.objects.create(user=later, organization=organization, starts_on=today() + datetime.timedelta(days=1))
     teachers = list(client_of(org_admin).get(reverse("classrooms:orgadmin_teacher_list")).context["teachers"])
-    assert newcomer in teachers and later not in teachers
+    assert newcomer in teachers
+    assert later not in teachers

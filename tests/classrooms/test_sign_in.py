@@ -61,7 +61,8 @@ def test_issued_account_must_choose_a_new_password_first(client, school_class, t
     assert not credential.user.must_change_password
     assert credential.user.check_password("sakura-blossom-77")
     entry = AuditEntry.objects.get(action="password.change")
-    assert "sakura-blossom-77" not in str(entry.details) and credential.password not in str(entry.details)
+    assert "sakura-blossom-77" not in str(entry.details)
+    assert credential.password not in str(entry.details)
 
 
 def test_weak_new_password_is_refused(client_of, school_class, teacher):
@@ -85,7 +86,8 @@ def test_suspension_ends_existing_sessions_at_once(client_of, teacher, org_admin
     services.user_set_active(user=teacher, active=False, by=org_admin)
 
     response = client.get(reverse("classrooms:teacher_class_list"))
-    assert response.status_code == 302 and response.url.startswith(reverse("classrooms:login"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("classrooms:login"))
     assert sign_in(client, teacher.login_id).status_code == 200  # and cannot sign in again
 
 
@@ -104,7 +106,8 @@ def test_suspended_or_terminated_organization_locks_every_account_out(
     client = client_of(teacher)
     services.organization_set_status(organization=organization, status=status, by=operator)
     response = client.get(reverse("classrooms:teacher_class_list"))
-    assert response.status_code == 302 and response.url.startswith(reverse("classrooms:login"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("classrooms:login"))
     assert sign_in(client, teacher.login_id).status_code == 200
 
 

@@ -38,7 +38,8 @@ def test_outsiders_get_404_on_every_class_screen(request, client_of, school_clas
 def test_anonymous_is_sent_to_sign_in(client, school_class, enrollment):
     for name, method, url in urls(school_class, enrollment):
         response = getattr(client, method)(url)
-        assert response.status_code == 302 and response.url.startswith(reverse("classrooms:login")), name
+        assert response.status_code == 302, name
+        assert response.url.startswith(reverse("classrooms:login")), name
 
 
 def test_the_class_teacher_gets_in(client_of, teacher, school_class, enrollment):

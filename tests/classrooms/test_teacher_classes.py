@@ -37,7 +37,8 @@ def test_it_creates_a_class_for_me_and_audits_it(client_of, teacher, organizatio
     )
     created = SchoolClass.objects.get(name="6年3組")
     assert response.url == reverse("classrooms:teacher_roster", args=[created.pk])
-    assert created.teacher == teacher and created.organization == organization
+    assert created.teacher == teacher
+    assert created.organization == organization
     assert AuditEntry.objects.filter(action="class.create", target_id=str(created.pk)).exists()
 
 
@@ -67,7 +68,8 @@ def test_rename_to_a_taken_name_changes_nothing(client_of, teacher, school_class
     response = client_of(teacher).post(
         reverse("classrooms:teacher_class_rename", args=[school_class.pk]), {"name": "5年3組"}
     )
-    assert response.status_code == 200 and response.context["form"].errors
+    assert response.status_code == 200
+    assert response.context["form"].errors
     school_class.refresh_from_db()
     assert school_class.name == "5年1組"
 

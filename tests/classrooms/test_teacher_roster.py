@@ -34,13 +34,15 @@ def test_it_issues_an_examinee_account_and_shows_the_slip_once(client_of, teache
     assert response.status_code == 200
     [credential] = response.context["credentials"]
     pupil = credential.user
-    assert pupil.role == User.Role.EXAMINEE and pupil.must_change_password
+    assert pupil.role == User.Role.EXAMINEE
+    assert pupil.must_change_password
     assert pupil.check_password(credential.password)
     assert credential.password in response.content.decode()
     assert Enrollment.objects.get(examinee=pupil).number == 12
     assert Membership.objects.get(user=pupil).organization == school_class.organization
     roster_page = client.get(reverse("classrooms:teacher_roster", args=[school_class.pk])).content.decode()
-    assert "高橋 葵" in roster_page and credential.password not in roster_page
+    assert "高橋 葵" in roster_page
+    assert credential.password not in roster_page
     entry = AuditEntry.objects.get(action="examinee.issue")
     assert credential.password not in str(entry.details)
 
@@ -50,7 +52,8 @@ def test_a_taken_login_id_is_a_field_error_and_nothing_is_created(client_of, tea
     response = client_of(teacher).post(
         reverse("classrooms:teacher_examinee_add", args=[school_class.pk]), {"name": "X", "login_id": examinee.login_id}
     )
-    assert response.status_code == 200 and response.context["form"].errors["login_id"]
+    assert response.status_code == 200
+    assert response.context["form"].errors["login_id"]
     assert User.objects.count() == before
 
 
@@ -101,7 +104,8 @@ def test_it_edits_basic_info_with_htmx(client_of, teacher, school_class, enrollm
         {"name": "鈴木 一朗", "kana": "すずき いちろう", "number": "3"},
         HTTP_HX_REQUEST="true",
     )
-    assert response.status_code == 200 and "鈴木 一朗" in response.content.decode()
+    assert response.status_code == 200
+    assert "鈴木 一朗" in response.content.decode()
     enrollment.refresh_from_db()
     enrollment.examinee.refresh_from_db()
     assert (enrollment.examinee.name, enrollment.number) == ("鈴木 一朗", 3)
@@ -112,7 +116,8 @@ def test_an_empty_name_is_refused(client_of, teacher, school_class, enrollment):
     response = client_of(teacher).post(
         reverse("classrooms:teacher_examinee_edit", args=[school_class.pk, enrollment.pk]), {"name": "", "kana": ""}
     )
-    assert response.status_code == 200 and response.context["form"].errors["name"]
+    assert response.status_code == 200
+    assert response.context["form"].errors["name"]
 
 
 def test_unenrolling_keeps_the_account_and_frees_the_seat(client_of, teacher, school_class, enrollment, examinee):
@@ -133,5 +138,6 @@ def test_reissuing_a_password_replaces_the_old_one(client_of, teacher, school_cl
     )
     [credential] = response.context["credentials"]
     examinee.refresh_from_db()
-    assert examinee.check_password(credential.password) and examinee.must_change_password
+    assert examinee.check_password(credential.password)
+    assert examinee.must_change_password
     assert credential.password in response.content.decode()

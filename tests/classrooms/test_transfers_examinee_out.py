@@ -222,7 +222,8 @@ def test_the_transfers_page_is_the_org_admins(client, client_of, org_admin, fore
     assert client.get(url).status_code == 302
     assert client_of(teacher).get(url).status_code == 404
     page = client_of(foreign_org_admin).get(url)
-    assert page.status_code == 200 and not page.context["pending"]
+    assert page.status_code == 200
+    assert not page.context["pending"]
     page = client_of(org_admin).get(url)
     assert [row.transfer for row in page.context["pending"]] == [transfer]
     assert page.context["pending"][0].decidable
@@ -264,6 +265,7 @@ def test_session_reports_and_messages_stop_naming_the_examinee_on_the_date(
     response = as_teacher.get(report)
     assert examinee.name not in response.content.decode()
     rows = response.context["report"].examinees
-    assert len(rows) == 1 and not rows[0].named  # the count stays right, unnamed
+    assert len(rows) == 1
+    assert not rows[0].named
     assert examinee.name not in as_teacher.get(export).content.decode("utf-8-sig")
     assert examinee.name not in as_teacher.get(inbox).content.decode()

@@ -170,7 +170,7 @@ def test_a_departure_approved_during_answer_saves_ends_the_attempt_once(
 
     # Two devices of the examinee save answers (each its own questions) while the org admin approves.
     calls = [
-        partial(save_and_keep, "tablet", range(0, 2)),
+        partial(save_and_keep, "tablet", range(2)),
         partial(save_and_keep, "laptop", range(2, 4)),
         partial(transfer_services.transfer_approve, transfer=transfer, by=org_admin),
     ]

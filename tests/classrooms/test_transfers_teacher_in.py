@@ -99,7 +99,8 @@ def test_a_teacher_still_employed_elsewhere_is_refused(client_of, teacher, forei
     response = post_arrival(client_of(foreign_org_admin), teacher.login_id, day)
     assert response.status_code == 200
     error = str(response.context["form"].non_field_errors())
-    assert teacher.name in error and day.isoformat() in error  # "still a member of another school on …"
+    assert teacher.name in error
+    assert day.isoformat() in error
     assert not Transfer.objects.exists()
     assert not Membership.objects.filter(user=teacher, organization=other_organization).exists()
     assert not AuditEntry.objects.filter(action__startswith="transfer.teacher_in").exists()

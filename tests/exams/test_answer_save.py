@@ -52,9 +52,11 @@ def post_json(client, attempt: Attempt, body) -> tuple[int, dict]:
 
 def test_it_saves_an_answer(attempt):
     outcome = services.answer_save(attempt=attempt, position=0, choice=2, seq=1)
-    assert outcome.applied and outcome.position == 0
+    assert outcome.applied
+    assert outcome.position == 0
     saved = row(attempt)
-    assert (saved.answer, saved.save_seq) == (2, 1) and saved.answered_at is not None
+    assert (saved.answer, saved.save_seq) == (2, 1)
+    assert saved.answered_at is not None
 
 
 def test_saving_the_same_answer_again_changes_nothing(attempt):
@@ -93,7 +95,8 @@ def test_it_saves_an_answer_sent_as_a_form(client_of, examinee, attempt):
     response = client_of(examinee).post(
         reverse("exams:answer_save", args=[attempt.pk]), {"position": "2", "choice": "0", "seq": "3"}
     )
-    assert response.status_code == 200 and response.json()["saved"] is True
+    assert response.status_code == 200
+    assert response.json()["saved"] is True
     assert (row(attempt, 2).answer, row(attempt, 2).save_seq) == (0, 3)
 
 
@@ -102,7 +105,9 @@ def test_the_same_save_twice_is_saved_once(client_of, examinee, attempt):
     assert post_json(client, attempt, {"position": 0, "choice": 1, "seq": 1})[1]["applied"] is True
     first = row(attempt)
     status, body = post_json(client, attempt, {"position": 0, "choice": 1, "seq": 1})
-    assert status == 200 and body["saved"] is True and body["applied"] is False
+    assert status == 200
+    assert body["saved"] is True
+    assert body["applied"] is False
     assert row(attempt).answered_at == first.answered_at
 
 
@@ -111,7 +116,8 @@ def test_an_older_save_arriving_late_over_http_does_not_overwrite(client_of, exa
     post_json(client, attempt, {"position": 0, "choice": 3, "seq": 8})
     status, body = post_json(client, attempt, {"position": 0, "choice": 0, "seq": 7})
     # The browser may forget the stale save: the newer one is on the server already.
-    assert status == 200 and body == {"saved": True, "applied": False, "position": 0, "seq": 7}
+    assert status == 200
+    assert body == {"saved": True, "applied": False, "position": 0, "seq": 7}
     assert (row(attempt).answer, row(attempt).save_seq) == (3, 8)
 
 
@@ -124,7 +130,8 @@ def test_clearing_an_answer_over_http(client_of, examinee, attempt, cleared):
     else:  # a form sends an empty field
         response = client.post(reverse("exams:answer_save", args=[attempt.pk]), {"position": 0, "choice": "", "seq": 2})
         status, body = response.status_code, response.json()
-    assert status == 200 and body["applied"] is True
+    assert status == 200
+    assert body["applied"] is True
     assert (row(attempt).answer, row(attempt).save_seq) == (None, 2)
 
 
@@ -151,7 +158,8 @@ BAD_JSON_BODIES = {
 def test_bad_input_is_refused_and_nothing_is_saved(client_of, examinee, attempt, body):
     before = answers(attempt)
     status, reply = post_json(client_of(examinee), attempt, body)
-    assert status == 400 and reply["saved"] is False
+    assert status == 400
+    assert reply["saved"] is False
     assert answers(attempt) == before
 
 
@@ -162,7 +170,8 @@ def test_bad_input_is_refused_and_nothing_is_saved(client_of, examinee, attempt,
 def test_bad_form_input_is_refused_and_nothing_is_saved(client_of, examinee, attempt, data):
     before = answers(attempt)
     response = client_of(examinee).post(reverse("exams:answer_save", args=[attempt.pk]), data)
-    assert response.status_code == 400 and response.json()["error"] == "invalid"
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid"
     assert answers(attempt) == before
 
 
@@ -170,7 +179,8 @@ def test_a_body_that_is_not_json_is_refused(client_of, examinee, attempt):
     response = client_of(examinee).post(
         reverse("exams:answer_save", args=[attempt.pk]), data="{position: 0", content_type="application/json"
     )
-    assert response.status_code == 400 and response.json()["error"] == "invalid"
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid"
 
 
 def test_saving_after_the_deadline_finishes_the_attempt_once(client_of, examinee, attempt):
@@ -184,15 +194,18 @@ def test_saving_after_the_deadline_finishes_the_attempt_once(client_of, examinee
 
     client = client_of(examinee)
     status, body = post_json(client, attempt, {"position": 1, "choice": 0, "seq": 2})
-    assert status == 410 and body["error"] == "time_up"
+    assert status == 410
+    assert body["error"] == "time_up"
     assert body["result_url"].startswith(f"/exam/attempts/{attempt.pk}/result")
     attempt.refresh_from_db()
-    assert attempt.status == Attempt.Status.FINISHED and attempt.finish_reason == Attempt.FinishReason.DEADLINE
+    assert attempt.status == Attempt.Status.FINISHED
+    assert attempt.finish_reason == Attempt.FinishReason.DEADLINE
     assert (attempt.score, attempt.finished_at) == (1, deadline)
     assert row(attempt, 1).answer is None  # too late: not saved
 
     status, body = post_json(client, attempt, {"position": 2, "choice": 0, "seq": 3})
-    assert status == 410 and body["error"] == "finished"
+    assert status == 410
+    assert body["error"] == "finished"
     again = Attempt.objects.get(pk=attempt.pk)
     assert (again.score, again.finished_at, again.finish_reason) == (1, deadline, Attempt.FinishReason.DEADLINE)
     assert Attempt.objects.filter(examinee=examinee, status=Attempt.Status.FINISHED).count() == 1
@@ -201,7 +214,8 @@ def test_saving_after_the_deadline_finishes_the_attempt_once(client_of, examinee
 def test_saving_while_paused_is_refused_for_now(client_of, examinee, attempt):
     services.attempt_pause(attempt=attempt)
     status, body = post_json(client_of(examinee), attempt, {"position": 0, "choice": 1, "seq": 1})
-    assert status == 409 and body["error"] == "paused"
+    assert status == 409
+    assert body["error"] == "paused"
     assert row(attempt).answer is None
     attempt.refresh_from_db()
     assert attempt.status == Attempt.Status.PAUSED
@@ -211,7 +225,8 @@ def test_saving_after_submit_is_refused_with_the_result(client_of, examinee, att
     client = client_of(examinee)
     client.post(reverse("exams:submit", args=[attempt.pk]))
     status, body = post_json(client, attempt, {"position": 0, "choice": 1, "seq": 1})
-    assert status == 410 and body["error"] == "finished"
+    assert status == 410
+    assert body["error"] == "finished"
     assert body["result_url"].startswith(f"/exam/attempts/{attempt.pk}/result")
     assert row(attempt).answer is None
 
@@ -221,7 +236,8 @@ def test_saving_after_the_proctor_ended_the_session_is_refused(client_of, examin
 
     session_end(session=ProctoredSession.objects.get(pk=attempt.session_id), by=teacher)
     status, body = post_json(client_of(examinee), attempt, {"position": 0, "choice": 1, "seq": 1})
-    assert status == 410 and body["error"] == "finished"
+    assert status == 410
+    assert body["error"] == "finished"
 
 
 def test_answer_save_needs_post(client_of, examinee, attempt):

@@ -177,7 +177,8 @@ def test_submit_deadline_and_session_end_racing_finish_the_attempt_once(
     school_class, exam, teacher, examinee, published
 ):
     """Every path locks the session row before the attempt's: with the attempt first (as submit and the
-    deadline once did, to number their broadcast), PostgreSQL aborts one of them with a deadlock."""
+    deadline once did, to number their broadcast), PostgreSQL aborts one of them with a deadlock.
+    """
     for _round in range(ROUNDS):
         session = new_session(school_class, exam, teacher)
         attempt, expected_score = answered_attempt(session, examinee)

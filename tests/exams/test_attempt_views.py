@@ -89,7 +89,8 @@ def test_a_classmate_with_an_attempt_of_their_own_still_gets_404(
 def test_anonymous_is_sent_to_sign_in(client, attempt):
     for method, url in attempt_urls(attempt):
         response = getattr(client, method)(url)
-        assert response.status_code == 302 and response.url.startswith(reverse("classrooms:login")), url
+        assert response.status_code == 302, url
+        assert response.url.startswith(reverse("classrooms:login")), url
 
 
 @pytest.mark.parametrize("outsider", ["examinee_of_other_class", "teacher", "org_admin", "foreign_examinee"])
@@ -105,7 +106,8 @@ def test_anonymous_is_sent_to_sign_in_from_the_waiting_room(client, proctored_se
         client.post(reverse("exams:session_enter", args=[proctored_session.pk])),
         client.get(reverse("exams:waiting_room", args=[proctored_session.pk])),
     ):
-        assert response.status_code == 302 and response.url.startswith(reverse("classrooms:login"))
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("classrooms:login"))
 
 
 def test_session_enter_needs_post(client_of, examinee, proctored_session):
@@ -131,8 +133,10 @@ def test_entering_a_running_session_starts_the_attempt_at_once(
     start_attempt(proctored_session, classmate, teacher)  # the test started without us
     response = client_of(examinee).post(reverse("exams:session_enter", args=[proctored_session.pk]))
     attempt = Attempt.objects.get(session=proctored_session, examinee=examinee)
-    assert response.status_code == 302 and response.url == reverse("exams:attempt", args=[attempt.pk])
-    assert attempt.status == Attempt.Status.RUNNING and attempt.total == proctored_session.exam.questions_per_attempt
+    assert response.status_code == 302
+    assert response.url == reverse("exams:attempt", args=[attempt.pk])
+    assert attempt.status == Attempt.Status.RUNNING
+    assert attempt.total == proctored_session.exam.questions_per_attempt
 
 
 def test_entering_an_ended_session_says_so_on_the_home_page(client_of, examinee, teacher, proctored_session):
@@ -174,13 +178,15 @@ def test_the_waiting_room_connects_to_the_sessions_socket(client_of, examinee, p
 
 def test_the_waiting_room_leads_to_the_attempt_once_there_is_one(client_of, examinee, attempt, proctored_session):
     response = client_of(examinee).get(reverse("exams:waiting_room", args=[proctored_session.pk]))
-    assert response.status_code == 302 and response.url == reverse("exams:attempt", args=[attempt.pk])
+    assert response.status_code == 302
+    assert response.url == reverse("exams:attempt", args=[attempt.pk])
 
 
 def test_the_waiting_room_of_an_ended_session_leads_home(client_of, examinee, teacher, proctored_session):
     session_end(session=proctored_session, by=teacher)
     response = client_of(examinee).get(reverse("exams:waiting_room", args=[proctored_session.pk]))
-    assert response.status_code == 302 and response.url == reverse("classrooms:examinee_home")
+    assert response.status_code == 302
+    assert response.url == reverse("classrooms:examinee_home")
 
 
 # --- The attempt page ---------------------------------------------------------------------------
@@ -192,7 +198,8 @@ def test_the_attempt_page_has_the_clock_of_the_server_and_every_question_number(
     assert response.status_code == 200
     config = response.context["config"]
     assert 0 < config["remainingMs"] <= attempt.exam.time_limit_minutes * 60 * 1000
-    assert config["session"] == attempt.session_id and config["paused"] is False
+    assert config["session"] == attempt.session_id
+    assert config["paused"] is False
     assert config["maxSeq"] == 7  # a second device continues above the first one's numbers
     assert [q["number"] for q in response.context["questions"]] == list(range(1, attempt.total + 1))
     assert [q["answered"] for q in response.context["questions"]] == [True] + [False] * (attempt.total - 1)
@@ -230,7 +237,8 @@ def test_the_attempt_page_past_the_deadline_finishes_the_attempt(client_of, exam
     assert_is_result_url(response.url, attempt)
     attempt.refresh_from_db()
     assert attempt.status == Attempt.Status.FINISHED
-    assert attempt.finish_reason == Attempt.FinishReason.DEADLINE and attempt.finished_at == deadline
+    assert attempt.finish_reason == Attempt.FinishReason.DEADLINE
+    assert attempt.finished_at == deadline
     assert attempt.score == 0
 
 
@@ -268,8 +276,10 @@ def test_a_paused_attempt_shows_no_question(client_of, examinee, attempt):
     row = attempt.questions.select_related("question").get(position=0)
     response = client_of(examinee).get(reverse("exams:question", args=[attempt.pk, 0]))
     html = response.content.decode()
-    assert response.status_code == 200 and "data-paused-position" in html
-    assert row.question.prompt not in html and not radio_values(html)
+    assert response.status_code == 200
+    assert "data-paused-position" in html
+    assert row.question.prompt not in html
+    assert not radio_values(html)
 
 
 def test_a_question_of_a_finished_attempt_leads_to_the_result(client_of, examinee, attempt):
@@ -297,7 +307,8 @@ def test_submit_finishes_and_scores_once(client_of, examinee, attempt):
     assert response.status_code == 302
     assert_is_result_url(response.url, attempt)
     attempt.refresh_from_db()
-    assert attempt.status == Attempt.Status.FINISHED and attempt.finish_reason == Attempt.FinishReason.SUBMITTED
+    assert attempt.status == Attempt.Status.FINISHED
+    assert attempt.finish_reason == Attempt.FinishReason.SUBMITTED
     assert attempt.score == 1
     first = (attempt.finished_at, attempt.score, attempt.passed)
 
@@ -314,7 +325,8 @@ def test_submit_after_the_deadline_counts_as_the_deadline(client_of, examinee, a
     Attempt.objects.filter(pk=attempt.pk).update(deadline=deadline)
     client_of(examinee).post(reverse("exams:submit", args=[attempt.pk]))
     attempt.refresh_from_db()
-    assert attempt.finish_reason == Attempt.FinishReason.DEADLINE and attempt.finished_at == deadline
+    assert attempt.finish_reason == Attempt.FinishReason.DEADLINE
+    assert attempt.finished_at == deadline
 
 
 def test_submit_needs_post(client_of, examinee, attempt):
@@ -372,7 +384,9 @@ def test_no_page_shows_a_choice_id_or_which_choice_is_correct(
     choice_ids = [str(pk) for pk in Choice.objects.filter(question__exam=secret_exam).values_list("pk", flat=True)]
     for url, html in before.items():
         assert not [pk for pk in choice_ids if pk in html], url
-        assert "correct" not in html.lower() and "正解" not in html and "正答" not in html, url
+        assert "correct" not in html.lower(), url
+        assert "正解" not in html, url
+        assert "正答" not in html, url
     for row in attempt.questions.all():
         assert f"しつもん{row.question.position}" in before[reverse("exams:question", args=[attempt.pk, row.position])]
 

@@ -26,7 +26,7 @@ def open_message(client, message, **fields):
 
 
 @pytest.mark.parametrize(
-    "missing,error",
+    ("missing", "error"),
     [
         ({"reason": ""}, "Choose why you need to read this message."),
         ({"reason": "curiosity"}, "Select a valid choice."),
@@ -66,7 +66,8 @@ def test_with_a_reason_and_a_reference_it_is_shown_recorded_and_audited(client_o
     entry = AuditEntry.objects.get(action="message.break_glass")
     assert (entry.organization, entry.actor, entry.target_id) == (organization, operator, str(message.pk))
     assert entry.details == {"reason": "incident", "reference": "INC-7"}
-    assert SECRET not in entry.target_label and SECRET not in str(entry.details)
+    assert SECRET not in entry.target_label
+    assert SECRET not in str(entry.details)
 
 
 def test_every_opening_is_another_recorded_access(client_of, operator, message):

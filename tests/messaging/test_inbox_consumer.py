@@ -60,7 +60,8 @@ async def test_a_message_arrives_live_with_its_body_escaped(sockets, teacher, ex
     }
     assert await receive_type(pupil, "unread") == {"type": "unread", "count": 1}
     mine = await receive_type(staff, "message")
-    assert mine["outgoing"] is True and mine["id"] == message.pk, "the sender's other tabs see it too"
+    assert mine["outgoing"] is True, "the sender's other tabs see it too"
+    assert mine["id"] == message.pk, "the sender's other tabs see it too"
 
 
 async def test_delivered_then_read_send_receipts_to_the_sender(sockets, teacher, examinee):
@@ -130,7 +131,8 @@ async def test_a_notice_arrives_live_and_is_read(sockets, teacher, examinee, sch
 
     assert (await receive_type(pupil, "unread"))["count"] == 0
     receipt = await db(NoticeReceipt.objects.get)
-    assert receipt.delivered_at is not None and receipt.read_at is not None
+    assert receipt.delivered_at is not None
+    assert receipt.read_at is not None
 
 
 async def test_an_examinee_of_another_class_gets_no_notice(
@@ -164,7 +166,8 @@ async def test_acknowledging_someone_elses_message_finds_nothing(
         error = await receive(pupil)
         assert (error["type"], error["code"]) == ("error", "not_found"), frame
     await db(message.refresh_from_db)
-    assert message.delivered_at is None and message.read_at is None
+    assert message.delivered_at is None
+    assert message.read_at is None
 
 
 async def test_the_sender_cannot_mark_their_own_message_delivered(sockets, teacher, examinee):
@@ -214,7 +217,7 @@ async def test_a_message_the_user_may_no_longer_see_is_not_sent(sockets, teacher
 
 
 @pytest.mark.parametrize(
-    "raw,code",
+    ("raw", "code"),
     [
         ("not json", "bad_json"),
         ("[1, 2]", "bad_frame"),

@@ -109,7 +109,8 @@ def test_without_keys_development_uses_the_derived_key(settings):
 def test_a_key_that_is_not_a_fernet_key_fails_the_system_check(settings):
     settings.MESSAGE_KEYS = [NEW_KEY, "not-a-key"]
     errors = [error for error in run_checks() if error.id == "messaging.E001"]
-    assert len(errors) == 1 and "key 2" in errors[0].msg
+    assert len(errors) == 1
+    assert "key 2" in errors[0].msg
 
 
 def test_production_without_message_keys_does_not_start():

@@ -74,7 +74,8 @@ def assert_inert(found: list[tuple[str, dict]], allowed_tags: set[str]) -> None:
         if tag == "a":
             assert set(attrs) <= {"href", "rel", "target"}, attrs
             assert attrs.get("href", "https://").lower().startswith(("http://", "https://")), attrs
-            assert attrs.get("rel") == LINK_REL and attrs.get("target") == "_blank", attrs
+            assert attrs.get("rel") == LINK_REL, attrs
+            assert attrs.get("target") == "_blank", attrs
         else:
             assert not attrs, f"<{tag} {attrs}> kept attributes"
 

@@ -42,10 +42,12 @@ def test_opening_a_conversation_reads_it(client_of, teacher, examinee):
 
     page = client_of(examinee).get(reverse("messaging:thread", args=[message.thread_id])).content.decode()
 
-    assert "読んでね" in page and "はい" in page
+    assert "読んでね" in page
+    assert "はい" in page
     message.refresh_from_db()
     mine.refresh_from_db()
-    assert message.read_at is not None and message.delivered_at is not None
+    assert message.read_at is not None
+    assert message.delivered_at is not None
     assert mine.read_at is None, "your own message is read by the other one, not by you"
     assert "0 unread" not in client_of(examinee).get(reverse("messaging:inbox")).content.decode()
 
@@ -57,7 +59,8 @@ def test_htmx_asks_for_the_message_list_again_after_a_reconnect(client_of, teach
 
     html = response.content.decode()
     assert html.strip().startswith('<div id="message-list-wrap">')
-    assert "再接続" in html and "<html" not in html
+    assert "再接続" in html
+    assert "<html" not in html
     message.refresh_from_db()
     assert message.read_at is not None
 
@@ -86,7 +89,8 @@ def test_htmx_send_returns_the_new_message_to_append(client_of, teacher, examine
     reply = Message.objects.get(sender=teacher)
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.strip().startswith("<li") and f'id="message-{reply.pk}"' in html
+    assert html.strip().startswith("<li")
+    assert f'id="message-{reply.pk}"' in html
     assert "答えです" in html
     assert reply.body == "答えです", "surrounding blank space is not kept"
 
@@ -94,7 +98,8 @@ def test_htmx_send_returns_the_new_message_to_append(client_of, teacher, examine
 def test_send_without_htmx_goes_back_to_the_conversation(client_of, teacher, examinee):
     thread = message_send(by=examinee, recipient=teacher, body="質問").thread
     response = client_of(teacher).post(reverse("messaging:thread_send", args=[thread.pk]), {"body": "答え"})
-    assert response.status_code == 302 and response["Location"] == reverse("messaging:thread", args=[thread.pk])
+    assert response.status_code == 302
+    assert response["Location"] == reverse("messaging:thread", args=[thread.pk])
 
 
 def test_a_message_over_the_limit_is_refused_with_a_clear_error(client_of, teacher, examinee):
@@ -169,7 +174,8 @@ def test_reading_a_notice_records_it_and_the_teacher_sees_the_count(client_of, c
 
     assert "持ち物: 本" in page
     receipt = NoticeReceipt.objects.get()
-    assert receipt.read_at is not None and receipt.delivered_at is not None
+    assert receipt.read_at is not None
+    assert receipt.delivered_at is not None
     client.force_login(teacher)
     assert "read by 1 of 1" in client.get(url).content.decode()
 
@@ -203,11 +209,15 @@ def test_the_org_admin_sees_metadata_of_their_organization_only(
     messages_page = client.get(reverse("messaging:org_metadata")).content.decode()
     notices_page = client.get(reverse("messaging:org_metadata") + "?kind=notices").content.decode()
 
-    assert teacher.name in messages_page and examinee.name in messages_page
+    assert teacher.name in messages_page
+    assert examinee.name in messages_page
     assert str(len("秘密の話".encode())) in messages_page
-    assert foreign_teacher.name not in messages_page and foreign_examinee.name not in messages_page
-    assert "秘密の話" not in messages_page and "よその話" not in messages_page
-    assert school_class.name in notices_page and "お知らせ本文" not in notices_page
+    assert foreign_teacher.name not in messages_page
+    assert foreign_examinee.name not in messages_page
+    assert "秘密の話" not in messages_page
+    assert "よその話" not in messages_page
+    assert school_class.name in notices_page
+    assert "お知らせ本文" not in notices_page
 
 
 def test_the_org_admin_does_not_see_the_name_of_someone_who_left(client_of, org_admin, teacher, examinee):

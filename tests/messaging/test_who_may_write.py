@@ -114,7 +114,8 @@ def test_a_suspended_examinee_cannot_sign_in_so_cannot_write(client, teacher, ex
     assert sign_in.status_code == 200, "the sign-in form again, not a redirect home"
     assert "_auth_user_id" not in client.session
     response = client.post(reverse("messaging:message_new"), {"recipient": teacher.pk, "body": "x"})
-    assert response.status_code == 302 and response["Location"].startswith(reverse("classrooms:login"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("classrooms:login"))
     assert not Message.objects.exists()
 
 
@@ -190,7 +191,7 @@ def test_org_admins_and_operators_have_no_conversations(client_of, request, pers
 
 
 @pytest.mark.parametrize(
-    "name,args",
+    ("name", "args"),
     [
         ("messaging:inbox", []),
         ("messaging:message_new", []),
@@ -203,7 +204,8 @@ def test_org_admins_and_operators_have_no_conversations(client_of, request, pers
 )
 def test_anonymous_visitors_are_sent_to_sign_in(client, name, args):
     response = client.get(reverse(name, args=args))
-    assert response.status_code == 302 and response["Location"].startswith(reverse("classrooms:login"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("classrooms:login"))
 
 
 @pytest.mark.parametrize("persona", ["teacher", "examinee", "org_admin"])

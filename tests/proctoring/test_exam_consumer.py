@@ -57,7 +57,8 @@ async def watched(sockets, teacher, proctored_session):
 @pytest.fixture
 async def room(watched, sockets, examinee, proctored_session):
     """The dashboard and the examinee in the waiting room, every connect frame read.
-    Returns (proctor, pupil, last seq)."""
+    Returns (proctor, pupil, last seq).
+    """
     proctor, _seq = watched
     pupil, _state = await sockets.examinee(examinee, proctored_session)
     arrived = await receive_type(proctor, "examinee")
@@ -284,7 +285,7 @@ BAD_FRAMES = {
 }
 
 
-@pytest.mark.parametrize("text, code", list(BAD_FRAMES.values()), ids=list(BAD_FRAMES))
+@pytest.mark.parametrize(("text", "code"), list(BAD_FRAMES.values()), ids=list(BAD_FRAMES))
 async def test_a_bad_frame_gets_an_error_and_the_socket_stays_open(sockets, examinee, proctored_session, text, code):
     pupil, _state = await sockets.examinee(examinee, proctored_session)
 
@@ -668,7 +669,8 @@ def wide_reload_window(monkeypatch):
     """Let the closing socket's transaction get going before the opening one takes the session lock, and
     pause the close before it writes its `connection_lost` signal. With one lock order the pauses only
     serialize; with two, the close and the open wait for each other every time rather than now and then.
-    This widens a window; it waits for nothing."""
+    This widens a window; it waits for nothing.
+    """
     locked, server_signal = presence._locked, presence._server_signal
 
     def late_lock(*args, **kwargs):

@@ -245,7 +245,8 @@ async def test_warning_an_examinee_of_another_class_finds_nobody(room, examinee_
 
 def test_two_warnings_given_at_once_both_count(proctored_session, teacher, examinee):
     """Two proctor tabs warn at the same moment: each loads the seat (as the consumer does), then warns.
-    Played in that order here, so the test does not depend on thread timing."""
+    Played in that order here, so the test does not depend on thread timing.
+    """
     Seat.objects.create(session=proctored_session, examinee=examinee)
     first_tab = get_seat_for_proctor(proctored_session, examinee.pk)
     second_tab = get_seat_for_proctor(proctored_session, examinee.pk)
@@ -370,7 +371,7 @@ BAD_FRAMES = {
 }
 
 
-@pytest.mark.parametrize("text, code", list(BAD_FRAMES.values()), ids=list(BAD_FRAMES))
+@pytest.mark.parametrize(("text", "code"), list(BAD_FRAMES.values()), ids=list(BAD_FRAMES))
 async def test_a_bad_frame_gets_an_error_and_the_socket_stays_open(room, text, code):
     proctor, _pupil, _seq = room
 

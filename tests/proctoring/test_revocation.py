@@ -1,5 +1,6 @@
 """Revoking a result (docs/design.md §5): final and idempotent, gone from every result screen, told to the examinee,
-and what remains is an audit record of ids (who, when, why, which incident)."""
+and what remains is an audit record of ids (who, when, why, which incident).
+"""
 
 from __future__ import annotations
 
@@ -52,7 +53,8 @@ def result(examinee, proctored_session) -> Attempt:
 def test_the_sessions_teacher_revokes_with_a_reason(client_of, teacher, result, proctored_session):
     client = client_of(teacher)
     page = client.get(revoke_url(result)).content.decode()
-    assert "Revoking is final." in page and 'data-confirm="' in page
+    assert "Revoking is final." in page
+    assert 'data-confirm="' in page
     response = client.post(revoke_url(result), {"reason": REASON, "back": "report"})
     assert response.status_code == 302
     assert response.url == reverse("proctoring:session_report", args=[proctored_session.pk])
@@ -82,7 +84,8 @@ def test_outsiders_get_404_and_revoke_nothing(request, client_of, result, outsid
 
 def test_anonymous_is_sent_to_sign_in(client, result):
     response = client.post(revoke_url(result), {"reason": REASON})
-    assert response.status_code == 302 and response.url.startswith(reverse("classrooms:login"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("classrooms:login"))
     assert not Revocation.objects.exists()
 
 
@@ -98,7 +101,8 @@ def test_a_colleague_who_teaches_the_class_now_cannot_revoke_a_result_they_did_n
 @pytest.mark.parametrize("reason", ["", "   ", "x" * 501])
 def test_a_reason_of_1_to_500_characters_is_required(client_of, teacher, result, reason):
     response = client_of(teacher).post(revoke_url(result), {"reason": reason})
-    assert response.status_code == 200 and response.context["form"].errors["reason"]
+    assert response.status_code == 200
+    assert response.context["form"].errors["reason"]
     with pytest.raises(ServiceError):
         services.result_revoke(attempt=result, by=teacher, reason=reason)
     assert not Revocation.objects.exists()
@@ -110,12 +114,15 @@ def test_a_reason_of_1_to_500_characters_is_required(client_of, teacher, result,
 def test_revoking_twice_changes_nothing(client_of, teacher, org_admin, result):
     first = services.result_revoke(attempt=result, by=teacher, reason=REASON)
     again = services.result_revoke(attempt=result, by=org_admin, reason="another reason")
-    assert again == first and again.reason == REASON and again.revoked_by == teacher
+    assert again == first
+    assert again.reason == REASON
+    assert again.revoked_by == teacher
     client_of(teacher).post(revoke_url(result), {"reason": "yet another"})
     assert Revocation.objects.count() == 1
     assert AuditEntry.objects.filter(action="result.revoke").count() == 1
     page = client_of(teacher).get(revoke_url(result)).content.decode()
-    assert "Revocation is final." in page and "<textarea" not in page
+    assert "Revocation is final." in page
+    assert "<textarea" not in page
 
 
 # --- Gone from every result screen ---------------------------------------------------------------
@@ -170,8 +177,11 @@ def test_the_examinee_reads_that_the_result_was_revoked_and_why_never_the_note(
     response = client_of(examinee).get(reverse("exams:result", args=[result.pk]))
     assert response.status_code == 200
     page = response.content.decode()
-    assert "This result was revoked" in page and REASON in page
-    assert NOTE not in page and "9 out of 10" not in page and "You passed" not in page
+    assert "This result was revoked" in page
+    assert REASON in page
+    assert NOTE not in page
+    assert "9 out of 10" not in page
+    assert "You passed" not in page
     assert "Leaking" not in page  # the incident itself is not the examinee's to read
 
 
@@ -219,7 +229,8 @@ def test_revoking_a_running_attempt_ends_it_and_tells_the_examinee_and_the_tile(
     assert running.finish_reason == Attempt.FinishReason.REVOKED
     assert frames(layer, pupil) == [{"type": "ended", "reason": "revoked"}]
     tiles = [frame["examinee"] for frame in frames(layer, proctor) if frame["type"] == "examinee"]
-    assert tiles[-1]["revoked"] is True and tiles[-1]["state"] == "submitted"
+    assert tiles[-1]["revoked"] is True
+    assert tiles[-1]["state"] == "submitted"
     assert list(results_for_examinee(examinee)) == []
 
 
@@ -246,7 +257,8 @@ def test_nothing_is_broadcast_when_nothing_changes(
     pupil = listen(layer, proctored_session.examinee_group(examinee.pk))
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         services.result_revoke(attempt=result, by=teacher, reason=REASON)
-    assert callbacks == [] and frames(layer, pupil) == []
+    assert callbacks == []
+    assert frames(layer, pupil) == []
 
 
 @pytest.mark.django_db(transaction=True)
@@ -291,7 +303,9 @@ def test_the_chain_links_signal_incident_decision_and_revocation(teacher, examin
     revocation = services.result_revoke(attempt=result, by=teacher, reason=REASON, incident=incident)
     incident.refresh_from_db()
     assert list(evidence.incidents.all()) == [incident]
-    assert incident.action == Incident.Action.REVOKED and not incident.is_open and incident.resolved_by == teacher
+    assert incident.action == Incident.Action.REVOKED
+    assert not incident.is_open
+    assert incident.resolved_by == teacher
     assert list(incident.revocations.all()) == [revocation]
     assert result.revocation == revocation
     actions = list(AuditEntry.objects.order_by("id").values_list("action", flat=True))
@@ -347,7 +361,8 @@ def test_audit_entries_hold_ids_never_answers_notes_or_reasons(
         written = json.dumps(
             {"details": entry.details, "target": entry.target_label, "actor": entry.actor_label}, ensure_ascii=False
         )
-        assert NOTE not in written and REASON not in written
+        assert NOTE not in written
+        assert REASON not in written
         assert not any(text in written for text in choice_texts)
         assert not {"answer", "answers", "choice", "choices", "score", "note", "reason"} & set(entry.details)
         assert answers not in entry.details.values()
@@ -368,4 +383,5 @@ def test_the_session_report_csv_of_a_revocation_has_the_reason_but_not_the_note(
     assert NOTE not in text
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     revoked = [row for row in rows if row[3] == "結果の取消"]
-    assert revoked and revoked[0][-1] == REASON
+    assert revoked
+    assert revoked[0][-1] == REASON

@@ -101,7 +101,7 @@ async def test_two_processes_share_the_live_session(servers, cookies, proctored_
     assert await stored() == ("ended", "session_ended", 1)
 
 
-@pytest.mark.parametrize("who, origin", [("teacher", "http://evil.example"), ("examinee", None)])
+@pytest.mark.parametrize(("who", "origin"), [("teacher", "http://evil.example"), ("examinee", None)])
 async def test_a_refused_handshake_is_an_http_403(servers, cookies, proctored_session, who, origin):
     """What a browser sees of a refusal: the handshake fails (a close before accept is HTTP 403 in daphne)."""
     first, _second = servers

@@ -1,5 +1,6 @@
 """The session report (/proctor/sessions/<id>/report/ and its CSV): every signal, incident and revocation
-per examinee, for the session's teacher and the org admins only, naming nobody who left (docs/design.md §5, §7)."""
+per examinee, for the session's teacher and the org admins only, naming nobody who left (docs/design.md §5, §7).
+"""
 
 from __future__ import annotations
 
@@ -67,7 +68,8 @@ def test_the_sessions_teacher_and_the_org_admin_read_it(request, client_of, proc
     client = client_of(request.getfixturevalue(reader))
     assert client.get(report_url(proctored_session)).status_code == 200
     response = client.get(export_url(proctored_session))
-    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
 
 
 @pytest.mark.parametrize("outsider", OUTSIDERS)
@@ -80,7 +82,8 @@ def test_everyone_else_gets_404(request, client_of, proctored_session, outsider)
 def test_anonymous_is_sent_to_sign_in(client, proctored_session):
     for url in (report_url(proctored_session), export_url(proctored_session)):
         response = client.get(url)
-        assert response.status_code == 302 and response.url.startswith(reverse("classrooms:login"))
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("classrooms:login"))
 
 
 def test_the_class_tests_list_and_the_org_admins_class_page_link_to_it(
@@ -107,7 +110,8 @@ def test_it_shows_each_signal_with_counts_and_durations_the_incident_and_the_rev
     response = client_of(teacher).get(report_url(proctored_session))
     report = response.context["report"]
     [row] = report.examinees
-    assert row.named and row.name == examinee.name
+    assert row.named
+    assert row.name == examinee.name
     totals = {total.kind: (total.count, total.duration_ms) for total in row.totals}
     assert totals == {"tab_hidden": (5, 14_500), "copy": (2, None)}
     assert row.signal_count == 7
@@ -120,10 +124,14 @@ def test_it_shows_each_signal_with_counts_and_durations_the_incident_and_the_rev
         "incident",
         "revocation",
     ]
-    assert row.revocation == eventful["revocation"] and not row.may_revoke
+    assert row.revocation == eventful["revocation"]
+    assert not row.may_revoke
     page = response.content.decode()
-    assert "Tab hidden" in page and "12.5 s" in page and "14.5 s" in page
-    assert "Leaking or copying exam questions" in page and "検定問題の漏えい・複製" in page
+    assert "Tab hidden" in page
+    assert "12.5 s" in page
+    assert "14.5 s" in page
+    assert "Leaking or copying exam questions" in page
+    assert "検定問題の漏えい・複製" in page
     assert NOTE in page  # private to the teacher and the org admins, who are reading
     assert "Copied the questions." in page
     assert f"#incident-{eventful['incident'].pk}" in page
@@ -139,7 +147,8 @@ def test_the_csv_has_a_line_per_event_and_never_the_note(client_of, teacher, exa
     assert first_signal[:3] == ["1", examinee.name, examinee.login_id]
     assert (first_signal[4], first_signal[7], first_signal[8]) == ("Tab hidden", "4", "12.5")
     incident = rows[6]
-    assert incident[4].startswith("Leaking or copying exam questions") and incident[9] == "Result revoked"
+    assert incident[4].startswith("Leaking or copying exam questions")
+    assert incident[9] == "Result revoked"
     assert rows[7][9] == "Copied the questions."
     assert NOTE not in response.content.decode()
     assert "attachment;" in response["Content-Disposition"]
@@ -151,7 +160,8 @@ def test_it_lists_the_whole_roster_even_who_did_not_start(
     absent = pupil(school_class.organization, school_class, "sakura-absent", "欠席 太郎", number=2)
     report = client_of(teacher).get(report_url(proctored_session)).context["report"]
     assert [row.examinee_id for row in report.examinees] == [examinee.pk, absent.pk]
-    assert report.examinees[1].attempt is None and report.examinees[1].events == []
+    assert report.examinees[1].attempt is None
+    assert report.examinees[1].events == []
 
 
 def test_the_org_admin_also_reads_incidents_about_the_proctor(client_of, org_admin, teacher, proctored_session):
@@ -198,13 +208,20 @@ def test_a_transferred_examinee_is_counted_but_not_named(
     for reader in (teacher, org_admin):
         response = client_of(reader).get(report_url(proctored_session))
         page = response.content.decode()
-        assert examinee.name not in page and examinee.login_id not in page
+        assert examinee.name not in page
+        assert examinee.login_id not in page
         assert "Transferred examinee" in page
         [row] = response.context["report"].examinees
-        assert not row.named and row.signal_count == 7 and len(row.incidents) == 1 and row.revocation
-        assert NOTE not in page and "Copied the questions." not in page  # words that could name them
+        assert not row.named
+        assert row.signal_count == 7
+        assert len(row.incidents) == 1
+        assert row.revocation
+        assert NOTE not in page
+        assert "Copied the questions." not in page
         assert reverse("proctoring:incident_new", args=[proctored_session.pk, examinee.pk]) not in page
         csv_text = client_of(reader).get(export_url(proctored_session)).content.decode("utf-8")
-        assert examinee.name not in csv_text and examinee.login_id not in csv_text
+        assert examinee.name not in csv_text
+        assert examinee.login_id not in csv_text
         rows = rows_of(client_of(reader).get(export_url(proctored_session)))
-        assert {row[1] for row in rows[1:]} == {"Transferred examinee"} and len(rows) == 8
+        assert {row[1] for row in rows[1:]} == {"Transferred examinee"}
+        assert len(rows) == 8

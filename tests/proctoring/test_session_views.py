@@ -54,7 +54,8 @@ def test_anonymous_is_sent_to_sign_in(client, school_class, proctored_session):
         reverse("proctoring:dashboard", args=[proctored_session.pk]),
     ):
         response = client.get(url)
-        assert response.status_code == 302 and response.url.startswith(reverse("classrooms:login")), url
+        assert response.status_code == 302, url
+        assert response.url.startswith(reverse("classrooms:login")), url
 
 
 def test_the_class_teacher_gets_in(client_of, teacher, school_class, proctored_session):

@@ -1,5 +1,6 @@
 """Group commit (sockets/batch.py): items that arrive together are written together, each caller
-hears its own result, and one item the database refuses fails alone."""
+hears its own result, and one item the database refuses fails alone.
+"""
 
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ async def test_one_item_that_breaks_the_transaction_fails_alone():
     commit = GroupCommit(write)
     results = await asyncio.gather(*(commit.submit(item) for item in ["a", "poison", "b", "c"]), return_exceptions=True)
 
-    assert results[0] == "A" and results[2:] == ["B", "C"]
+    assert results[0] == "A"
+    assert results[2:] == ["B", "C"]
     assert isinstance(results[1], Refused)
 
 

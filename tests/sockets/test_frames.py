@@ -1,8 +1,8 @@
-"""Frames that once killed a socket (close 1011), and their kin: each gets an `error` frame and the socket
+r"""Frames that once killed a socket (close 1011), and their kin: each gets an `error` frame and the socket
 goes on working, on every route (sockets/frames.py, docs/protocol.md §2–3).
 
 Over a real connection daphne decodes the UTF-8 of a text frame, so a lone surrogate arrives as the
-JSON escape "\\ud800"; in-process we can also hand the consumer the raw code point. A frame over 4096
+JSON escape "\ud800"; in-process we can also hand the consumer the raw code point. A frame over 4096
 bytes is refused before JSON is read (`too_large`); one of megabytes cannot be sent in-process and
 is not tested here.
 """
@@ -94,7 +94,7 @@ READ = {
 }
 
 
-@pytest.mark.parametrize("text, expected", list(READ.values()), ids=list(READ))
+@pytest.mark.parametrize(("text", "expected"), list(READ.values()), ids=list(READ))
 def test_the_reader(text, expected):
     if isinstance(expected, str):
         with pytest.raises(ServiceError) as raised:
@@ -110,7 +110,7 @@ def test_a_binary_frame_is_refused():
     assert raised.value.code == "bad_frame"
 
 
-@pytest.mark.parametrize("value, valid", [(MAX_INTEGER, True), (MAX_INTEGER + 1, False), (-MAX_INTEGER - 1, False)])
+@pytest.mark.parametrize(("value", "valid"), [(MAX_INTEGER, True), (MAX_INTEGER + 1, False), (-MAX_INTEGER - 1, False)])
 def test_integers_stop_at_what_a_browser_sends_exactly(value, valid):
     frame = {"type": "delivered", "id": value}
     if valid:
@@ -134,7 +134,8 @@ async def sockets(settings):
 @pytest.fixture
 async def route_socket(request, monkeypatch, sockets, teacher, examinee, proctored_session):
     """(route, socket) with every connect frame read: the examinee's, the teacher's dashboard, an inbox.
-    Its rate limits let a few dozen frames through at once (the limits are tested with each route)."""
+    Its rate limits let a few dozen frames through at once (the limits are tested with each route).
+    """
     route = request.param
     for consumer in (ExamConsumer, ProctorConsumer, InboxConsumer):
         monkeypatch.setattr(consumer, "frame_limits", {"default": (1000, 1000)})
@@ -151,7 +152,8 @@ async def route_socket(request, monkeypatch, sockets, teacher, examinee, proctor
 
 async def answers_until_alive(route: str, socket) -> list[dict]:
     """Send a plain request and return the frames before its answer: the socket was not closed and
-    is not stuck (frames are answered in order; the exam's heartbeat at once, and so are errors)."""
+    is not stuck (frames are answered in order; the exam's heartbeat at once, and so are errors).
+    """
     request, answer = {
         "exam": ({"type": "heartbeat", "id": "alive"}, "ack"),
         "proctor": ({"type": "snapshot"}, "snapshot"),

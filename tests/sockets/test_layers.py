@@ -1,5 +1,6 @@
 """The embedded channel layer (sockets/layers.py): Channels' in-memory semantics without its
-per-message scan, and a socket that falls behind is closed (4429) instead of losing events silently."""
+per-message scan, and a socket that falls behind is closed (4429) instead of losing events silently.
+"""
 
 from __future__ import annotations
 

@@ -82,7 +82,8 @@ class Command(BaseCommand):
 
     def _backdate(self) -> None:
         """Demo people belong to their school since the school year began, as real ones would:
-        otherwise a transfer effective today would end a membership on the day it started."""
+        otherwise a transfer effective today would end a membership on the day it started.
+        """
         first_day = school_year_bounds(current_school_year())[0]
         demo_people = [
             person[0]
