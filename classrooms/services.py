@@ -151,13 +151,7 @@ def password_reissue(*, user: User, by: User) -> IssuedCredential:
         user.set_password(password)
         user.must_change_password = True
         user.save(update_fields=["password", "must_change_password"])
-        membership = active_membership(user)
-        AuditEntry.record(
-            organization=membership.organization if membership else None,
-            actor=by,
-            action="password.reissue",
-            target=user,
-        )
+        _record_about_account(user, by=by, action="password.reissue")
     return IssuedCredential(user=user, password=password)
 
 
@@ -167,13 +161,15 @@ def password_set(*, user: User, password: str) -> None:
         user.set_password(password)
         user.must_change_password = False
         user.save(update_fields=["password", "must_change_password"])
-        membership = active_membership(user)
-        AuditEntry.record(
-            organization=membership.organization if membership else None,
-            actor=user,
-            action="password.change",
-            target=user,
-        )
+        _record_about_account(user, by=user, action="password.change")
+
+
+def _record_about_account(user: User, *, by: User, action: str) -> None:
+    """An audit entry about an account, in the log of the organization it belongs to today (if any)."""
+    membership = active_membership(user)
+    AuditEntry.record(
+        organization=membership.organization if membership else None, actor=by, action=action, target=user
+    )
 
 
 # --- Classes ----------------------------------------------------------------------------------

@@ -331,9 +331,27 @@ def transfers_apply_due(*, day: datetime.date | None = None) -> int:
     return handed
 
 
-def _arriving_person(login_id: str, role: str) -> User | None:
-    """The existing account of `role` with this login id, row-locked; None if there is none."""
-    return User.objects.select_for_update().filter(login_id=login_id.strip().lower(), role=role).first()
+def _arriving_person(*, organization: Organization, login_id: str, role: str, day: datetime.date) -> User:
+    """The existing account of `role` with this login id, row-locked, not yet a member of `organization` on `day`."""
+    person = User.objects.select_for_update().filter(login_id=login_id.strip().lower(), role=role).first()
+    if person is None:
+        if role == User.Role.EXAMINEE:
+            message = _(
+                "There is no examinee account with the login id %(login_id)s. "
+                "An examinee without an account is added to a class, which issues a new account."
+            )
+        else:
+            message = _(
+                "There is no teacher account with the login id %(login_id)s. "
+                "A teacher without an account is issued one on the Teachers page."
+            )
+        raise ServiceError(message % {"login_id": login_id}, code="not_found")
+    if members_of(organization, role, day).filter(pk=person.pk).exists():
+        raise ServiceError(
+            _("%(name)s is already a member of your school on that date.") % {"name": person.name},
+            code="already_member",
+        )
+    return person
 
 
 def transfer_file_examinee_in(
@@ -347,21 +365,9 @@ def transfer_file_examinee_in(
     """
     _check_effective_on(effective_on)
     with transaction.atomic():
-        examinee = _arriving_person(login_id, User.Role.EXAMINEE)
-        if examinee is None:
-            raise ServiceError(
-                _(
-                    "There is no examinee account with the login id %(login_id)s. "
-                    "An examinee without an account is added to a class, which issues a new account."
-                )
-                % {"login_id": login_id},
-                code="not_found",
-            )
-        if members_of(organization, User.Role.EXAMINEE, effective_on).filter(pk=examinee.pk).exists():
-            raise ServiceError(
-                _("%(name)s is already a member of your school on that date.") % {"name": examinee.name},
-                code="already_member",
-            )
+        examinee = _arriving_person(
+            organization=organization, login_id=login_id, role=User.Role.EXAMINEE, day=effective_on
+        )
         _check_no_open_transfer(examinee, Transfer.Kind.EXAMINEE_IN)
         current = active_membership(examinee)
         return _transfer_file(
@@ -387,21 +393,9 @@ def transfer_file_teacher_in(
     """
     _check_effective_on(effective_on)
     with transaction.atomic():
-        teacher = _arriving_person(login_id, User.Role.TEACHER)
-        if teacher is None:
-            raise ServiceError(
-                _(
-                    "There is no teacher account with the login id %(login_id)s. "
-                    "A teacher without an account is issued one on the Teachers page."
-                )
-                % {"login_id": login_id},
-                code="not_found",
-            )
-        if members_of(organization, User.Role.TEACHER, effective_on).filter(pk=teacher.pk).exists():
-            raise ServiceError(
-                _("%(name)s is already a member of your school on that date.") % {"name": teacher.name},
-                code="already_member",
-            )
+        teacher = _arriving_person(
+            organization=organization, login_id=login_id, role=User.Role.TEACHER, day=effective_on
+        )
         current = active_membership(teacher)
         transfer = _transfer_file(
             kind=Transfer.Kind.TEACHER_IN,

@@ -50,9 +50,7 @@ def session_open(*, school_class: SchoolClass, exam: Exam, by: User) -> Proctore
         if not exam.is_active or not exam.questions.exists():
             raise ServiceError(_("This test is not available."), code="exam_unavailable")
         session = ProctoredSession.objects.create(school_class=school_class, exam=exam, teacher=by)
-        AuditEntry.record(
-            organization=school_class.organization, actor=by, action="session.open", target=session, exam=exam.code
-        )
+        _record_session(session, by=by, action="session.open", exam=exam.code)
     return session
 
 
@@ -100,9 +98,7 @@ def session_start(*, session: ProctoredSession, by: User) -> ProctoredSession:
             realtime.tell_examinee(session, examinee_id, state)
         realtime.announce_session(session)
         realtime.tell_examinees(session, {"type": "session", "status": session.status})
-        AuditEntry.record(
-            organization=session.school_class.organization, actor=by, action="session.start", target=session
-        )
+        _record_session(session, by=by, action="session.start")
     return session
 
 
@@ -119,10 +115,15 @@ def session_end(*, session: ProctoredSession, by: User | None) -> ProctoredSessi
             exam_services.attempt_finish(attempt=attempt, reason=Attempt.FinishReason.SESSION_ENDED, now=now)
         realtime.announce_session(session)
         realtime.tell_examinees(session, {"type": "ended", "reason": Attempt.FinishReason.SESSION_ENDED})
-        AuditEntry.record(
-            organization=session.school_class.organization, actor=by, action="session.end", target=session
-        )
+        _record_session(session, by=by, action="session.end")
     return session
+
+
+def _record_session(session: ProctoredSession, *, by: User | None, action: str, **details) -> None:
+    """An audit entry about a session, in its organization's log (`by` None: the service itself)."""
+    AuditEntry.record(
+        organization=session.school_class.organization, actor=by, action=action, target=session, **details
+    )
 
 
 def _attempt_of(session: ProctoredSession, seat: Seat) -> Attempt:
@@ -144,13 +145,7 @@ def examinee_warn(*, session: ProctoredSession, seat: Seat, text: str, by: User)
         Seat.objects.filter(pk=seat.pk).update(warnings=F("warnings") + 1)
         realtime.tell_examinee(session, seat.examinee_id, {"type": "warning", "text": text})
         realtime.announce_tile(session, seat.examinee_id)
-        AuditEntry.record(
-            organization=session.school_class.organization,
-            actor=by,
-            action="session.warn",
-            target=session,
-            examinee=seat.examinee.login_id,
-        )
+        _record_session(session, by=by, action="session.warn", examinee=seat.examinee.login_id)
 
 
 def examinee_pause(*, session: ProctoredSession, seat: Seat, by: User) -> None:
@@ -178,14 +173,7 @@ def examinee_extend(*, session: ProctoredSession, seat: Seat, minutes: int, by: 
         exam_services.attempt_extend(attempt=_attempt_of(session, seat), minutes=minutes)
         realtime.tell_examinee(session, seat.examinee_id, examinee_state(session, seat.examinee_id))
         realtime.announce_tile(session, seat.examinee_id)
-        AuditEntry.record(
-            organization=session.school_class.organization,
-            actor=by,
-            action="session.extend",
-            target=session,
-            examinee=seat.examinee.login_id,
-            minutes=minutes,
-        )
+        _record_session(session, by=by, action="session.extend", examinee=seat.examinee.login_id, minutes=minutes)
 
 
 # --- Presence --------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -13,6 +12,7 @@ from classrooms.models import User
 from classrooms.roster_csv import EXPORT_HEADER, RosterFileError, parse_roster, roster_rows
 from classrooms.services import examinees_issue
 from classrooms.spreadsheet import csv_download
+from classrooms.views.teacher import slips_page
 from config.errors import ServiceError
 
 
@@ -32,16 +32,8 @@ def roster_import(request, class_id: int):
             except ServiceError as error:
                 problem = _("Nothing was imported. %(reason)s") % {"reason": error}
             else:
-                return render(
-                    request,
-                    "classrooms/slips.html",
-                    {
-                        "credentials": credentials,
-                        "organization": school_class.organization,
-                        "back_url": reverse("classrooms:teacher_roster", args=[school_class.pk]),
-                        "title": _("Accounts issued for %(class)s") % {"class": school_class.name},
-                    },
-                )
+                title = _("Accounts issued for %(class)s") % {"class": school_class.name}
+                return slips_page(request, school_class, credentials, title)
     else:
         form = RosterUploadForm()
     return render(

@@ -99,7 +99,8 @@ def class_rename(request, class_id: int):
     return render(request, template, {"school_class": school_class, "form": form})
 
 
-def _slips(request, school_class: SchoolClass, credentials: list[services.IssuedCredential], title: str):
+def slips_page(request, school_class: SchoolClass, credentials: list[services.IssuedCredential], title: str):
+    """The printable slips of new accounts (their initial passwords exist only here), back to the roster."""
     return render(
         request,
         "classrooms/slips.html",
@@ -125,7 +126,7 @@ def examinee_add(request, class_id: int):
         except ServiceError as error:
             form.add_error(None, str(error))
         else:
-            return _slips(request, school_class, credentials, _("New examinee account"))
+            return slips_page(request, school_class, credentials, _("New examinee account"))
     return render(request, "classrooms/teacher/examinee_add.html", {"school_class": school_class, "form": form})
 
 
@@ -188,4 +189,4 @@ def password_reissue(request, class_id: int, enrollment_id: int):
         number=enrollment.number,
         class_name=enrollment.school_class.name,
     )
-    return _slips(request, enrollment.school_class, [credential], _("New initial password"))
+    return slips_page(request, enrollment.school_class, [credential], _("New initial password"))
