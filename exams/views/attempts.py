@@ -1,6 +1,6 @@
 """Taking a test (docs/design.md §3, §4): enter the waiting room, one question at a time, answers, submit.
 
-The server keeps the clock and the answers; the page (static/js/exam.js) only
+The server keeps the clock and the answers; the page (static/js/attempt.js) only
 shows them and sends each answer as it is given, so a reload, a lost network
 or another device resumes the same attempt. A choice reaches the browser only
 as its index in the attempt's choice order, never with its id or whether it
@@ -131,7 +131,7 @@ def waiting_room(request, session_id: int):
     if session.status == ProctoredSession.Status.ENDED:
         messages.info(request, _("This test has ended."))
         return redirect("classrooms:examinee_home")
-    config = {"page": "waiting", "session": session.pk, "socket": f"/ws/exam/{session.pk}/", "strings": _strings()}
+    config = {"session": session.pk, "socket": f"/ws/exam/{session.pk}/", "strings": _strings()}
     return render(request, "exams/waiting_room.html", {"session": session, "config": config})
 
 
@@ -148,7 +148,6 @@ def attempt_page(request, attempt_id: int):
     first_unanswered = next((row.position for row in rows if row.answer is None), 0)
     start = wanted - 1 if wanted is not None and wanted <= len(rows) else first_unanswered
     config = {
-        "page": "attempt",
         "attempt": attempt.pk,
         "session": attempt.session_id,
         "socket": f"/ws/exam/{attempt.session_id}/",
