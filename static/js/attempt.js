@@ -19,7 +19,7 @@
     return;
   }
   const config = exam.config;
-  const strings = config.strings;
+  const { text, format } = window.KantokuI18n;
 
   // --- Storage: localStorage, or memory when it is not available (private mode, full) -------
   const memory = new Map();
@@ -84,9 +84,9 @@
   let saveProblem = null; // null, "offline" or "server"
   function showConnectionBanner() {
     const offline = navigator.onLine === false || saveProblem === "offline";
-    const text = offline ? strings.offline : saveProblem === "server" ? strings.serverDown : "";
-    offlineBanner.textContent = text;
-    offlineBanner.hidden = !text;
+    const message = offline ? text.offline : saveProblem === "server" ? text.serverDown : "";
+    offlineBanner.textContent = message;
+    offlineBanner.hidden = !message;
   }
   window.addEventListener("offline", showConnectionBanner);
 
@@ -108,7 +108,7 @@
     button.classList.toggle("pending", pending);
     const state = button.querySelector(".nav-state");
     if (state) {
-      state.textContent = `: ${answered ? strings.answered : strings.notAnswered}${pending ? `, ${strings.notSent}` : ""}`;
+      state.textContent = `: ${answered ? text.answered : text.notAnswered}${pending ? `, ${text.notSent}` : ""}`;
     }
   }
 
@@ -140,7 +140,7 @@
     showConnectionBanner();
     const note = document.createElement("p");
     note.className = "question-offline";
-    note.textContent = strings.questionOffline;
+    note.textContent = text.questionOffline;
     questionArea.querySelector(".question-offline")?.remove();
     questionArea.prepend(note);
   });
@@ -318,9 +318,9 @@
     event.preventDefault();
     if (submitting) return;
     const unanswered = document.querySelectorAll(".question-nav button[data-position]:not(.answered)").length;
-    let question = strings.confirmSubmit;
+    let question = text.confirmSubmit;
     if (unanswered > 0) {
-      question = `${strings.confirmUnanswered.replace("%(count)s", String(unanswered))}\n${question}`;
+      question = `${format(text.confirmUnanswered, { count: unanswered })}\n${question}`;
     }
     ignoreFocusChanges = true;
     const sure = window.confirm(question);
@@ -329,7 +329,7 @@
     submitting = true;
     const handIn = () => {
       if (loadQueue().length > 0) {
-        submitWait.textContent = strings.waitForSending;
+        submitWait.textContent = text.waitForSending;
         submitWait.hidden = false;
         return;
       }
@@ -388,11 +388,11 @@
     timerValue.classList.toggle("soon", ms <= 300000 && ms > 60000);
     if (timer.running && !announced.five && ms <= 300000 && ms > 60000) {
       announced.five = true;
-      timerAnnouncement.textContent = strings.fiveMinutes;
+      timerAnnouncement.textContent = text.fiveMinutes;
     }
     if (timer.running && !announced.one && ms <= 60000 && ms > 0) {
       announced.one = true;
-      timerAnnouncement.textContent = strings.oneMinute;
+      timerAnnouncement.textContent = text.oneMinute;
     }
     if (timer.running && ms <= 0 && !timeIsUp) {
       timeUp();
@@ -403,7 +403,7 @@
   // (or, if this device's clock ran fast, the time that is really left).
   function timeUp() {
     timeIsUp = true;
-    timeupBanner.textContent = strings.timeUp;
+    timeupBanner.textContent = text.timeUp;
     timeupBanner.hidden = false;
     questionArea.inert = true;
     flush();

@@ -10,21 +10,21 @@
   if (!exam || !exam.config) {
     return;
   }
-  const strings = exam.config.strings;
+  const text = window.KantokuI18n.text;
   const status = document.getElementById("connection-status");
   let startTimer = null;
 
-  function show(state, text) {
+  function show(state, message) {
     status.dataset.state = state;
-    status.textContent = text;
+    status.textContent = message;
   }
 
   exam.connect({
-    onOpen: () => show("connected", strings.connected),
-    onDown: () => show("reconnecting", strings.reconnecting),
+    onOpen: () => show("connected", text.connected),
+    onDown: () => show("reconnecting", text.reconnecting),
     // 4401 or 4403: the reloaded page signs in again or says why (at most once a minute).
     onStop: () => {
-      if (!exam.reloadOnce("waiting-refused")) show("refused", strings.refused);
+      if (!exam.reloadOnce("waiting-refused")) show("refused", text.refused);
     },
     onFrame: (frame) => {
       // The server decides where the pupil belongs: a reload of this page
