@@ -42,7 +42,7 @@ For each size and setup:
    kind within a second and are never grouped; a fresh uuid `id` each) and
    saves an answer over HTTP every --save-every seconds (JSON POST to
    `/exam/attempts/<attempt>/answers/` with the CSRF cookie and
-   `X-CSRFToken`, as exam.js posts; the attempt id comes from the `state`
+   `X-CSRFToken`, as the attempt page posts; the attempt id comes from the `state`
    frame). Then a drain (no new frames) for what is in flight, a last
    snapshot per proctor, and every socket is closed. Nothing reconnects.
    With --hold N: N examinee sockets (N/40 classes, a proctor each), heartbeats
@@ -55,9 +55,9 @@ Measured (latencies on the client's clock, `time.perf_counter`):
   and how many did not;
 - heartbeat ack: from sending a heartbeat to its `ack` (heartbeats sent in the
   load window); "missed" counts heartbeats not answered before the next one,
-  after which exam.js would drop the socket and reconnect;
+  after which the attempt page would drop the socket and reconnect;
 - answer save: the HTTP POST's round trip, and its status codes (`timeout`
-  after 15 s, as exam.js's fetch);
+  after 15 s, as the attempt page's fetch);
 - start → all: from the proctors' `start` to the last pupil's `state` frame
   with an attempt (and to the last `session` frame), bounded by
   --start-timeout: "not reached" says how many got it;
@@ -125,7 +125,7 @@ REDIS_DB = 5
 # The browser's signal kinds, as proctoring.models.Signal.CLIENT_KINDS (the load client does not import Django).
 SIGNAL_KINDS = ["focus_lost", "focus_returned", "tab_hidden", "tab_visible", "fullscreen_exit", "fullscreen_enter"]
 SIGNAL_KINDS += ["copy", "cut", "paste", "context_menu", "print"]
-SAVE_TIMEOUT = 15.0  # exam.js gives a save 15 s
+SAVE_TIMEOUT = 15.0  # the attempt page gives a save 15 s
 FINAL_SNAPSHOT_WAIT = 5.0
 LATE = ("drain", "close")  # heartbeats sent then may find their socket closed before the ack
 CLOSE_WAIT = 15.0
@@ -698,7 +698,7 @@ class Load:
         next_at = time.perf_counter() + self.random.uniform(0, every)
         while await self.pause(next_at - time.perf_counter()) and not client.closed:
             if client.awaiting_heartbeat is not None:
-                self.heartbeats_missed += 1  # exam.js would close this socket now and reconnect
+                self.heartbeats_missed += 1  # the attempt page would close this socket now and reconnect
             client.heartbeats += 1
             ident = f"hb-{client.number}-{client.heartbeats}"
             client.awaiting_heartbeat = ident

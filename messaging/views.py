@@ -115,8 +115,8 @@ def _thread_context(request, conversation, form) -> dict:
         "thread_messages": access.messages_of(conversation),
         "may_write": access.may_write(request.user, conversation),
         "form": form,
-        # For static/js/inbox.js, which shows receipts as they arrive.
-        "receipt_labels": {"sent": _("Sent"), "delivered": _("Delivered"), "read": _("Read"), "you": _("You")},
+        # Words of static/js/inbox.js, which shows receipts as they arrive (see static/js/kantoku.js).
+        "i18n": {"sent": _("Sent"), "delivered": _("Delivered"), "read": _("Read"), "you": _("You")},
     }
 
 

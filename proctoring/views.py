@@ -44,7 +44,8 @@ from proctoring.report import session_report as session_report_of
 
 teacher_required = role_required(User.Role.TEACHER)
 
-# Words proctor.js puts on the page; the tile's fixed labels are in the template.
+# Words static/js/proctor.js puts on the page: the dashboard's `i18n` (see static/js/kantoku.js). The tile's
+# fixed labels are in the template.
 DASHBOARD_TEXT = {
     "session": dict(ProctoredSession.Status.choices),
     "signals": dict(Signal.Kind.choices),
@@ -124,7 +125,6 @@ def dashboard(request, session_id: int):
         "ws_path": f"/ws/proctor/{session.pk}/",
         "may_control": may_control,
         "now": timezone.now().isoformat(),  # the server's clock, to count "offline for" without the device's
-        "text": DASHBOARD_TEXT,
         # + "<examinee id>/": the incident form of one examinee, loaded into the dialog by htmx
         "incident_url": reverse("proctoring:incident_new", args=[session.pk, 0]).removesuffix("0/"),
     }
@@ -136,6 +136,7 @@ def dashboard(request, session_id: int):
             "may_control": may_control,
             "snapshot": snapshot(session),
             "config": config,
+            "i18n": DASHBOARD_TEXT,
             "max_warning_length": services.MAX_WARNING_LENGTH,
             "max_extra_minutes": services.MAX_EXTRA_MINUTES,
         },

@@ -1,6 +1,6 @@
 """Taking a test (docs/design.md §3, §4): enter the waiting room, one question at a time, answers, submit.
 
-The server keeps the clock and the answers; the page (static/js/exam.js) only
+The server keeps the clock and the answers; the page (static/js/attempt.js) only
 shows them and sends each answer as it is given, so a reload, a lost network
 or another device resumes the same attempt. A choice reaches the browser only
 as its index in the attempt's choice order, never with its id or whether it
@@ -18,6 +18,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -39,6 +40,31 @@ examinee_required = role_required(User.Role.EXAMINEE)
 # the result), 409 = not now (paused), 400 = there is no such question or choice.
 ANSWER_REFUSAL_STATUS = {"finished": 410, "time_up": 410, "paused": 409, "bad_question": 400, "bad_choice": 400}
 MAX_SEQ = 2**31 - 1  # AttemptQuestion.save_seq is a PositiveIntegerField
+
+# Words static/js/waiting_room.js and static/js/attempt.js show: each page's `i18n` (see static/js/kantoku.js).
+WAITING_ROOM_TEXT = {
+    "connected": gettext_lazy("Connected. Please wait for your teacher to start the test."),
+    "reconnecting": gettext_lazy("The connection was lost. Trying again…"),
+    "refused": gettext_lazy("You cannot join this test. Ask your teacher."),
+}
+ATTEMPT_TEXT = {
+    "offline": gettext_lazy(
+        "Offline: your answers are saved on this device and will be sent when the connection is back."
+    ),
+    "serverDown": gettext_lazy(
+        "The server is not answering. Your answers are saved on this device and will be sent when it is back."
+    ),
+    "questionOffline": gettext_lazy("This question will appear when the connection is back."),
+    "timeUp": gettext_lazy("Time is up! Your answers are being handed in."),
+    "answered": gettext_lazy("answered"),
+    "notAnswered": gettext_lazy("not answered yet"),
+    "notSent": gettext_lazy("not sent yet"),
+    "confirmSubmit": gettext_lazy("Hand in your answers now? You cannot change them afterwards."),
+    "confirmUnanswered": gettext_lazy("Questions without an answer: %(count)s."),
+    "waitForSending": gettext_lazy("Some answers have not been sent yet. Please wait until the connection is back."),
+    "fiveMinutes": gettext_lazy("5 minutes left."),
+    "oneMinute": gettext_lazy("1 minute left."),
+}
 
 
 class AnswerForm(forms.Form):
@@ -83,30 +109,6 @@ def _finished(attempt: Attempt) -> bool:
     return services.attempt_finish_if_due(attempt=attempt) or not attempt.is_open
 
 
-def _strings() -> dict[str, str]:
-    """Words exam.js shows, translated here (there is no JavaScript catalog)."""
-    return {
-        "offline": _("Offline: your answers are saved on this device and will be sent when the connection is back."),
-        "serverDown": _(
-            "The server is not answering. Your answers are saved on this device and will be sent when it is back."
-        ),
-        "questionOffline": _("This question will appear when the connection is back."),
-        "connecting": _("Connecting…"),
-        "connected": _("Connected. Please wait for your teacher to start the test."),
-        "reconnecting": _("The connection was lost. Trying again…"),
-        "refused": _("You cannot join this test. Ask your teacher."),
-        "timeUp": _("Time is up! Your answers are being handed in."),
-        "answered": _("answered"),
-        "notAnswered": _("not answered yet"),
-        "notSent": _("not sent yet"),
-        "confirmSubmit": _("Hand in your answers now? You cannot change them afterwards."),
-        "confirmUnanswered": _("Questions without an answer: %(count)s."),
-        "waitForSending": _("Some answers have not been sent yet. Please wait until the connection is back."),
-        "fiveMinutes": _("5 minutes left."),
-        "oneMinute": _("1 minute left."),
-    }
-
-
 @examinee_required
 @require_POST
 def session_enter(request, session_id: int):
@@ -132,8 +134,8 @@ def waiting_room(request, session_id: int):
     if session.status == ProctoredSession.Status.ENDED:
         messages.info(request, _("This test has ended."))
         return redirect("classrooms:examinee_home")
-    config = {"page": "waiting", "session": session.pk, "socket": f"/ws/exam/{session.pk}/", "strings": _strings()}
-    return render(request, "exams/waiting_room.html", {"session": session, "config": config})
+    config = {"session": session.pk, "socket": f"/ws/exam/{session.pk}/"}
+    return render(request, "exams/waiting_room.html", {"session": session, "config": config, "i18n": WAITING_ROOM_TEXT})
 
 
 @examinee_required
@@ -149,7 +151,6 @@ def attempt_page(request, attempt_id: int):
     first_unanswered = next((row.position for row in rows if row.answer is None), 0)
     start = wanted - 1 if wanted is not None and wanted <= len(rows) else first_unanswered
     config = {
-        "page": "attempt",
         "attempt": attempt.pk,
         "session": attempt.session_id,
         "socket": f"/ws/exam/{attempt.session_id}/",
@@ -160,12 +161,11 @@ def attempt_page(request, attempt_id: int):
         "answerUrl": reverse("exams:answer_save", args=[attempt.pk]),
         "resultUrl": _result_url(attempt),
         "csrfToken": get_token(request),
-        "strings": _strings(),
     }
     questions = [
         {"position": row.position, "number": row.position + 1, "answered": row.answer is not None} for row in rows
     ]
-    context = {"attempt": attempt, "questions": questions, "start": start, "config": config}
+    context = {"attempt": attempt, "questions": questions, "start": start, "config": config, "i18n": ATTEMPT_TEXT}
     return render(request, "exams/attempt.html", context)
 
 

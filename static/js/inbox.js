@@ -17,8 +17,7 @@
   const inbox = document.getElementById("inbox");
   const thread = document.getElementById("thread");
   const threadId = thread ? Number(thread.dataset.threadId) : null;
-  const textElement = document.getElementById("messaging-text");
-  const text = textElement ? JSON.parse(textElement.textContent) : {};
+  const text = window.KantokuI18n.text; // the receipts' words, on a conversation's page
   const STATUS_RANK = { sent: 0, delivered: 1, read: 2 };
   const timeFormat = new Intl.DateTimeFormat("sv-SE", {
     timeZone: "Asia/Tokyo", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",

@@ -1,7 +1,29 @@
-// Small behaviours shared by every page. No build step, no inline handlers.
+// Small behaviours shared by every page, and the words of the page's scripts. No build step, no
+// inline handlers. Loaded first, before static/js/socket.js, static/js/inbox.js and the page's script.
 "use strict";
 
-// <form data-confirm="Question?">: ask before submitting (htmx forms use hx-confirm).
+// The words a script shows reach it one way: here. The view translates them with gettext, so they
+// are in locale/*/django.po with the page's other words, and puts them in its context as `i18n` (a
+// dict, nested where a script needs it); the page's template writes it once with
+// {{ i18n|json_script:"i18n" }}, escaped for a script element; and this reads it, once, for all the
+// page's scripts (window.KantokuI18n.text). Chosen over Django's JavaScriptCatalog with gettext() in
+// JS: no extra view, URL, djangojs catalog or request, a page carries only its own words, and labels
+// the server already has (the models' choices: signal kinds, session statuses) are reused as they
+// are, not typed again in JS. Scripts show the words with textContent. A word with placeholders uses
+// Python's "%(name)s" format: KantokuI18n.format(text.key, {name: value}).
+window.KantokuI18n = (() => {
+  const element = document.getElementById("i18n");
+  const text = element ? JSON.parse(element.textContent) : {};
+
+  function format(template, values) {
+    return String(template).replace(/%\((\w+)\)s/g, (match, key) => (key in values ? String(values[key]) : match));
+  }
+
+  return Object.freeze({ text, format });
+})();
+
+// <form data-confirm="Question?">: ask before submitting (htmx forms use hx-confirm). Like hx-confirm,
+// the question is the form's own, translated where the template writes the form; no script holds it.
 document.addEventListener("submit", (event) => {
   const question = event.target.dataset ? event.target.dataset.confirm : undefined;
   if (question && !window.confirm(question)) {

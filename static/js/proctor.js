@@ -18,7 +18,7 @@
   }
 
   const config = JSON.parse(configElement.textContent);
-  const text = config.text;
+  const { text, format } = window.KantokuI18n;
   const mayControl = config.may_control === true;
   // A handful of teachers, not a crowd: their dashboard retries within 10 s at most.
   const RETRY_CAP_MS = 10000;
@@ -51,10 +51,6 @@
   let clockOffsetMs = Date.parse(config.now) - Date.now(); // the server's clock minus this device's
 
   // --- Formatting -----------------------------------------------------------------------
-
-  function format(template, values) {
-    return template.replace(/%\((\w+)\)s/g, (match, key) => (key in values ? String(values[key]) : match));
-  }
 
   function clock(totalSeconds) {
     const seconds = Math.max(0, totalSeconds);
