@@ -53,8 +53,6 @@ def _transfer_file(
     kind: str,
     person: User,
     organization: Organization,
-    from_organization: Organization | None,
-    to_organization: Organization | None,
     effective_on: datetime.date,
     reason: str,
     by: User,
@@ -62,9 +60,16 @@ def _transfer_file(
 ) -> Transfer:
     """Create a transfer filed by `by` for `organization`, and its audit entries.
 
+    A departure goes from `organization` to nobody yet; an arrival comes to
+    `organization` from the person's organization today, if any.
     `approved`: filed and decided at once (teacher transfers, filed by the org admin).
     Call inside a transaction.
     """
+    if kind in Transfer.ARRIVALS:
+        current = active_membership(person)
+        from_organization, to_organization = (current.organization if current else None), organization
+    else:
+        from_organization, to_organization = organization, None
     now = timezone.now()
     transfer = Transfer.objects.create(
         kind=kind,
@@ -104,8 +109,6 @@ def transfer_file_examinee_out(
             kind=Transfer.Kind.EXAMINEE_OUT,
             person=examinee,
             organization=organization,
-            from_organization=organization,
-            to_organization=None,
             effective_on=effective_on,
             reason=reason,
             by=by,
@@ -231,8 +234,6 @@ def transfer_file_teacher_out(
             kind=Transfer.Kind.TEACHER_OUT,
             person=teacher,
             organization=organization,
-            from_organization=organization,
-            to_organization=None,
             effective_on=effective_on,
             reason=reason,
             by=by,
@@ -369,13 +370,10 @@ def transfer_file_examinee_in(
             organization=organization, login_id=login_id, role=User.Role.EXAMINEE, day=effective_on
         )
         _check_no_open_transfer(examinee, Transfer.Kind.EXAMINEE_IN)
-        current = active_membership(examinee)
         return _transfer_file(
             kind=Transfer.Kind.EXAMINEE_IN,
             person=examinee,
             organization=organization,
-            from_organization=current.organization if current else None,
-            to_organization=organization,
             effective_on=effective_on,
             reason=reason,
             by=by,
@@ -396,13 +394,10 @@ def transfer_file_teacher_in(
         teacher = _arriving_person(
             organization=organization, login_id=login_id, role=User.Role.TEACHER, day=effective_on
         )
-        current = active_membership(teacher)
         transfer = _transfer_file(
             kind=Transfer.Kind.TEACHER_IN,
             person=teacher,
             organization=organization,
-            from_organization=current.organization if current else None,
-            to_organization=organization,
             effective_on=effective_on,
             reason=reason,
             by=by,
