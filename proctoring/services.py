@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -235,7 +235,18 @@ def signals_record(items: list[SignalItem]) -> list[Signal | ServiceError]:
 
 def _signals_record(items: list[SignalItem]) -> list[Signal | ServiceError]:
     now = timezone.now()
+    batch = _SignalBatch(now=now, **_signals_known(items, now))
+    results = [batch.take(item) for item in items]
+    batch.write()
+    return results
+
+
+def _signals_known(items: list[SignalItem], now: datetime.datetime) -> dict:
+    """What a batch needs to know first, in three queries: its sessions (row-locked), the
+    receipts of its client ids, and the groups its signals may join (row-locked).
+    """
     session_ids = sorted({item.session_id for item in items})
+    examinee_ids = {item.examinee_id for item in items}
     sessions = {
         session.pk: session
         for session in ProctoredSession.objects.select_for_update().filter(pk__in=session_ids).order_by("pk")
@@ -245,80 +256,93 @@ def _signals_record(items: list[SignalItem]) -> list[Signal | ServiceError]:
         for receipt in SignalReceipt.objects.select_related("signal").filter(
             # The examinee first: the unique index is (examinee, client_id); by client id alone
             # SQLite scanned every receipt ever stored, on every batch.
-            examinee_id__in={item.examinee_id for item in items},
+            examinee_id__in=examinee_ids,
             client_id__in={item.client_id for item in items},
         )
     }
-    latest: dict[tuple, Signal] = {}  # (session, examinee, kind) -> the group a new signal may join
-    for signal in (
-        Signal.objects.select_for_update()
+    latest = {
+        (signal.session_id, signal.examinee_id, signal.kind): signal
+        for signal in Signal.objects.select_for_update()
         .filter(
             session_id__in=session_ids,
-            examinee_id__in={item.examinee_id for item in items},
+            examinee_id__in=examinee_ids,
             from_server=False,
             last_at__gte=now - BURST_WINDOW,
         )
         .order_by("last_at")
-    ):
-        latest[(signal.session_id, signal.examinee_id, signal.kind)] = signal
-    results: list[Signal | ServiceError] = []
-    created: list[Signal] = []
-    grown: dict[int, Signal] = {}
-    received: list[SignalReceipt] = []
-    announced: dict[int, dict[int, Signal]] = {}  # session -> {id(signal): signal}, in order
-    for item in items:
-        session = sessions.get(item.session_id)
+    }
+    return {"sessions": sessions, "stored": stored, "latest": latest}
+
+
+@dataclass
+class _SignalBatch:
+    """The rows one batch of signals creates, grows and announces, written by `write` in a few statements."""
+
+    now: datetime.datetime
+    sessions: dict[int, ProctoredSession]
+    stored: dict[tuple[int, str], Signal]  # (examinee, client id) -> its signal
+    latest: dict[tuple, Signal]  # (session, examinee, kind) -> the group a new signal may join
+    created: list[Signal] = field(default_factory=list)
+    grown: dict[int, Signal] = field(default_factory=dict)
+    received: list[SignalReceipt] = field(default_factory=list)
+    announced: dict[int, dict[int, Signal]] = field(default_factory=dict)  # session -> {id(signal): signal}
+
+    def take(self, item: SignalItem) -> Signal | ServiceError:
+        session = self.sessions.get(item.session_id)
         if session is None or session.status == ProctoredSession.Status.ENDED:
-            results.append(ServiceError(_("This test has ended."), code="ended"))
-            continue
+            return ServiceError(_("This test has ended."), code="ended")
         if item.kind not in Signal.CLIENT_KINDS:
-            results.append(ServiceError(_("Unknown signal."), code="bad_kind"))
-            continue
-        if (item.examinee_id, item.client_id) in stored:
-            results.append(stored[(item.examinee_id, item.client_id)])
-            continue
-        group = (item.session_id, item.examinee_id, item.kind)
-        signal = latest.get(group)
-        if signal is not None:
-            signal.count += 1
-            signal.last_at = now
-            signal.duration_ms = max(signal.duration_ms or 0, item.duration_ms or 0) or None
-            if signal.pk is not None:
-                grown[signal.pk] = signal
-        else:
-            signal = latest[group] = Signal(
-                session_id=item.session_id,
-                examinee_id=item.examinee_id,
-                kind=item.kind,
-                client_id=item.client_id,
-                client_ts=item.client_ts,
-                duration_ms=item.duration_ms,
-                at=now,
-                last_at=now,
-            )
-            created.append(signal)
-        stored[(item.examinee_id, item.client_id)] = signal
-        received.append(
+            return ServiceError(_("Unknown signal."), code="bad_kind")
+        if (item.examinee_id, item.client_id) in self.stored:
+            return self.stored[(item.examinee_id, item.client_id)]
+        signal = self._grouped(item)
+        self.stored[(item.examinee_id, item.client_id)] = signal
+        self.received.append(
             SignalReceipt(
                 signal=signal,
                 examinee_id=item.examinee_id,
                 client_id=item.client_id,
                 client_ts=item.client_ts,
                 duration_ms=item.duration_ms,
-                received_at=now,
+                received_at=self.now,
             )
         )
-        announced.setdefault(item.session_id, {})[id(signal)] = signal
-        results.append(signal)
-    Signal.objects.bulk_create(created)
-    Signal.objects.bulk_update(grown.values(), ["count", "last_at", "duration_ms"])
-    for receipt in received:
-        receipt.signal_id = receipt.signal.pk
-    SignalReceipt.objects.bulk_create(received)
-    for session_id, signals in announced.items():
-        realtime.announce_signals(sessions[session_id], list(signals.values()))
-    ProctoredSession.objects.bulk_update([sessions[session_id] for session_id in announced], ["seq"])
-    return results
+        self.announced.setdefault(item.session_id, {})[id(signal)] = signal
+        return signal
+
+    def _grouped(self, item: SignalItem) -> Signal:
+        """The burst this signal joins (one more of it), or a new signal."""
+        group = (item.session_id, item.examinee_id, item.kind)
+        signal = self.latest.get(group)
+        if signal is not None:
+            signal.count += 1
+            signal.last_at = self.now
+            signal.duration_ms = max(signal.duration_ms or 0, item.duration_ms or 0) or None
+            if signal.pk is not None:
+                self.grown[signal.pk] = signal
+            return signal
+        signal = self.latest[group] = Signal(
+            session_id=item.session_id,
+            examinee_id=item.examinee_id,
+            kind=item.kind,
+            client_id=item.client_id,
+            client_ts=item.client_ts,
+            duration_ms=item.duration_ms,
+            at=self.now,
+            last_at=self.now,
+        )
+        self.created.append(signal)
+        return signal
+
+    def write(self) -> None:
+        Signal.objects.bulk_create(self.created)
+        Signal.objects.bulk_update(self.grown.values(), ["count", "last_at", "duration_ms"])
+        for receipt in self.received:
+            receipt.signal_id = receipt.signal.pk
+        SignalReceipt.objects.bulk_create(self.received)
+        for session_id, signals in self.announced.items():
+            realtime.announce_signals(self.sessions[session_id], list(signals.values()))
+        ProctoredSession.objects.bulk_update([self.sessions[session_id] for session_id in self.announced], ["seq"])
 
 
 # --- Misconduct and revocation (docs/design.md §5) --------------------------------------------------
