@@ -10,8 +10,16 @@ from django.utils.translation import gettext_lazy as _
 
 from classrooms import services
 from classrooms.forms import PersonForm
-from classrooms.models import AuditEntry, Membership, Organization, SchoolClass, User
+from classrooms.models import AuditEntry, Membership, Organization, SchoolClass, User, audit_actions
 from config.errors import ServiceError
+
+# The audit log's action codes written here, and what the org admin reads for each (docs/design.md §9).
+AUDIT_ACTIONS = audit_actions(
+    {
+        "organization.create": _("Organization created"),
+        "organization.edit": _("Organization details edited"),
+    }
+)
 
 
 def _status_action(status: str, label):

@@ -16,6 +16,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from classrooms.access import active_membership, members_of
 from classrooms.models import (
@@ -27,10 +28,37 @@ from classrooms.models import (
     Transfer,
     TransferSuccessor,
     User,
+    audit_actions,
 )
 from classrooms.schoolyear import today
 from config.errors import ServiceError
 from sockets.publish import close_user_sockets
+
+# The audit log's action codes written here, and what the org admin reads for each (docs/design.md §9).
+AUDIT_ACTIONS = audit_actions(
+    {
+        "organization.pending": gettext_lazy("Organization set to pending approval"),
+        "organization.approved": gettext_lazy("Organization approved"),
+        "organization.suspended": gettext_lazy("Organization suspended"),
+        "organization.terminated": gettext_lazy("Organization terminated"),
+        "org_admin.issue": gettext_lazy("Org admin account issued"),
+        "org_admin.suspend": gettext_lazy("Org admin suspended"),
+        "org_admin.reactivate": gettext_lazy("Org admin reactivated"),
+        "teacher.issue": gettext_lazy("Teacher account issued"),
+        "teacher.suspend": gettext_lazy("Teacher suspended"),
+        "teacher.reactivate": gettext_lazy("Teacher reactivated"),
+        "examinee.issue": gettext_lazy("Examinee accounts issued"),
+        "examinee.update": gettext_lazy("Examinee details edited"),
+        "examinee.suspend": gettext_lazy("Examinee suspended"),
+        "examinee.reactivate": gettext_lazy("Examinee reactivated"),
+        "enrollment.create": gettext_lazy("Examinee added to a class"),
+        "enrollment.end": gettext_lazy("Examinee removed from a class"),
+        "class.create": gettext_lazy("Class created"),
+        "class.rename": gettext_lazy("Class renamed"),
+        "password.reissue": gettext_lazy("Password reissued"),
+        "password.change": gettext_lazy("Password changed"),
+    }
+)
 
 TEACHER_CAPACITY = 40
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 - no 0/o, 1/l/i: read off a paper slip

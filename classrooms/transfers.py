@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from classrooms.access import active_membership, members_of
 from classrooms.models import (
@@ -25,6 +26,7 @@ from classrooms.models import (
     Transfer,
     TransferSuccessor,
     User,
+    audit_actions,
 )
 from classrooms.schoolyear import school_year_of, today
 
@@ -32,6 +34,25 @@ from classrooms.schoolyear import school_year_of, today
 from classrooms.services import _lock_for_enrollment, _pending_handovers, teacher_capacity_check
 from config.errors import ServiceError
 from exams.services import attempts_finish_departed
+
+# The audit log's action codes written here, and what the org admin reads for each (docs/design.md §9).
+AUDIT_ACTIONS = audit_actions(
+    {
+        "transfer.examinee_out.file": gettext_lazy("Examinee's leaving filed"),
+        "transfer.examinee_out.approve": gettext_lazy("Examinee's leaving approved"),
+        "transfer.examinee_out.reject": gettext_lazy("Examinee's leaving rejected"),
+        "transfer.examinee_in.file": gettext_lazy("Examinee's arrival filed"),
+        "transfer.examinee_in.consent": gettext_lazy("Arriving examinee answered about their history"),
+        "transfer.examinee_in.approve": gettext_lazy("Examinee's arrival approved"),
+        "transfer.examinee_in.reject": gettext_lazy("Examinee's arrival rejected"),
+        "transfer.teacher_out.file": gettext_lazy("Teacher's leaving filed"),
+        "transfer.teacher_out.approve": gettext_lazy("Teacher's leaving approved"),
+        "transfer.teacher_out.reject": gettext_lazy("Teacher's leaving rejected"),
+        "transfer.teacher_in.file": gettext_lazy("Teacher's arrival filed"),
+        "transfer.teacher_in.approve": gettext_lazy("Teacher's arrival approved"),
+        "class.teacher_change": gettext_lazy("Class handed to a successor"),
+    }
+)
 
 
 def _check_effective_on(effective_on: datetime.date) -> None:

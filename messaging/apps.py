@@ -1,4 +1,4 @@
-"""Messages and notices (issue 5)."""
+"""Messages and notices, with metadata-only logging (docs/design.md §6)."""
 
 from django.apps import AppConfig
 
@@ -7,4 +7,7 @@ class MessagingConfig(AppConfig):
     name = "messaging"
 
     def ready(self):
-        from messaging import checks  # noqa: F401  (registers the MESSAGE_KEYS check)
+        from messaging import (
+            checks,  # noqa: F401  (registers the MESSAGE_KEYS check)
+            services,  # noqa: F401  (declares its audit actions)
+        )

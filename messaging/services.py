@@ -16,9 +16,10 @@ from django.db.models import Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from classrooms.access import organization_of, roster_of
-from classrooms.models import AuditEntry, SchoolClass, User
+from classrooms.models import AuditEntry, SchoolClass, User, audit_actions
 from config.errors import ServiceError
 from messaging.access import correspondents_of, notice_receipts_of, threads_of
 from messaging.models import (
@@ -32,6 +33,13 @@ from messaging.models import (
     inbox_group,
 )
 from sockets.publish import publish
+
+# The audit log's action codes written here, and what the org admin reads for each (docs/design.md §9).
+AUDIT_ACTIONS = audit_actions(
+    {
+        "message.break_glass": gettext_lazy("Operator opened a message's content (break-glass)"),
+    }
+)
 
 logger = logging.getLogger(__name__)
 

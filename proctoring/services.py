@@ -16,8 +16,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from classrooms.models import AuditEntry, Organization, SchoolClass, User
+from classrooms.models import AuditEntry, Organization, SchoolClass, User, audit_actions
 from config.errors import ServiceError
 from exams import services as exam_services
 from exams.models import Attempt, Exam
@@ -25,6 +26,20 @@ from proctoring import realtime
 from proctoring.live import examinee_state, examinee_states
 from proctoring.models import Incident, ProctoredSession, Revocation, Seat, Signal, SignalReceipt
 from sockets.process import live_processes
+
+# The audit log's action codes written here, and what the org admin reads for each (docs/design.md §9).
+AUDIT_ACTIONS = audit_actions(
+    {
+        "incident.report": gettext_lazy("Incident recorded"),
+        "incident.resolve": gettext_lazy("Incident decided"),
+        "result.revoke": gettext_lazy("Result revoked"),
+        "session.open": gettext_lazy("Test opened (waiting room)"),
+        "session.start": gettext_lazy("Test started"),
+        "session.end": gettext_lazy("Test ended"),
+        "session.warn": gettext_lazy("Examinee warned during a test"),
+        "session.extend": gettext_lazy("Extra time given"),
+    }
+)
 
 BURST_WINDOW = datetime.timedelta(seconds=1)
 MAX_EXTRA_MINUTES = 120
