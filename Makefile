@@ -37,7 +37,7 @@ setup: $(STAMP)
 
 run: setup
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py load_demo --url http://$(ADDR)/
 	$(BIN)/python manage.py runserver $(ADDR)
 
 # The two pytest runs (PostgreSQL-marked, then the rest on SQLite) and their

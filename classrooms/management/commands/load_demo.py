@@ -68,6 +68,9 @@ SCHOOLS = [
 class Command(BaseCommand):
     help = "Load the demo organizations and accounts (safe to run again: existing data is left as it is)."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--url", default="http://127.0.0.1:8000/", help="where the site is served (printed)")
+
     def handle(self, *args, **options):
         with transaction.atomic():
             operator = self._operator()
@@ -78,7 +81,7 @@ class Command(BaseCommand):
             )
             self._exams()
             self._backdate()
-        self._print_logins()
+        self._print_logins(options["url"])
 
     def _backdate(self) -> None:
         """Demo people belong to their school since the school year began, as real ones would:
@@ -165,10 +168,10 @@ class Command(BaseCommand):
             self._demo_password(user)
         return user
 
-    def _print_logins(self) -> None:
+    def _print_logins(self, url: str) -> None:
         line = "-" * 64
         self.stdout.write(line)
-        self.stdout.write("Kantoku demo logins (http://127.0.0.1:8000/)")
+        self.stdout.write(f"Kantoku demo logins ({url})")
         self.stdout.write(line)
         self.stdout.write(f"  operator   operator        / {OPERATOR_PASSWORD}   (console: /operator/)")
         self.stdout.write(f"  org admin  sakura-admin    / {DEMO_PASSWORD}")
