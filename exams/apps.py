@@ -1,4 +1,4 @@
-"""Exam catalog, attempts and results (issue 3)."""
+"""Exam catalog, attempts and results (docs/design.md §3)."""
 
 from django.apps import AppConfig
 

@@ -1,4 +1,4 @@
-"""A transfer racing with an enrollment or a running attempt (issue 6).
+"""A transfer racing with an enrollment or a running attempt (docs/design.md §2, §7).
 
 Approving an examinee's departure effective today must leave nothing of them
 active in the old organization, whatever order it runs in against teachers
