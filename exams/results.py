@@ -20,8 +20,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from classrooms.access import history_shared_until, roster_of
-from classrooms.models import Organization, SchoolClass, User
-from exams.models import Attempt
+from classrooms.models import Enrollment, Organization, SchoolClass, User
+from exams.models import Attempt, AttemptQuestion, Question
 from proctoring.models import ProctoredSession, Revocation
 
 BUCKET_COUNT = 10  # 0–9 %, 10–19 %, …, 90–100 %
@@ -150,3 +150,85 @@ def class_summary(results) -> ClassSummary:
         pass_rate=round(passed * 100 / len(results), 1),
         buckets=buckets,
     )
+
+
+@dataclass(frozen=True)
+class ChoiceCount:
+    text: str
+    correct: bool
+    count: int
+    percent: int  # of the results that had the question
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    """One question of the exam across a session's results: how many had it, got it right, picked what."""
+
+    position: int  # the question's place in the exam (1-based), not in any examinee's draw
+    prompt: str
+    asked: int
+    correct: int
+    unanswered: int
+    choices: list[ChoiceCount]
+
+    @property
+    def percent_correct(self) -> int:
+        return self.correct * 100 // self.asked if self.asked else 0
+
+
+def item_analysis(results: list[Attempt]) -> list[ItemRow]:
+    """Per question of the results' exam: the correct rate and how often each choice was picked.
+
+    For the teacher's eyes only (the class results page): it names the correct choice, which never
+    reaches an examinee (docs/design.md §3). Each examinee drew their own questions, so a question
+    counts over the results that had it. Two queries, whatever the number of results.
+    """
+    if not results:
+        return []
+    picked: dict[int, dict[int | None, int]] = {}
+    for question_id, choice_order, answer in AttemptQuestion.objects.filter(
+        attempt_id__in=[result.pk for result in results]
+    ).values_list("question_id", "choice_order", "answer"):
+        chosen = choice_order[answer] if answer is not None and answer < len(choice_order) else None
+        counts = picked.setdefault(question_id, {})
+        counts[chosen] = counts.get(chosen, 0) + 1
+    rows = []
+    questions = Question.objects.filter(pk__in=picked).prefetch_related("choices").order_by("position", "pk")
+    for number, question in enumerate(questions, start=1):
+        counts = picked[question.pk]
+        asked = sum(counts.values())
+        choices = [
+            ChoiceCount(
+                text=choice.text,
+                correct=choice.is_correct,
+                count=counts.get(choice.pk, 0),
+                percent=counts.get(choice.pk, 0) * 100 // asked,
+            )
+            for choice in question.choices.all()
+        ]
+        rows.append(
+            ItemRow(
+                position=number,
+                prompt=question.prompt,
+                asked=asked,
+                correct=sum(choice.count for choice in choices if choice.correct),
+                unanswered=counts.get(None, 0),
+                choices=choices,
+            )
+        )
+    return rows
+
+
+def absentees(school_class: SchoolClass, session: ProctoredSession) -> QuerySet[Enrollment]:
+    """Enrollments of examinees on the class roster today with no attempt in the session: they did not sit it."""
+    sat = Attempt.objects.filter(session=session).values("examinee_id")
+    return (
+        roster_of(school_class)
+        .exclude(examinee_id__in=sat)
+        .order_by(F("number").asc(nulls_last=True), "examinee__kana", "examinee__name")
+    )
+
+
+def latest_session_with_results(school_class: SchoolClass) -> ProctoredSession | None:
+    """The class's newest session that has a result: what the results page shows first."""
+    return sessions_of_class(school_class).filter(attempts__in=_results()).distinct().first()

@@ -23,7 +23,10 @@ from classrooms.spreadsheet import csv_download
 from exams.access import get_attempt_for_examinee
 from exams.results import (
     ClassSummary,
+    absentees,
     class_summary,
+    item_analysis,
+    latest_session_with_results,
     result_of,
     results_for_class,
     results_for_examinee,
@@ -136,8 +139,16 @@ def _session_label(session: ProctoredSession) -> str:
 
 
 def _chosen_session(request, school_class: SchoolClass) -> tuple[ResultsFilterForm, ProctoredSession | None]:
-    """The `?session=` filter; a session that is not this class's is as unknown as any other id."""
-    form = ResultsFilterForm(request.GET, school_class=school_class)
+    """The `?session=` filter; a session that is not this class's is as unknown as any other id.
+
+    Without the parameter, the newest test with results: one test's histogram and mean, not every
+    test mixed together. `?session=` (empty) asks for all tests on purpose.
+    """
+    data = request.GET.copy()
+    if "session" not in data:
+        latest = latest_session_with_results(school_class)
+        data["session"] = str(latest.pk) if latest else ""
+    form = ResultsFilterForm(data, school_class=school_class)
     if not form.is_valid():
         raise Http404
     return form, form.cleaned_data["session"]
@@ -158,6 +169,8 @@ def _class_results_page(
         "results": results,
         "summary": summary,
         "chart": ScoreChart.of(summary),
+        "items": item_analysis(results) if session is not None else [],
+        "absentees": absentees(school_class, session) if session is not None else [],
         "back_url": back_url,
         "export_url": export_url,
         "revokes_all": revokes_all,

@@ -221,7 +221,10 @@ def test_it_narrows_to_one_session_of_the_class(
     later = another_session(proctored_session)
     finished_attempt(proctored_session, examinee, score=2)
     finished_attempt(later, examinee, score=9)
-    everything = client_of(teacher).get(page_url(school_class))
+    first = client_of(teacher).get(page_url(school_class))
+    assert [result.score for result in first.context["results"]] == [9]  # the newest test, not all mixed
+    assert first.context["session"] == later
+    everything = client_of(teacher).get(page_url(school_class, session=""))
     assert [result.score for result in everything.context["results"]] == [9, 2]  # newest session first
     narrowed = client_of(teacher).get(page_url(school_class, session=proctored_session.pk))
     assert [result.score for result in narrowed.context["results"]] == [2]

@@ -162,9 +162,14 @@ def test_a_revoked_result_is_gone_from_history_class_page_chart_counts_and_csv(
     assert [row[2] for row in rows[1:]] == ["sakura-kept"]
 
 
-def test_the_class_results_page_offers_revoking_the_teachers_own_results(client_of, teacher, result, school_class):
-    page = client_of(teacher).get(reverse("exams:class_results", args=[school_class.pk])).content.decode()
-    assert revoke_url(result, back="results") in page
+def test_the_class_results_page_leads_to_the_pupils_detail_where_revoking_is(client_of, teacher, result, school_class):
+    client = client_of(teacher)
+    page = client.get(reverse("exams:class_results", args=[school_class.pk])).content.decode()
+    detail = reverse("proctoring:session_report", args=[result.session_id]) + f"#examinee-{result.examinee_id}"
+    assert detail in page
+    assert revoke_url(result) not in page, "no revoke button on every row of the class results"
+    report = client.get(reverse("proctoring:session_report", args=[result.session_id])).content.decode()
+    assert revoke_url(result) in report
 
 
 def test_the_examinee_reads_that_the_result_was_revoked_and_why_never_the_note(
