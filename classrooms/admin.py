@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from classrooms import services
 from classrooms.forms import PersonForm
 from classrooms.models import AuditEntry, Membership, Organization, SchoolClass, User, audit_actions
+from classrooms.schoolyear import today
 from config.errors import ServiceError
 
 # The audit log's action codes written here, and what the org admin reads for each (docs/design.md §9).
@@ -22,15 +24,44 @@ AUDIT_ACTIONS = audit_actions(
 )
 
 
-def _status_action(status: str, label):
+def _status_action(status: str, label, *, confirm: str | None = None):
+    """A console action setting the organizations' status; with `confirm`, only after a page that
+    names what will happen (docs/design.md §2: suspension and termination lock every account out).
+    """
+
     def action(modeladmin, request, queryset):
+        if confirm and request.POST.get("confirmed") != "yes":
+            return _confirmation(modeladmin, request, queryset, action.__name__, label, confirm)
         for organization in queryset:
             services.organization_set_status(organization=organization, status=status, by=request.user)
         modeladmin.message_user(request, _("%(count)d organization(s) updated.") % {"count": queryset.count()})
+        return None
 
     action.short_description = label
     action.__name__ = f"set_{status}"
     return action
+
+
+def _confirmation(modeladmin, request, queryset, action_name: str, label, consequence):
+    day = today()
+    rows = [
+        (
+            organization,
+            Membership.objects.active_on(day).filter(organization=organization, user__is_active=True).count(),
+        )
+        for organization in queryset
+    ]
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "opts": modeladmin.opts,
+        "title": label,
+        "consequence": consequence,
+        "rows": rows,
+        "accounts": sum(count for _organization, count in rows),
+        "action_name": action_name,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+    }
+    return render(request, "admin/classrooms/organization/confirm_status.html", context)
 
 
 @admin.register(Organization)
@@ -42,8 +73,16 @@ class OrganizationAdmin(admin.ModelAdmin):
     fields = ["name", "code", "unit_price", "notice_given_on", *readonly_fields]
     actions = [
         _status_action(Organization.Status.APPROVED, _("Approve (starts the contract) or reinstate")),
-        _status_action(Organization.Status.SUSPENDED, _("Suspend: lock every account out")),
-        _status_action(Organization.Status.TERMINATED, _("Terminate the contract")),
+        _status_action(
+            Organization.Status.SUSPENDED,
+            _("Suspend: lock every account out"),
+            confirm=_("Every account of these organizations is signed out and cannot sign in until reinstated."),
+        ),
+        _status_action(
+            Organization.Status.TERMINATED,
+            _("Terminate the contract"),
+            confirm=_("The contract ends now: every account of these organizations is locked out."),
+        ),
     ]
     change_form_template = "admin/classrooms/organization/change_form.html"
 
@@ -155,10 +194,14 @@ class SchoolClassAdmin(admin.ModelAdmin):
 class AuditEntryAdmin(admin.ModelAdmin):
     """Read-only: the audit log is append-only."""
 
-    list_display = ["at", "organization", "actor_label", "action", "target_label"]
-    list_filter = ["action", "organization"]
+    list_display = ["at", "organization", "actor_label", "action_label", "target_label"]
+    list_filter = ["organization"]
     search_fields = ["actor_label", "target_label", "action"]
     date_hierarchy = "at"
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_label(self, entry: AuditEntry) -> str:
+        return AuditEntry.action_label(entry.action)
 
     def has_add_permission(self, request):
         return False

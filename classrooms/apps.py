@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,3 +10,6 @@ class ClassroomsConfig(AppConfig):
         # The modules that write audit entries declare their action codes when imported
         # (classrooms.models.audit_actions); the audit log names every one, whatever ran first.
         from classrooms import services, transfers  # noqa: F401
+
+        # django-axes names its console section "Axes"; operators read what it is.
+        apps.get_app_config("axes").verbose_name = _("Sign-in throttling")

@@ -214,12 +214,16 @@ class SchoolClass(models.Model):
 
     CAPACITY = 40
 
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="classes")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="classes", verbose_name=_("organization")
+    )
     school_year = models.PositiveSmallIntegerField(
         _("school year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
     )
     name = models.CharField(_("class name"), max_length=50)
-    teacher = models.ForeignKey(User, on_delete=models.PROTECT, related_name="classes_taught")
+    teacher = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="classes_taught", verbose_name=_("teacher")
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -313,16 +317,21 @@ class AuditEntry(models.Model):
     """
 
     organization = models.ForeignKey(
-        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_entries"
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_entries",
+        verbose_name=_("organization"),
     )
     actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    actor_label = models.CharField(max_length=150)
-    action = models.CharField(max_length=60)
-    target_type = models.CharField(max_length=40, blank=True)
-    target_id = models.CharField(max_length=40, blank=True)
-    target_label = models.CharField(max_length=200, blank=True)
-    details = models.JSONField(default=dict, blank=True)
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor_label = models.CharField(_("by"), max_length=150)
+    action = models.CharField(_("action"), max_length=60)
+    target_type = models.CharField(_("kind of target"), max_length=40, blank=True)
+    target_id = models.CharField(_("target id"), max_length=40, blank=True)
+    target_label = models.CharField(_("target"), max_length=200, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-at", "-id"]

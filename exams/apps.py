@@ -1,7 +1,9 @@
 """Exam catalog, attempts and results (docs/design.md §3)."""
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ExamsConfig(AppConfig):
     name = "exams"
+    verbose_name = _("Tests and results")

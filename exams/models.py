@@ -32,7 +32,7 @@ class Exam(models.Model):
         _("pass mark (%)"), validators=[MinValueValidator(0), MaxValueValidator(100)]
     )
     is_active = models.BooleanField(_("available"), default=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
         ordering = ["title"]
@@ -51,14 +51,16 @@ class Exam(models.Model):
 
 
 class Question(models.Model):
-    exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="questions")
+    exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="questions", verbose_name=_("exam"))
     key = models.SlugField(_("key"), max_length=40, help_text=_("Stable id of the question within its exam."))
     passage = models.TextField(_("passage"), blank=True)
     prompt = models.TextField(_("question"))
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:
         ordering = ["exam", "position"]
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
         constraints = [models.UniqueConstraint(fields=["exam", "key"], name="question_key_unique_per_exam")]
 
     def __str__(self) -> str:
@@ -66,13 +68,15 @@ class Question(models.Model):
 
 
 class Choice(models.Model):
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices", verbose_name=_("question"))
     text = models.CharField(_("text"), max_length=500)
     is_correct = models.BooleanField(_("correct"), default=False)
-    position = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:
         ordering = ["question", "position"]
+        verbose_name = _("choice")
+        verbose_name_plural = _("choices")
 
     def __str__(self) -> str:
         return self.text

@@ -1,10 +1,12 @@
 """Messages and notices, with metadata-only logging (docs/design.md §6)."""
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MessagingConfig(AppConfig):
     name = "messaging"
+    verbose_name = _("Messages (metadata)")
 
     def ready(self):
         from messaging import (

@@ -214,7 +214,12 @@ class Incident(models.Model):
 
     organization = models.ForeignKey("classrooms.Organization", on_delete=models.PROTECT, related_name="incidents")
     session = models.ForeignKey(
-        ProctoredSession, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents"
+        ProctoredSession,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incidents",
+        verbose_name=_("test session"),
     )
     subject = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -223,8 +228,8 @@ class Incident(models.Model):
         help_text="The person it concerns: an examinee, or a proctor.",
     )
     reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="incidents_reported")
-    category = models.CharField(max_length=20, choices=Category.choices)
-    note = models.TextField(max_length=MAX_NOTE_LENGTH, blank=True)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    note = models.TextField(_("note"), max_length=MAX_NOTE_LENGTH, blank=True)
     signals = models.ManyToManyField(Signal, blank=True, related_name="incidents")
     at = models.DateTimeField(default=timezone.now)
     action = models.CharField(max_length=8, choices=Action.choices, blank=True)

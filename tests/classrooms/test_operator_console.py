@@ -28,10 +28,32 @@ def test_approval_starts_the_contract_and_is_audited(client_of, operator):
 def test_suspending_from_the_console_locks_the_school_out(client_of, client, operator, organization, teacher):
     client_of(operator).post(
         reverse("admin:classrooms_organization_changelist"),
-        {"action": "set_suspended", "_selected_action": [organization.pk]},
+        {"action": "set_suspended", "_selected_action": [organization.pk], "confirmed": "yes"},
     )
     client.force_login(teacher)
     assert client.get(reverse("classrooms:teacher_class_list")).status_code == 302
+
+
+@pytest.mark.parametrize("action", ["set_suspended", "set_terminated"])
+def test_suspending_or_terminating_asks_first_naming_the_accounts_locked_out(
+    client_of, operator, organization, teacher, examinee, action
+):
+    response = client_of(operator).post(
+        reverse("admin:classrooms_organization_changelist"), {"action": action, "_selected_action": [organization.pk]}
+    )
+    assert response.status_code == 200
+    assert response.context["accounts"] == 2  # the teacher and the examinee
+    assert organization.name in response.content.decode()
+    organization.refresh_from_db()
+    assert organization.status == Organization.Status.APPROVED, "nothing changes before the confirmation"
+
+
+def test_the_console_names_its_sections_in_japanese(client_of, operator, settings):
+    settings.LANGUAGE_CODE = "ja"
+    page = client_of(operator).get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    for english in (">Axes<", ">Exams<", ">Proctoring<", ">Messaging<", ">Questions<"):
+        assert english not in page
+    assert "サインイン制限" in page
 
 
 def test_it_issues_an_org_admin_with_a_one_time_password(client_of, operator, organization):
