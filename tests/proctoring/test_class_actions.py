@@ -11,10 +11,12 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.db.models import F
 
 from classrooms.models import AuditEntry, Enrollment, User
 from exams.models import Attempt
+from exams.services import attempt_finish
 from proctoring.models import Seat, Signal
 from tests.conftest import enroll, make_user
 from tests.proctoring.conftest import assert_numbered
@@ -62,6 +64,12 @@ async def running(waiting):
 
 def attempts(session) -> dict[int, Attempt]:
     return {attempt.examinee_id: attempt for attempt in Attempt.objects.filter(session=session)}
+
+
+def finish(attempt: Attempt) -> None:
+    """The pupil hands in."""
+    with transaction.atomic():
+        attempt_finish(attempt=attempt, reason=Attempt.FinishReason.SUBMITTED)
 
 
 def audit(action: str) -> list[dict]:
@@ -389,3 +397,33 @@ async def test_an_accommodation_of_one_and_a_half_gives_one_and_a_half_times_the
     await sockets.examinee(classmate, proctored_session)
     late = await db(Attempt.objects.get, examinee=classmate)
     assert late.deadline - late.started_at == datetime.timedelta(minutes=20), "10 minutes × 2"
+
+
+async def test_extend_all_skips_a_pupil_who_handed_in(running, examinee, classmate, proctored_session):
+    proctor, pupils, seq = running
+    handed_in = await db(Attempt.objects.get, examinee=classmate)
+    await db(finish, handed_in)
+    assert (await receive_type(pupils[classmate.pk], "ended"))["reason"] == "submitted"
+    seq = (await receive_until(proctor, lambda frame: frame["type"] == "examinee"))[-1]["seq"]
+
+    await proctor.send_json_to({"type": "extend_all", "minutes": 5})
+
+    assert (await receive(pupils[examinee.pk]))["type"] == "state"
+    tiles, _seq = await tiles_of(proctor, 1, after=seq)
+    assert list(tiles) == [examinee.pk]
+    assert await pupils[classmate.pk].receive_nothing()
+    await db(handed_in.refresh_from_db)
+    assert handed_in.extra_minutes == 0
+    assert await db(audit, "session.extend_all") == [{"minutes": 5, "count": 1}]
+
+
+async def test_after_the_end_a_hand_is_refused(running, examinee, proctored_session):
+    proctor, pupils, _seq = running
+    await proctor.send_json_to({"type": "end"})
+    assert (await receive_type(pupils[examinee.pk], "ended"))["reason"] == "session_ended"
+
+    await pupils[examinee.pk].send_json_to({"type": "hand"})
+
+    error = await receive_type(pupils[examinee.pk], "error")
+    assert error["code"] == "ended"
+    assert not await db(Seat.objects.filter(examinee=examinee, hand_raised_at__isnull=False).exists)
