@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from classrooms.models import SchoolClass, User, login_id_validator
+from classrooms.models import TIME_MULTIPLIERS, SchoolClass, User, login_id_validator
 
 
 class LoginForm(AuthenticationForm):
@@ -54,6 +56,12 @@ class ExamineeEditForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     kana = forms.CharField(label=_("Name in kana"), max_length=100, required=False)
     number = forms.IntegerField(label=_("Number in class"), min_value=1, max_value=999, required=False)
+    time_multiplier = forms.TypedChoiceField(
+        label=_("Time allowed in tests"),
+        choices=[(str(value), label) for value, label in TIME_MULTIPLIERS],
+        coerce=Decimal,
+        help_text=_("A standing accommodation: the pupil's time limit in every test is the test's times this."),
+    )
 
 
 class SchoolClassForm(forms.Form):

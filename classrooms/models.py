@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -243,6 +244,14 @@ class EnrollmentQuerySet(models.QuerySet):
         return self.filter(starts_on__lte=day).filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day))
 
 
+TIME_MULTIPLIERS = [
+    (Decimal("1.00"), _("Standard time")),
+    (Decimal("1.25"), _("1.25 × time")),
+    (Decimal("1.50"), _("1.5 × time")),
+    (Decimal("2.00"), _("2 × time")),
+]
+
+
 class Enrollment(models.Model):
     """An examinee in a class, with their number in the class (出席番号)."""
 
@@ -253,6 +262,14 @@ class Enrollment(models.Model):
     )
     starts_on = models.DateField(_("from"))
     ends_on = models.DateField(_("until (exclusive)"), null=True, blank=True)
+    # A standing accommodation (docs/design.md §4): the pupil's time limit is the exam's times this.
+    time_multiplier = models.DecimalField(
+        _("time allowed"),
+        max_digits=3,
+        decimal_places=2,
+        choices=TIME_MULTIPLIERS,
+        default=Decimal("1.00"),
+    )
 
     objects = EnrollmentQuerySet.as_manager()
 

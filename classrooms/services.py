@@ -11,6 +11,7 @@ import datetime
 import secrets
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from classrooms.access import active_membership, members_of
 from classrooms.models import (
+    TIME_MULTIPLIERS,
     AuditEntry,
     Enrollment,
     Membership,
@@ -446,8 +448,21 @@ def enrollment_end(*, enrollment: Enrollment, by: User) -> Enrollment:
     return enrollment
 
 
-def examinee_update(*, enrollment: Enrollment, name: str, kana: str, number: int | None, by: User) -> Enrollment:
-    """Edit an examinee's basic information (name, kana, number in this class)."""
+def examinee_update(
+    *,
+    enrollment: Enrollment,
+    name: str,
+    kana: str,
+    number: int | None,
+    by: User,
+    time_multiplier: Decimal | None = None,
+) -> Enrollment:
+    """Edit an examinee's basic information (name, kana, number in this class) and their standing
+    accommodation in this class (`time_multiplier`; None: unchanged). The accommodation applies to
+    attempts started from now on (docs/design.md §4).
+    """
+    if time_multiplier is not None and time_multiplier not in {value for value, _label in TIME_MULTIPLIERS}:
+        raise ServiceError(_("This time allowance is not one of the choices."), code="bad_multiplier")
     with transaction.atomic():
         examinee = User.objects.select_for_update().get(pk=enrollment.examinee_id)
         changed = [
@@ -460,6 +475,10 @@ def examinee_update(*, enrollment: Enrollment, name: str, kana: str, number: int
             changed.append("number")
             enrollment.number = number
             enrollment.save(update_fields=["number"])
+        if time_multiplier is not None and enrollment.time_multiplier != time_multiplier:
+            changed.append("time_multiplier")
+            enrollment.time_multiplier = time_multiplier
+            enrollment.save(update_fields=["time_multiplier"])
         if changed:
             AuditEntry.record(
                 organization=enrollment.school_class.organization,

@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -66,13 +67,17 @@ def attempts_start(*, session, examinee_ids: list[int], now: datetime.datetime |
     for choice in Choice.objects.filter(question__in=questions).only("id", "question_id"):
         choice_ids.setdefault(choice.question_id, []).append(choice.id)
     draws = [_random.sample(questions, min(exam.questions_per_attempt, len(questions))) for _ in new_ids]
+    # A pupil's standing accommodation from the roster stretches their time limit (docs/design.md §4).
+    multipliers = dict(
+        roster_of(session.school_class).filter(examinee_id__in=new_ids).values_list("examinee_id", "time_multiplier")
+    )
     attempts = Attempt.objects.bulk_create(
         Attempt(
             session=session,
             examinee_id=examinee_id,
             exam=exam,
             started_at=now,
-            deadline=now + exam.time_limit,
+            deadline=now + exam.time_limit * float(multipliers.get(examinee_id, 1)),
             total=len(drawn),
         )
         for examinee_id, drawn in zip(new_ids, draws, strict=True)
@@ -246,3 +251,49 @@ def attempt_extend(*, attempt: Attempt, minutes: int) -> Attempt:
     attempt.extra_minutes += minutes
     attempt.save(update_fields=["deadline", "extra_minutes"])
     return attempt
+
+
+# --- The whole class at once (docs/design.md §4) ------------------------------------------------
+#
+# The proctor's class-wide actions: the caller holds the session's row lock; each takes the row
+# locks of the attempts it changes and skips those it does not apply to.
+
+
+def attempts_pause_all(*, session, now: datetime.datetime | None = None) -> list[Attempt]:
+    """Stop the clock of every running attempt of the session whose time is not up. Returns them."""
+    now = now or timezone.now()
+    attempts = list(
+        Attempt.objects.select_for_update().filter(session=session, status=Attempt.Status.RUNNING, deadline__gt=now)
+    )
+    for attempt in attempts:
+        attempt.status, attempt.paused_at = Attempt.Status.PAUSED, now
+    Attempt.objects.bulk_update(attempts, ["status", "paused_at"])
+    return attempts
+
+
+def attempts_resume_all(*, session, now: datetime.datetime | None = None) -> list[Attempt]:
+    """Start the clock of every paused attempt again, each deadline moved by its own time paused."""
+    now = now or timezone.now()
+    attempts = list(Attempt.objects.select_for_update().filter(session=session, status=Attempt.Status.PAUSED))
+    for attempt in attempts:
+        attempt.deadline += now - (attempt.paused_at or now)
+        attempt.status, attempt.paused_at = Attempt.Status.RUNNING, None
+    Attempt.objects.bulk_update(attempts, ["status", "paused_at", "deadline"])
+    return attempts
+
+
+def attempts_extend_all(*, session, minutes: int, now: datetime.datetime | None = None) -> list[Attempt]:
+    """Extra time for every attempt not handed in whose time is not up (a paused one's clock stands
+    still, so it has time left).
+    """
+    now = now or timezone.now()
+    attempts = list(
+        Attempt.objects.select_for_update().filter(
+            Q(status=Attempt.Status.RUNNING, deadline__gt=now) | Q(status=Attempt.Status.PAUSED), session=session
+        )
+    )
+    for attempt in attempts:
+        attempt.deadline += datetime.timedelta(minutes=minutes)
+        attempt.extra_minutes += minutes
+    Attempt.objects.bulk_update(attempts, ["deadline", "extra_minutes"])
+    return attempts

@@ -69,24 +69,42 @@ class ProctorConsumer(FrameConsumer):
 
     def act(self, user: User, frame_type: str, data: dict) -> None:
         """Runs on the database pool, authorised just now (recheck_types): call the service."""
+        session = self.session
+        if "examinee" not in data:
+            self.act_on_class(user, frame_type, data)
+            return
         try:
-            session = self.session
-            seat = get_seat_for_proctor(session, data["examinee"]) if "examinee" in data else None
-            match frame_type:
-                case "start":
-                    services.session_start(session=session, by=user)
-                case "end":
-                    services.session_end(session=session, by=user)
-                case "warn":
-                    services.examinee_warn(session=session, seat=seat, text=data["text"], by=user)
-                case "pause":
-                    services.examinee_pause(session=session, seat=seat, by=user)
-                case "resume":
-                    services.examinee_resume(session=session, seat=seat, by=user)
-                case "extend":
-                    services.examinee_extend(session=session, seat=seat, minutes=data["minutes"], by=user)
+            seat = get_seat_for_proctor(session, data["examinee"])
         except Http404:
             raise ServiceError("No such session or examinee.", code="not_found") from None
+        match frame_type:
+            case "warn":
+                services.examinee_warn(session=session, seat=seat, text=data["text"], by=user)
+            case "pause":
+                services.examinee_pause(session=session, seat=seat, by=user)
+            case "resume":
+                services.examinee_resume(session=session, seat=seat, by=user)
+            case "extend":
+                services.examinee_extend(session=session, seat=seat, minutes=data["minutes"], by=user)
+            case "acknowledge":
+                services.examinee_acknowledge(session=session, seat=seat, by=user)
+
+    def act_on_class(self, user: User, frame_type: str, data: dict) -> None:
+        """The commands about the session and the whole class (docs/design.md §4)."""
+        session = self.session
+        match frame_type:
+            case "start":
+                services.session_start(session=session, by=user)
+            case "end":
+                services.session_end(session=session, by=user)
+            case "announce":
+                services.session_announce(session=session, text=data["text"], by=user)
+            case "pause_all":
+                services.session_pause_all(session=session, by=user)
+            case "resume_all":
+                services.session_resume_all(session=session, by=user)
+            case "extend_all":
+                services.session_extend_all(session=session, minutes=data["minutes"], by=user)
 
     async def proctor_frames(self, event):
         for frame in event["frames"]:
@@ -163,6 +181,11 @@ class ExamConsumer(FrameConsumer):
         if frame_type == "heartbeat":
             if data.get("id"):
                 await self.send_frame({"type": "ack", "id": data["id"]})
+            return
+        if frame_type == "hand":
+            # Stored before it is confirmed, like a signal: the raised hand survives a reconnect.
+            await run_db(services.hand_raise, session=self.session, examinee=user)
+            await self.send_frame({"type": "hand", "raised": True})
             return
         item = services.SignalItem(
             session_id=self.session.pk,

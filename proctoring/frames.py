@@ -7,7 +7,7 @@ from __future__ import annotations
 from django import forms
 
 from proctoring.models import Signal
-from proctoring.services import MAX_EXTRA_MINUTES, MAX_WARNING_LENGTH
+from proctoring.services import MAX_ANNOUNCEMENT_LENGTH, MAX_EXTRA_MINUTES, MAX_WARNING_LENGTH
 
 
 class ExamineeFrame(forms.Form):
@@ -19,6 +19,14 @@ class WarnFrame(ExamineeFrame):
 
 
 class ExtendFrame(ExamineeFrame):
+    minutes = forms.IntegerField(min_value=1, max_value=MAX_EXTRA_MINUTES)
+
+
+class AnnounceFrame(forms.Form):
+    text = forms.CharField(max_length=MAX_ANNOUNCEMENT_LENGTH, strip=True)
+
+
+class ExtendAllFrame(forms.Form):
     minutes = forms.IntegerField(min_value=1, max_value=MAX_EXTRA_MINUTES)
 
 
@@ -41,5 +49,14 @@ PROCTOR_FRAMES: dict[str, type[forms.Form] | None] = {
     "pause": ExamineeFrame,
     "resume": ExamineeFrame,
     "extend": ExtendFrame,
+    "announce": AnnounceFrame,
+    "pause_all": None,
+    "resume_all": None,
+    "extend_all": ExtendAllFrame,
+    "acknowledge": ExamineeFrame,
 }
-EXAMINEE_FRAMES: dict[str, type[forms.Form] | None] = {"heartbeat": HeartbeatFrame, "signal": SignalFrame}
+EXAMINEE_FRAMES: dict[str, type[forms.Form] | None] = {
+    "heartbeat": HeartbeatFrame,
+    "signal": SignalFrame,
+    "hand": None,
+}

@@ -80,14 +80,22 @@ def tiles(session: ProctoredSession, examinee_ids: list[int] | None = None) -> l
         .annotate(count=Sum("count"), last_at=Max("last_at"))
         .order_by("last_at")
     ):
+        # New: since the teacher last acknowledged this pupil (nothing is deleted: the report keeps all).
+        seen = getattr(seats.get(row["examinee_id"]), "flags_seen_at", None)
         flags.setdefault(row["examinee_id"], []).append(
-            {"kind": row["kind"], "count": row["count"], "last_at": _iso(row["last_at"])}
+            {
+                "kind": row["kind"],
+                "count": row["count"],
+                "last_at": _iso(row["last_at"]),
+                "new": seen is None or row["last_at"] > seen,
+            }
         )
     result = []
     for enrollment in enrollments:
         examinee = enrollment.examinee
         seat, attempt = seats.get(examinee.pk), attempts.get(examinee.pk)
         online = live.get(examinee.pk, 0) > 0
+        own_flags = flags.get(examinee.pk, [])
         result.append(
             {
                 "id": examinee.pk,
@@ -98,7 +106,10 @@ def tiles(session: ProctoredSession, examinee_ids: list[int] | None = None) -> l
                 "offline_since": None if online or seat is None else _iso(seat.offline_since or seat.last_seen_at),
                 "state": _state(seat, attempt),
                 "warnings": seat.warnings if seat else 0,
-                "flags": flags.get(examinee.pk, []),
+                "flags": own_flags,
+                "attention": sum(flag["new"] for flag in own_flags),
+                "hand_raised": seat is not None and seat.hand_raised_at is not None,
+                "accommodation": None if enrollment.time_multiplier == 1 else float(enrollment.time_multiplier),
                 "incidents": incidents.get(examinee.pk, 0),
                 "revoked": getattr(attempt, "revoked", False),
                 **_attempt_fields(attempt, getattr(attempt, "answered", 0), now),

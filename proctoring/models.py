@@ -63,6 +63,14 @@ class Seat(models.Model):
     )
     last_ip = models.GenericIPAddressField(null=True, blank=True)
     warnings = models.PositiveSmallIntegerField(default=0)
+    # Kept in the database, not the process, so a raised hand and what the teacher has seen
+    # survive a reconnect and a server restart (docs/design.md §4).
+    hand_raised_at = models.DateTimeField(
+        null=True, blank=True, help_text="The pupil pressed 先生を呼ぶ and the teacher has not acknowledged it yet."
+    )
+    flags_seen_at = models.DateTimeField(
+        null=True, blank=True, help_text="The teacher's last acknowledgement: flags since then are new."
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["session", "examinee"], name="one_seat_per_session")]

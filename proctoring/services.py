@@ -38,12 +38,20 @@ AUDIT_ACTIONS = audit_actions(
         "session.end": gettext_lazy("Test ended"),
         "session.warn": gettext_lazy("Examinee warned during a test"),
         "session.extend": gettext_lazy("Extra time given"),
+        "session.pause": gettext_lazy("Examinee paused during a test"),
+        "session.resume": gettext_lazy("Examinee resumed during a test"),
+        "session.announce": gettext_lazy("Announcement to the class during a test"),
+        "session.pause_all": gettext_lazy("Whole class paused"),
+        "session.resume_all": gettext_lazy("Whole class resumed"),
+        "session.extend_all": gettext_lazy("Extra time given to the whole class"),
+        "session.acknowledge": gettext_lazy("Examinee's flags and call acknowledged"),
     }
 )
 
 BURST_WINDOW = datetime.timedelta(seconds=1)
 MAX_EXTRA_MINUTES = 120
 MAX_WARNING_LENGTH = 200
+MAX_ANNOUNCEMENT_LENGTH = 200
 
 
 def _locked(session: ProctoredSession) -> ProctoredSession:
@@ -168,6 +176,7 @@ def examinee_pause(*, session: ProctoredSession, seat: Seat, by: User) -> None:
         exam_services.attempt_pause(attempt=_attempt_of(session, seat))
         realtime.tell_examinee(session, seat.examinee_id, {"type": "paused"})
         realtime.announce_tile(session, seat.examinee_id)
+        _record_session(session, by=by, action="session.pause", examinee=seat.examinee.login_id)
 
 
 def examinee_resume(*, session: ProctoredSession, seat: Seat, by: User) -> None:
@@ -177,6 +186,7 @@ def examinee_resume(*, session: ProctoredSession, seat: Seat, by: User) -> None:
         realtime.tell_examinee(session, seat.examinee_id, {"type": "resumed", "deadline": state["deadline"]})
         realtime.tell_examinee(session, seat.examinee_id, state)
         realtime.announce_tile(session, seat.examinee_id)
+        _record_session(session, by=by, action="session.resume", examinee=seat.examinee.login_id)
 
 
 def examinee_extend(*, session: ProctoredSession, seat: Seat, minutes: int, by: User) -> None:
@@ -189,6 +199,111 @@ def examinee_extend(*, session: ProctoredSession, seat: Seat, minutes: int, by: 
         realtime.tell_examinee(session, seat.examinee_id, examinee_state(session, seat.examinee_id))
         realtime.announce_tile(session, seat.examinee_id)
         _record_session(session, by=by, action="session.extend", examinee=seat.examinee.login_id, minutes=minutes)
+
+
+# --- The whole class, the pupil's call, the teacher's acknowledgement (docs/design.md §4) -------
+#
+# Class-wide actions skip the pupils they do not apply to (not started, handed in, already paused)
+# without calling it an error, and refuse only when the session is not running. Each pupil gets
+# the same frames as for the per-pupil action; the proctors get the changed tiles in one broadcast.
+
+
+def _running(session: ProctoredSession) -> ProctoredSession:
+    """The session, row-locked, if it is running."""
+    locked = _locked(session)
+    if locked.status != ProctoredSession.Status.RUNNING:
+        raise ServiceError(_("The test is not running."), code="not_running")
+    return locked
+
+
+def session_announce(*, session: ProctoredSession, text: str, by: User) -> None:
+    """A short text to every pupil of the session: in the waiting room too, never after the end."""
+    text = text.strip()
+    if not text or len(text) > MAX_ANNOUNCEMENT_LENGTH:
+        raise ServiceError(
+            _("An announcement needs 1 to %(limit)d characters.") % {"limit": MAX_ANNOUNCEMENT_LENGTH},
+            code="bad_text",
+        )
+    with transaction.atomic():
+        if _locked(session).status == ProctoredSession.Status.ENDED:
+            raise ServiceError(_("This test has ended."), code="ended")
+        realtime.tell_examinees(session, {"type": "announcement", "text": text})
+        # Not the words, like a warning's: the log holds identifiers and short labels only.
+        _record_session(session, by=by, action="session.announce")
+
+
+def session_pause_all(*, session: ProctoredSession, by: User) -> int:
+    """Stop the clock of every pupil answering. Returns how many were paused."""
+    with transaction.atomic():
+        session = _running(session)
+        paused = [attempt.examinee_id for attempt in exam_services.attempts_pause_all(session=session)]
+        for examinee_id in paused:
+            realtime.tell_examinee(session, examinee_id, {"type": "paused"})
+        realtime.announce_tiles(session, paused)
+        _record_session(session, by=by, action="session.pause_all", count=len(paused))
+    return len(paused)
+
+
+def session_resume_all(*, session: ProctoredSession, by: User) -> int:
+    """Start the clock of every paused pupil again, each deadline moved by their own pause."""
+    with transaction.atomic():
+        session = _running(session)
+        resumed = [attempt.examinee_id for attempt in exam_services.attempts_resume_all(session=session)]
+        for examinee_id, state in examinee_states(session, resumed).items():
+            realtime.tell_examinee(session, examinee_id, {"type": "resumed", "deadline": state["deadline"]})
+            realtime.tell_examinee(session, examinee_id, state)
+        realtime.announce_tiles(session, resumed)
+        _record_session(session, by=by, action="session.resume_all", count=len(resumed))
+    return len(resumed)
+
+
+def session_extend_all(*, session: ProctoredSession, minutes: int, by: User) -> int:
+    """Extra time for every pupil who has not handed in (paused ones too)."""
+    if not 1 <= minutes <= MAX_EXTRA_MINUTES:
+        raise ServiceError(
+            _("Extra time is 1 to %(limit)d minutes.") % {"limit": MAX_EXTRA_MINUTES}, code="bad_minutes"
+        )
+    with transaction.atomic():
+        session = _running(session)
+        extended = [
+            attempt.examinee_id for attempt in exam_services.attempts_extend_all(session=session, minutes=minutes)
+        ]
+        for examinee_id, state in examinee_states(session, extended).items():
+            realtime.tell_examinee(session, examinee_id, state)
+        realtime.announce_tiles(session, extended)
+        _record_session(session, by=by, action="session.extend_all", minutes=minutes, count=len(extended))
+    return len(extended)
+
+
+def hand_raise(*, session: ProctoredSession, examinee: User) -> None:
+    """The pupil calls the teacher (先生を呼ぶ): the hand stays up until the teacher acknowledges it.
+
+    Raising it again while it is up changes nothing and announces nothing.
+    """
+    with transaction.atomic():
+        if _locked(session).status == ProctoredSession.Status.ENDED:
+            raise ServiceError(_("This test has ended."), code="ended")
+        raised = Seat.objects.filter(session=session, examinee=examinee, hand_raised_at__isnull=True).update(
+            hand_raised_at=timezone.now()
+        )
+        if raised:
+            realtime.announce_tile(session, examinee.pk)
+        elif not Seat.objects.filter(session=session, examinee=examinee).exists():
+            raise ServiceError(_("You are not in this test."), code="not_ready")
+
+
+def examinee_acknowledge(*, session: ProctoredSession, seat: Seat, by: User) -> None:
+    """The teacher has seen this pupil: their flags so far are no longer new and their hand goes down.
+
+    Nothing is deleted: the session report keeps every signal.
+    """
+    with transaction.atomic():
+        if _locked(session).status == ProctoredSession.Status.ENDED:
+            raise ServiceError(_("This test has ended."), code="ended")
+        Seat.objects.filter(pk=seat.pk).update(flags_seen_at=timezone.now(), hand_raised_at=None)
+        realtime.tell_examinee(session, seat.examinee_id, {"type": "hand", "raised": False})
+        realtime.announce_tile(session, seat.examinee_id)
+        _record_session(session, by=by, action="session.acknowledge", examinee=seat.examinee.login_id)
 
 
 # --- Presence --------------------------------------------------------------------------

@@ -152,7 +152,12 @@ def enroll_existing(request, class_id: int):
 @require_http_methods(["GET", "POST"])
 def examinee_edit(request, class_id: int, enrollment_id: int):
     enrollment = get_enrollment_for_teacher(request.user, class_id, enrollment_id)
-    initial = {"name": enrollment.examinee.name, "kana": enrollment.examinee.kana, "number": enrollment.number}
+    initial = {
+        "name": enrollment.examinee.name,
+        "kana": enrollment.examinee.kana,
+        "number": enrollment.number,
+        "time_multiplier": str(enrollment.time_multiplier),
+    }
     form = ExamineeEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         services.examinee_update(enrollment=enrollment, by=request.user, **form.cleaned_data)

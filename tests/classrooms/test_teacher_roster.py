@@ -101,7 +101,7 @@ def test_staff_can_never_be_enrolled(client_of, request, teacher, school_class, 
 def test_it_edits_basic_info_with_htmx(client_of, teacher, school_class, enrollment):
     response = client_of(teacher).post(
         reverse("classrooms:teacher_examinee_edit", args=[school_class.pk, enrollment.pk]),
-        {"name": "鈴木 一朗", "kana": "すずき いちろう", "number": "3"},
+        {"name": "鈴木 一朗", "kana": "すずき いちろう", "number": "3", "time_multiplier": "1.00"},
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200

@@ -267,6 +267,6 @@ async def test_the_exam_socket_survives_any_frames(pupil, texts):
     alive = f"alive-{uuid.uuid4()}"
     await pupil.send_json_to({"type": "heartbeat", "id": alive})
     while (frame := await receive(pupil)) != {"type": "ack", "id": alive}:
-        assert frame["type"] in {"error", "ack", "state"}, frame
+        assert frame["type"] in {"error", "ack", "state", "hand"}, frame
         if frame["type"] == "error":
             assert frame["code"] in READER_CODES, frame
