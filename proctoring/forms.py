@@ -89,5 +89,5 @@ class RevokeForm(forms.Form):
 
 
 def _incident_label(incident: Incident) -> str:
-    day = formats.date_format(timezone.localtime(incident.at), "SHORT_DATETIME_FORMAT")
+    day = formats.date_format(timezone.localtime(incident.at), "DATETIME_FORMAT")
     return f"#{incident.pk} {category_label(incident.category)} ({day})"

@@ -80,7 +80,7 @@ def test_it_shows_when_in_japan_time_who_what_on_what_and_details(client_of, org
     response = audit_log(client_of(org_admin))
 
     content = response.content.decode()
-    assert "2026-04-01 09:30" in content
+    assert "2026年4月1日 9:30" in content  # one date format everywhere (config/formats)
     assert teacher.name in content
     assert "2026 5年3組" in content
     assert "5年1組" in content
