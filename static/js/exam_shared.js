@@ -4,7 +4,7 @@
 // the text size, the help button (the `hand` frame) and the teacher's announcements (the
 // `announcement` frame, docs/protocol.md §2.1). Plain JS, no build step. Loaded after
 // static/js/socket.js and before the page's own script, it gives them
-// window.KantokuExam = {config, connect(options), reloadOnce(reason)}.
+// window.KantokuExam = {config, connect(options), reloadOnce(reason), afterStop(info, then)}.
 "use strict";
 
 window.KantokuExam = (() => {
@@ -27,6 +27,14 @@ window.KantokuExam = (() => {
       return true;
     }
     return false;
+  }
+
+  // After the socket stopped for good (4401 signed out, 4403 refused), `then` (a reload) runs; after
+  // 4401 a second later: the sign-out closes the sockets just before it ends the browser session, and a
+  // reload sent at once could still find the session alive (and the page would stay, its socket refused).
+  function afterStop(info, then) {
+    if (info && info.code === window.KantokuSocket.CLOSE.SIGNED_OUT) setTimeout(then, 1000);
+    else then();
   }
 
   // --- Text size: 小・中・大, a class on the page root, kept on this device for every test ---
@@ -144,5 +152,5 @@ window.KantokuExam = (() => {
     return socket;
   }
 
-  return Object.freeze({ config, connect, reloadOnce });
+  return Object.freeze({ config, connect, reloadOnce, afterStop });
 })();
