@@ -95,7 +95,8 @@ window.KantokuExam = (() => {
     clearTimeout(handTimer);
     handTimer = null;
     helpButton.dataset.state = state; // idle, sending or raised
-    helpButton.setAttribute("aria-pressed", String(state !== "idle"));
+    // Its label says the state; pressing again does nothing until the teacher has answered.
+    helpButton.setAttribute("aria-disabled", String(state !== "idle"));
     if (status !== undefined) helpStatus.textContent = status;
   }
 

@@ -98,7 +98,7 @@ def assert_has_the_test_bar(html: str) -> None:
     help_button = page.ids["help-button"]
     assert help_button["tag"] == "button"
     assert help_button["type"] == "button"
-    assert help_button["aria-pressed"] == "false"
+    assert help_button["aria-disabled"] == "false"
     assert "先生を呼ぶ" in html
     assert "先生に知らせました" in html
     sizes = [button for button in page.buttons if "data-text-size" in button]
