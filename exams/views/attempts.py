@@ -42,12 +42,21 @@ ANSWER_REFUSAL_STATUS = {"finished": 410, "time_up": 410, "paused": 409, "bad_qu
 MAX_SEQ = 2**31 - 1  # AttemptQuestion.save_seq is a PositiveIntegerField
 
 # Words static/js/waiting_room.js and static/js/attempt.js show: each page's `i18n` (see static/js/kantoku.js).
+# Both pages also carry the words of static/js/exam_shared.js: the help button's (the `hand` frame).
+EXAM_SHARED_TEXT = {
+    "helpSending": gettext_lazy("Telling your teacher…"),
+    "helpRaised": gettext_lazy("Your teacher has been told. Please wait in your seat."),
+    "helpAnswered": gettext_lazy("Your teacher has seen that you called."),
+    "helpUnavailable": gettext_lazy("Your teacher could not be told from here. Please raise your hand."),
+}
 WAITING_ROOM_TEXT = {
+    **EXAM_SHARED_TEXT,
     "connected": gettext_lazy("Connected. Please wait for your teacher to start the test."),
     "reconnecting": gettext_lazy("The connection was lost. Trying again…"),
     "refused": gettext_lazy("You cannot join this test. Ask your teacher."),
 }
 ATTEMPT_TEXT = {
+    **EXAM_SHARED_TEXT,
     "offline": gettext_lazy(
         "Offline: your answers are saved on this device and will be sent when the connection is back."
     ),

@@ -580,9 +580,9 @@
       flush();
       retryQuestion();
     },
-    onStop: () => {
-      // Refused: the session has ended (or we are no longer in it). The reloaded page knows which.
-      exam.reloadOnce("attempt-refused");
+    onStop: (info) => {
+      // Refused: the session has ended (or we are no longer in it), or signed out. The reloaded page knows which.
+      exam.afterStop(info, () => exam.reloadOnce("attempt-refused"));
     },
   });
 

@@ -23,9 +23,10 @@
     onOpen: () => show("connected", text.connected),
     onDown: () => show("reconnecting", text.reconnecting),
     // 4401 or 4403: the reloaded page signs in again or says why (at most once a minute).
-    onStop: () => {
-      if (!exam.reloadOnce("waiting-refused")) show("refused", text.refused);
-    },
+    onStop: (info) =>
+      exam.afterStop(info, () => {
+        if (!exam.reloadOnce("waiting-refused")) show("refused", text.refused);
+      }),
     onFrame: (frame) => {
       // The server decides where the pupil belongs: a reload of this page
       // leads to the test once it has an attempt, home once it has ended.
