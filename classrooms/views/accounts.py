@@ -32,9 +32,10 @@ def home(request):
 
 @require_POST
 def logout_view(request):
-    if request.user.is_authenticated:
-        close_user_sockets(request.user.pk)
-    logout(request)
+    user_id = request.user.pk if request.user.is_authenticated else None
+    logout(request)  # first: a socket told to close must not reconnect on the session still alive
+    if user_id is not None:
+        close_user_sockets(user_id)
     messages.info(request, _("You have signed out."))
     return redirect("classrooms:login")
 
