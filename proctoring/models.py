@@ -278,7 +278,7 @@ JAPANESE_CATEGORY = {
     Incident.Category.ASKING_PROCTOR: "試験監督への問題内容の質問",
     Incident.Category.LEAVING_SIGHT: "監視できない場所への移動",
     Incident.Category.PROCTOR_HINTS: "試験監督による解答・ヒントの伝達",
-    Incident.Category.PROCTOR_NEGLECT: "試験監督の監視監督の懈怠",
+    Incident.Category.PROCTOR_NEGLECT: "試験監督による監視の怠り",  # the terms say 監視監督の懈怠: plainer words
     Incident.Category.FAMILY_PROCTOR: "家族による試験監督",
     Incident.Category.PLACE_MOVED: "合意した受検場所からの移動",
     Incident.Category.OTHER: "その他",
