@@ -319,3 +319,54 @@ class TestStart(DashboardTestCase):
         expect(dialog).to_be_visible()
         expect(dialog.locator("button[data-action]")).to_have_count(0)
         expect(dialog.get_by_role("button", name="Close")).to_be_visible()
+
+
+# A pupil's socket from their signed-in browser: every frame it receives is kept in window.frames.
+PUPIL_SOCKET = """(path) => new Promise((resolve, reject) => {
+    window.frames_seen = [];
+    const socket = new WebSocket(`ws://${location.host}${path}`);
+    window.pupil_socket = socket;
+    socket.onmessage = (event) => {
+      const frame = JSON.parse(event.data);
+      window.frames_seen.push(frame);
+      if (frame.type === "state") resolve();
+    };
+    socket.onerror = reject;
+})"""
+
+
+class TestClassWide(DashboardTestCase):
+    def pupil_socket(self, number: int) -> Page:
+        page = self.open_page()
+        self.sign_in_any_language(page, self.pupils[number])
+        page.evaluate(PUPIL_SOCKET, f"/ws/exam/{self.session.pk}/")
+        return page
+
+    def test_a_class_wide_pause_reaches_every_pupil_and_stops_every_clock(self):
+        from exams.models import Attempt
+
+        self.start_in_the_database()
+        pupils = [self.pupil_socket(number) for number in (1, 2, 3)]
+        page = self.dashboard(self.teacher)
+        page.get_by_role("button", name="Pause everyone").click()
+        page.locator("#confirm-dialog").get_by_role("button", name="Pause everyone").click()
+        for pupil in pupils:
+            pupil.wait_for_function("() => window.frames_seen.some((frame) => frame.type === 'paused')")
+        answering = Attempt.objects.filter(session=self.session).exclude(status=Attempt.Status.FINISHED)
+        assert answering.count() == 40 - len(ABSENT) - len(HANDED_IN)
+        assert set(answering.values_list("status", flat=True)) == {Attempt.Status.PAUSED}
+        expect(self.tile(page, 1)).to_have_attribute("data-state", "paused")
+
+    def test_a_raised_hand_shows_on_the_tile_until_the_teacher_has_seen_it(self):
+        self.start_in_the_database()
+        pupil = self.pupil_socket(1)
+        page = self.dashboard(self.teacher)
+        pupil.evaluate("() => window.pupil_socket.send(JSON.stringify({type: 'hand'}))")
+        tile = self.tile(page, 1)
+        expect(tile).to_have_attribute("data-hand", "yes")
+        tile.locator(".tile-button").click()
+        page.locator("#examinee-dialog").get_by_role("button", name="Mark as seen").click()
+        expect(tile).to_have_attribute("data-hand", "no")
+        pupil.wait_for_function(
+            "() => window.frames_seen.some((frame) => frame.type === 'hand' && frame.raised === false)"
+        )
