@@ -2,18 +2,44 @@
 
 from __future__ import annotations
 
+import math
+import secrets
+
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from classrooms.access import get_class_for_teacher, role_required, roster_of
 from classrooms.forms import RosterUploadForm
-from classrooms.models import User
+from classrooms.models import SchoolClass, User
 from classrooms.roster_csv import EXPORT_HEADER, RosterFileError, parse_roster, roster_rows
 from classrooms.services import examinees_issue
 from classrooms.spreadsheet import csv_download
 from classrooms.views.teacher import slips_page
 from config.errors import ServiceError
+
+# One-time tokens of the import form, kept in the session: a form is good for one import, so a
+# double click, a resent POST or the back button never issues the same accounts twice.
+IMPORT_TOKENS_KEY = "roster_import_tokens"
+IMPORT_TOKENS_KEPT = 20  # forms open at once in one session (several tabs); older ones expire
+SECONDS_PER_ACCOUNT = 0.3  # measured: Argon2 hashing dominates; shown to the teacher while it runs
+
+
+def import_token_issue(request) -> str:
+    token = secrets.token_urlsafe(16)
+    tokens = request.session.get(IMPORT_TOKENS_KEY, [])[-(IMPORT_TOKENS_KEPT - 1) :]
+    request.session[IMPORT_TOKENS_KEY] = [*tokens, token]
+    return token
+
+
+def import_token_consume(request, token: str) -> bool:
+    """True once per issued token; the session is saved at once so a concurrent second POST sees it gone."""
+    tokens = request.session.get(IMPORT_TOKENS_KEY, [])
+    if not token or token not in tokens:
+        return False
+    request.session[IMPORT_TOKENS_KEY] = [kept for kept in tokens if kept != token]
+    request.session.save()
+    return True
 
 
 @role_required(User.Role.TEACHER)
@@ -23,7 +49,12 @@ def roster_import(request, class_id: int):
     problem, line_errors = "", []
     if request.method == "POST":
         form = RosterUploadForm(request.POST, request.FILES)
-        if form.is_valid():
+        if not import_token_consume(request, request.POST.get("import_token", "")):
+            problem = _(
+                "This form was already sent, so nothing was imported again. "
+                "Check the class roster before you import the file once more."
+            )
+        elif form.is_valid():
             try:
                 rows = parse_roster(form.cleaned_data["file"].read())
                 credentials = examinees_issue(school_class=school_class, rows=rows, by=request.user)
@@ -36,11 +67,16 @@ def roster_import(request, class_id: int):
                 return slips_page(request, school_class, credentials, title)
     else:
         form = RosterUploadForm()
-    return render(
-        request,
-        "classrooms/teacher/roster_import.html",
-        {"school_class": school_class, "form": form, "problem": problem, "line_errors": line_errors},
-    )
+    context = {
+        "school_class": school_class,
+        "form": form,
+        "problem": problem,
+        "line_errors": line_errors,
+        "import_token": import_token_issue(request),
+        "seconds_for_full_class": math.ceil(SchoolClass.CAPACITY * SECONDS_PER_ACCOUNT / 5) * 5,  # 40 → 15
+        "capacity": SchoolClass.CAPACITY,
+    }
+    return render(request, "classrooms/teacher/roster_import.html", context)
 
 
 @role_required(User.Role.TEACHER)

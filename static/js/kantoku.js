@@ -24,11 +24,50 @@ window.KantokuI18n = (() => {
 
 // <form data-confirm="Question?">: ask before submitting (htmx forms use hx-confirm). Like hx-confirm,
 // the question is the form's own, translated where the template writes the form; no script holds it.
+// Asked only when the form is valid: a form with an empty required field goes to the server, whose
+// answer names the field, rather than asking "Really?" about something that cannot happen.
+// <form data-busy="Importing…">: once the submission goes ahead, its submit buttons are disabled at
+// once (a double click sends nothing twice) and the form's [data-busy-status] says the form's words.
 document.addEventListener("submit", (event) => {
-  const question = event.target.dataset ? event.target.dataset.confirm : undefined;
-  if (question && !window.confirm(question)) {
-    event.preventDefault();
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement)) {
+    return;
   }
+  const question = form.dataset.confirm;
+  if (question && form.checkValidity() && !window.confirm(question)) {
+    event.preventDefault();
+    return;
+  }
+  if (form.dataset.busy !== undefined) {
+    if (form.dataset.submitted) {
+      event.preventDefault();
+      return;
+    }
+    form.dataset.submitted = "true";
+    form.setAttribute("aria-busy", "true");
+    form.querySelectorAll("button[type=submit], button:not([type]), input[type=submit]").forEach((button) => {
+      button.disabled = true;
+    });
+    const status = form.querySelector("[data-busy-status]");
+    if (status) {
+      status.textContent = form.dataset.busy;
+      status.hidden = false;
+    }
+  }
+});
+
+// A page restored from the back/forward cache gets its busy forms back in working order.
+window.addEventListener("pageshow", (event) => {
+  if (!event.persisted) {
+    return;
+  }
+  document.querySelectorAll("form[data-busy][data-submitted]").forEach((form) => {
+    delete form.dataset.submitted;
+    form.removeAttribute("aria-busy");
+    form.querySelectorAll("button, input[type=submit]").forEach((button) => {
+      button.disabled = false;
+    });
+  });
 });
 
 // <select data-autosubmit>: submit the form on change (the language switch).
