@@ -29,7 +29,7 @@ from classrooms.access import (
     with_roster_counts,
 )
 from classrooms.forms import ExamineeSearchForm, PersonForm
-from classrooms.models import AuditEntry, Membership, Organization, SchoolClass, User
+from classrooms.models import AuditEntry, Enrollment, Membership, Organization, SchoolClass, User
 from classrooms.schoolyear import current_school_year, parse_school_year, today
 from config.errors import ServiceError
 from proctoring.models import Incident
@@ -141,7 +141,19 @@ def examinee_list(request):
     """Examinees who are members today, searchable by name, kana or login id, a page at a time (§1)."""
     form = ExamineeSearchForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
-    examinees = members_of(organization_of(request.user), User.Role.EXAMINEE).order_by("kana", "name", "login_id")
+    organization = organization_of(request.user)
+    # Each pupil's classes today, of this organization only (an enrollment elsewhere is not its business).
+    enrollments = (
+        Enrollment.objects.active_on(today())
+        .filter(school_class__organization=organization)
+        .select_related("school_class")
+        .order_by("school_class__school_year", "school_class__name")
+    )
+    examinees = (
+        members_of(organization, User.Role.EXAMINEE)
+        .order_by("kana", "name", "login_id")
+        .prefetch_related(Prefetch("enrollments", queryset=enrollments, to_attr="current_enrollments"))
+    )
     if query:
         examinees = examinees.filter(Q(name__icontains=query) | Q(kana__icontains=query) | Q(login_id__icontains=query))
     page = Paginator(examinees, EXAMINEE_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -313,6 +325,10 @@ def _audit_rows(entries, organization: Organization) -> list[AuditRow]:
     ]
 
 
+# Details kept for the code, not for people: the one-time token of the import form (services.examinees_issue).
+AUDIT_DETAILS_NOT_SHOWN = {"form"}
+
+
 def _detail_values(details: dict) -> list[tuple[str, str]]:
     """(key, value) pairs of an entry's details, lists flattened, as text.
 
@@ -321,6 +337,6 @@ def _detail_values(details: dict) -> list[tuple[str, str]]:
     return [
         (key, str(item))
         for key, value in details.items()
-        if "password" not in key.lower()
+        if "password" not in key.lower() and key not in AUDIT_DETAILS_NOT_SHOWN
         for item in (value if isinstance(value, list) else [value])
     ]

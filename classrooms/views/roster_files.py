@@ -7,6 +7,7 @@ import secrets
 
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from classrooms.access import get_class_for_teacher, role_required, roster_of
@@ -19,9 +20,15 @@ from classrooms.views.teacher import slips_page
 from config.errors import ServiceError
 
 # One-time tokens of the import form, kept in the session: a form is good for one import, so a
-# double click, a resent POST or the back button never issues the same accounts twice.
+# double click, a resent POST or the back button never issues the same accounts twice. Two POSTs
+# of one form that arrive together may both find the token in the session (each loaded it before
+# the other saved); the service then refuses the second under the class's row lock (`once`).
 IMPORT_TOKENS_KEY = "roster_import_tokens"
 IMPORT_TOKENS_KEPT = 20  # forms open at once in one session (several tabs); older ones expire
+ALREADY_SENT = gettext_lazy(
+    "This form was already sent, so nothing was imported again. "
+    "Check the class roster before you import the file once more."
+)
 SECONDS_PER_ACCOUNT = 0.3  # measured: Argon2 hashing dominates; shown to the teacher while it runs
 
 
@@ -49,19 +56,20 @@ def roster_import(request, class_id: int):
     problem, line_errors = "", []
     if request.method == "POST":
         form = RosterUploadForm(request.POST, request.FILES)
-        if not import_token_consume(request, request.POST.get("import_token", "")):
-            problem = _(
-                "This form was already sent, so nothing was imported again. "
-                "Check the class roster before you import the file once more."
-            )
+        token = request.POST.get("import_token", "")
+        if not import_token_consume(request, token):
+            problem = ALREADY_SENT
         elif form.is_valid():
             try:
                 rows = parse_roster(form.cleaned_data["file"].read())
-                credentials = examinees_issue(school_class=school_class, rows=rows, by=request.user)
+                credentials = examinees_issue(school_class=school_class, rows=rows, by=request.user, once=token)
             except RosterFileError as error:
                 problem, line_errors = error.message, error.errors
             except ServiceError as error:
-                problem = _("Nothing was imported. %(reason)s") % {"reason": error}
+                if error.code == "already_imported":  # the same form twice at once: the service caught it
+                    problem = ALREADY_SENT
+                else:
+                    problem = _("Nothing was imported. %(reason)s") % {"reason": error}
             else:
                 title = _("Accounts issued for %(class)s") % {"class": school_class.name}
                 return slips_page(request, school_class, credentials, title)

@@ -38,6 +38,7 @@ def test_the_list_shows_the_examinees_of_the_school_only(
     assert foreign_examinee.login_id in foreign
     assert examinee.login_id not in foreign
     assert reverse("classrooms:orgadmin_examinee_suspend", args=[examinee.pk]) in content
+    assert reverse("classrooms:orgadmin_class_detail", args=[examinee.enrollments.get().school_class_id]) in content
 
 
 def test_the_list_is_searchable_by_name_and_login_id(client_of, organization, school_class, org_admin):
