@@ -94,3 +94,15 @@ def test_the_sign_in_page_never_takes_a_password_from_the_url(client):
 def test_without_an_id_the_login_id_box_has_the_focus(client):
     page = client.get(reverse("classrooms:login")).content.decode()
     assert re.search(r'<input[^>]*name="username"[^>]*autofocus', page)
+
+
+def test_no_template_calls_them_slips_any_more():
+    words = [
+        (path.name, text)
+        for path in (ROOT / "templates").rglob("*.html")
+        for text in re.findall(
+            r"{% translate \"([^\"]*)\"|{% blocktranslate[^%]*%}(.*?){% endblocktranslate", path.read_text()
+        )
+        if re.search(r"\bslips?\b", "".join(text))
+    ]
+    assert words == []
