@@ -21,6 +21,11 @@ PAGE = f"""<!doctype html><html><head><script src="{ORIGIN}/kantoku.js" defer></
 <form id="busy" method="post" action="{ORIGIN}/imported" data-busy="Importing… about 15 seconds">
   <button type="submit">Import</button><p data-busy-status hidden></p>
 </form>
+<form id="counted" method="post" action="{ORIGIN}/imported" enctype="multipart/form-data"
+      data-busy="Importing… about 15 seconds" data-busy-count-text="importing" data-busy-seconds-each="0.3">
+  <input type="file" name="file"><button type="submit">Import</button><p data-busy-status hidden></p>
+</form>
+<script id="i18n" type="application/json">{{"importing": "%(count)s examinees: about %(seconds)s seconds"}}</script>
 </body></html>"""
 
 
@@ -83,3 +88,21 @@ def test_a_busy_form_disables_its_button_says_so_and_sends_once(page):
     assert state == {"disabled": True, "status": "Importing… about 15 seconds", "hidden": False}
     page.wait_for_url(f"{ORIGIN}/imported")
     assert page.posts == [f"{ORIGIN}/imported"]
+
+
+@pytest.mark.parametrize(
+    ("pupils", "words"), [(10, "10 examinees: about 5 seconds"), (40, "40 examinees: about 15 seconds")]
+)
+def test_the_busy_words_count_the_rows_of_the_chosen_file(page, pupils, words):
+    rows = "".join(f"{number},児童 {number},じどう,\r\n" for number in range(1, pupils + 1))
+    data = ("番号,氏名,ふりがな,利用者ID\r\n" + rows + "\r\n").encode("cp932")  # a blank line at the end
+    page.set_input_files("#counted input", files=[{"name": "roster.csv", "mimeType": "text/csv", "buffer": data}])
+    page.wait_for_function("document.getElementById('counted').dataset.busyCount !== undefined")
+    status = page.evaluate(
+        """() => {
+        const form = document.getElementById("counted");
+        form.requestSubmit();
+        return form.querySelector("[data-busy-status]").textContent;
+    }"""
+    )
+    assert status == words

@@ -79,6 +79,10 @@ def test_the_form_says_it_is_busy_with_the_expected_time(client_of, teacher, sch
     assert "data-busy-status" in text
     assert "取り込み中…" in text
     assert "40 人で約15秒" in text
+    # The words kantoku.js fills in with the number of rows of the chosen file.
+    assert content.context["i18n"]["importing"].startswith("取り込み中… %(count)s 人で約%(seconds)s秒")
+    assert 'id="i18n"' in text
+    assert 'data-busy-count-text="importing"' in text
 
 
 def test_two_posts_of_one_form_that_both_pass_the_session_check_import_once(client_of, teacher, school_class):
