@@ -29,7 +29,7 @@ ALREADY_SENT = gettext_lazy(
     "This form was already sent, so nothing was imported again. "
     "Check the class roster before you import the file once more."
 )
-SECONDS_PER_ACCOUNT = 0.3  # measured: Argon2 hashing dominates; shown to the teacher while it runs
+SECONDS_PER_ACCOUNT = 0.3  # about this per account (Argon2 hashing dominates; not re-measured here)
 
 
 def expected_seconds(accounts: int) -> int:
@@ -45,7 +45,9 @@ def import_token_issue(request) -> str:
 
 
 def import_token_consume(request, token: str) -> bool:
-    """True once per issued token; the session is saved at once so a concurrent second POST sees it gone."""
+    """True once per issued token. The session is saved at once, so a later POST sees it gone; one
+    that already loaded the session is stopped by the service instead (see above).
+    """
     tokens = request.session.get(IMPORT_TOKENS_KEY, [])
     if not token or token not in tokens:
         return False
