@@ -85,6 +85,13 @@ class EnrollForm(forms.Form):
         self.fields["examinee"].label_from_instance = lambda user: f"{user.name} ({user.login_id})"
 
 
+class ExamineeSearchForm(forms.Form):
+    q = forms.CharField(label=_("Name or login id"), max_length=100, required=False)
+
+    def clean_q(self) -> str:
+        return self.cleaned_data["q"].strip()
+
+
 class RosterUploadForm(forms.Form):
     file = forms.FileField(
         label=_("CSV file"),

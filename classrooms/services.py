@@ -350,10 +350,14 @@ class RosterRow:
     login_id: str = ""
 
 
-def examinees_issue(*, school_class: SchoolClass, rows: Sequence[RosterRow], by: User) -> list[IssuedCredential]:
+def examinees_issue(
+    *, school_class: SchoolClass, rows: Sequence[RosterRow], by: User, once: str = ""
+) -> list[IssuedCredential]:
     """Issue an account for each row and enroll it in the class: all of them, or none.
 
-    Login ids given in rows must be free; blank ones are generated.
+    Login ids given in rows must be free; blank ones are generated. `once`, the one-time token of
+    the import form, makes a second submission of the same form refused, even when both arrive
+    together (a double click): checked under the class's row lock against the audit entries.
     """
     if not rows:
         raise ServiceError(_("There is nobody to add."), code="nobody")
@@ -361,6 +365,13 @@ def examinees_issue(*, school_class: SchoolClass, rows: Sequence[RosterRow], by:
     passwords = _hashed_initial_passwords(len(rows))
     with transaction.atomic():
         school_class = _lock_for_enrollment(school_class)
+        if (
+            once
+            and AuditEntry.objects.filter(
+                action="examinee.issue", target_type="schoolclass", target_id=str(school_class.pk), details__form=once
+            ).exists()
+        ):
+            raise ServiceError(_("This form was already sent, so nothing was imported again."), code="already_imported")
         _check_capacity(school_class, examinee_ids=[], new_accounts=len(rows))
         wanted = [row.login_id for row in rows if row.login_id]
         taken = sorted(User.objects.filter(login_id__in=wanted).values_list("login_id", flat=True))
@@ -393,6 +404,7 @@ def examinees_issue(*, school_class: SchoolClass, rows: Sequence[RosterRow], by:
             target=school_class,
             count=len(issued),
             login_ids=[credential.user.login_id for credential in issued],
+            **({"form": once} if once else {}),
         )
     return issued
 

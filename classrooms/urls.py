@@ -51,6 +51,16 @@ urlpatterns = [
     ),
     path("org/teachers/<int:teacher_id>/transfer/", transfers.teacher_transfer_out, name="orgadmin_teacher_transfer"),
     path("org/teachers/arrive/", transfers.teacher_arrival, name="orgadmin_teacher_arrival"),
+    path("org/examinees/", orgadmin.examinee_list, name="orgadmin_examinee_list"),
+    path("org/examinees/<int:examinee_id>/suspend/", orgadmin.examinee_suspend, name="orgadmin_examinee_suspend"),
+    path(
+        "org/examinees/<int:examinee_id>/reactivate/", orgadmin.examinee_reactivate, name="orgadmin_examinee_reactivate"
+    ),
+    path(
+        "org/examinees/<int:examinee_id>/password/",
+        orgadmin.examinee_password_reissue,
+        name="orgadmin_examinee_password",
+    ),
     path("org/classes/", orgadmin.class_list, name="orgadmin_class_list"),
     path("org/classes/<int:class_id>/", orgadmin.class_detail, name="orgadmin_class_detail"),
     path("org/audit/", orgadmin.audit_log, name="orgadmin_audit_log"),

@@ -46,6 +46,7 @@ if not MESSAGE_KEYS and not DEBUG:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+CSRF_FAILURE_VIEW = "classrooms.views.errors.csrf_failure"  # "the page was open too long", in Japanese
 
 INSTALLED_APPS = [
     "daphne",
@@ -81,6 +82,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+# Form errors that name their field (氏名を入力してください。), for every form: config/forms.py.
+FORM_RENDERER = "config.forms.FormRenderer"
 ASGI_APPLICATION = "config.asgi.application"
 
 TEMPLATES = [

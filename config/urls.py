@@ -3,6 +3,11 @@ from django.urls import include, path
 
 from classrooms.views import health
 
+# The error pages in the site's look and language (classrooms/views/errors.py).
+handler403 = "classrooms.views.errors.forbidden"
+handler404 = "classrooms.views.errors.not_found"
+handler500 = "classrooms.views.errors.server_error"
+
 admin.site.site_header = "Kantoku 運営管理"
 admin.site.site_title = "Kantoku"
 

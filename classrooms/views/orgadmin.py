@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -28,8 +28,8 @@ from classrooms.access import (
     roster_of,
     with_roster_counts,
 )
-from classrooms.forms import PersonForm
-from classrooms.models import AuditEntry, Membership, Organization, SchoolClass, User
+from classrooms.forms import ExamineeSearchForm, PersonForm
+from classrooms.models import AuditEntry, Enrollment, Membership, Organization, SchoolClass, User
 from classrooms.schoolyear import current_school_year, parse_school_year, today
 from config.errors import ServiceError
 from proctoring.models import Incident
@@ -37,6 +37,7 @@ from proctoring.models import Incident
 org_admin_required = role_required(User.Role.ORG_ADMIN)
 
 AUDIT_PAGE_SIZE = 50
+EXAMINEE_PAGE_SIZE = 50
 
 # Detail values that are codes of a choice field: shown with their label. The labels of action codes and
 # detail keys live beside AuditEntry (classrooms/models.py); these stay here because they come from
@@ -71,11 +72,11 @@ def teacher_list(request):
     return render(request, "classrooms/orgadmin/teacher_list.html", context)
 
 
-def _slip(request, credential: services.IssuedCredential, title: str):
+def _slip(request, credential: services.IssuedCredential, title: str, back: str = "classrooms:orgadmin_teacher_list"):
     context = {
         "credentials": [credential],
         "organization": organization_of(request.user),
-        "back_url": reverse("classrooms:orgadmin_teacher_list"),
+        "back_url": reverse(back),
         "title": title,
     }
     return render(request, "classrooms/slips.html", context)
@@ -132,6 +133,71 @@ def teacher_password_reissue(request, teacher_id: int):
     teacher = get_member_for_org_admin(request.user, teacher_id, User.Role.TEACHER)
     credential = services.password_reissue(user=teacher, by=request.user)
     return _slip(request, credential, _("New initial password"))
+
+
+@org_admin_required
+@require_GET
+def examinee_list(request):
+    """Examinees who are members today, searchable by name, kana or login id, a page at a time (§1)."""
+    form = ExamineeSearchForm(request.GET or None)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    organization = organization_of(request.user)
+    # Each pupil's classes today, of this organization only (an enrollment elsewhere is not its business).
+    enrollments = (
+        Enrollment.objects.active_on(today())
+        .filter(school_class__organization=organization)
+        .select_related("school_class")
+        .order_by("school_class__school_year", "school_class__name")
+    )
+    examinees = (
+        members_of(organization, User.Role.EXAMINEE)
+        .order_by("kana", "name", "login_id")
+        .prefetch_related(Prefetch("enrollments", queryset=enrollments, to_attr="current_enrollments"))
+    )
+    if query:
+        examinees = examinees.filter(Q(name__icontains=query) | Q(kana__icontains=query) | Q(login_id__icontains=query))
+    page = Paginator(examinees, EXAMINEE_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, "query": query, "filter_query": urlencode({"q": query}) if query else ""}
+    return render(request, "classrooms/orgadmin/examinee_list.html", context)
+
+
+def _back_to_examinees(request):
+    """The examinee list as the org admin left it (search and page travel in the form's hidden fields)."""
+    keep = {key: request.POST[key] for key in ("q", "page") if request.POST.get(key)}
+    url = reverse("classrooms:orgadmin_examinee_list")
+    return redirect(f"{url}?{urlencode(keep)}" if keep else url)
+
+
+def _examinee_set_active(request, examinee_id: int, *, active: bool):
+    # Same service as for teachers: suspension ends every session and socket of the pupil at once (§1, §10.3).
+    examinee = get_member_for_org_admin(request.user, examinee_id, User.Role.EXAMINEE)
+    services.user_set_active(user=examinee, active=active, by=request.user)
+    if active:
+        messages.success(request, _("%(name)s can sign in again.") % {"name": examinee.name})
+    else:
+        messages.success(request, _("%(name)s is suspended and signed out everywhere.") % {"name": examinee.name})
+    return _back_to_examinees(request)
+
+
+@org_admin_required
+@require_POST
+def examinee_suspend(request, examinee_id: int):
+    return _examinee_set_active(request, examinee_id, active=False)
+
+
+@org_admin_required
+@require_POST
+def examinee_reactivate(request, examinee_id: int):
+    return _examinee_set_active(request, examinee_id, active=True)
+
+
+@org_admin_required
+@never_cache
+@require_POST
+def examinee_password_reissue(request, examinee_id: int):
+    examinee = get_member_for_org_admin(request.user, examinee_id, User.Role.EXAMINEE)
+    credential = services.password_reissue(user=examinee, by=request.user)
+    return _slip(request, credential, _("New initial password"), back="classrooms:orgadmin_examinee_list")
 
 
 @org_admin_required
@@ -259,6 +325,10 @@ def _audit_rows(entries, organization: Organization) -> list[AuditRow]:
     ]
 
 
+# Details kept for the code, not for people: the one-time token of the import form (services.examinees_issue).
+AUDIT_DETAILS_NOT_SHOWN = {"form"}
+
+
 def _detail_values(details: dict) -> list[tuple[str, str]]:
     """(key, value) pairs of an entry's details, lists flattened, as text.
 
@@ -267,6 +337,6 @@ def _detail_values(details: dict) -> list[tuple[str, str]]:
     return [
         (key, str(item))
         for key, value in details.items()
-        if "password" not in key.lower()
+        if "password" not in key.lower() and key not in AUDIT_DETAILS_NOT_SHOWN
         for item in (value if isinstance(value, list) else [value])
     ]

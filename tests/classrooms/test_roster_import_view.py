@@ -21,11 +21,20 @@ def roster_file(*lines: str, encoding: str = "utf-8") -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode(encoding)
 
 
+def form_token(client, school_class: SchoolClass) -> str:
+    """The one-time token of a freshly opened import form (a form imports at most once); "" for outsiders."""
+    response = client.get(import_url(school_class))
+    return response.context["import_token"] if response.status_code == 200 else ""
+
+
 def upload(client, school_class: SchoolClass, data: bytes, filename: str = "roster.csv"):
     # English, so the assertions below hold once the Japanese translations exist.
     return client.post(
         import_url(school_class),
-        {"file": SimpleUploadedFile(filename, data, content_type="text/csv")},
+        {
+            "file": SimpleUploadedFile(filename, data, content_type="text/csv"),
+            "import_token": form_token(client, school_class),
+        },
         headers={"accept-language": "en"},
     )
 
@@ -206,7 +215,9 @@ def test_nothing_is_imported_when_the_upload_is_larger_than_1_mb(client_of, teac
 
 def test_error_when_no_file_is_chosen(client_of, teacher, school_class):
     before = counts()
-    response = client_of(teacher).post(import_url(school_class), {}, headers={"accept-language": "en"})
+    client = client_of(teacher)
+    token = form_token(client, school_class)
+    response = client.post(import_url(school_class), {"import_token": token}, headers={"accept-language": "en"})
     assert_refused(response, before)
     assert response.context["form"].errors["file"]
 

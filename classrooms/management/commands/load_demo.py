@@ -22,7 +22,13 @@ SCHOOLS = [
         "code": "sakura",
         "name": "さくら市立さくら小学校",
         "admin": ("sakura-admin", "校務 花子", "こうむ はなこ"),
-        "teachers": [("sakura-teacher", "山田 太郎", "やまだ たろう"), ("sakura-teacher2", "佐藤 恵", "さとう めぐみ")],
+        # sakura-teacher3 has no class and no pupils this year: room for the 40 of
+        # classrooms/samples/demo-roster-40.csv (a teacher proctors at most 40 a year, docs/design.md §2).
+        "teachers": [
+            ("sakura-teacher", "山田 太郎", "やまだ たろう"),
+            ("sakura-teacher2", "佐藤 恵", "さとう めぐみ"),
+            ("sakura-teacher3", "鈴木 翔", "すずき しょう"),
+        ],
         "classes": [
             (
                 "5年1組",
@@ -174,8 +180,17 @@ class Command(BaseCommand):
         self.stdout.write(f"Kantoku demo logins ({url})")
         self.stdout.write(line)
         self.stdout.write(f"  operator   operator        / {OPERATOR_PASSWORD}   (console: /operator/)")
-        self.stdout.write(f"  org admin  sakura-admin    / {DEMO_PASSWORD}")
-        self.stdout.write(f"  teacher    sakura-teacher  / {DEMO_PASSWORD}   (class 5年1組)")
-        self.stdout.write(f"  examinee   sakura-pupil1   / {DEMO_PASSWORD}   (… sakura-pupil8)")
-        self.stdout.write(f"  other org  midori-admin, midori-teacher, midori-pupil1 / {DEMO_PASSWORD}")
+        self.stdout.write(f"  every other login below: password {DEMO_PASSWORD}")
+        for school in SCHOOLS:
+            self.stdout.write(f"  {school['name']}")
+            self.stdout.write(f"    org admin  {school['admin'][0]}")
+            for login_id, _name, _kana in school["teachers"]:
+                taught = [name for name, teacher, _pupils in school["classes"] if teacher == login_id]
+                where = (
+                    f"class {', '.join(taught)}" if taught else "no class: import classrooms/samples/demo-roster-40.csv"
+                )
+                self.stdout.write(f"    teacher    {login_id:<16} ({where})")
+            for class_name, _teacher, pupils in school["classes"]:
+                first, last = pupils[0][0], pupils[-1][0]
+                self.stdout.write(f"    examinees  {first} … {last}  (class {class_name})")
         self.stdout.write(line)
