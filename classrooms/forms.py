@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from classrooms.models import TIME_MULTIPLIERS, SchoolClass, User, login_id_validator
 
@@ -111,7 +112,7 @@ class TransferOutForm(forms.Form):
     """The date an examinee leaves the organization (their last day is the day before) and why."""
 
     effective_on = forms.DateField(
-        label=_("Effective date"),
+        label=pgettext_lazy("an examinee leaving", "Leaving date"),  # 転出日, not a teacher's 異動発令日
         help_text=_("From this day on the school no longer sees the examinee."),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
@@ -161,6 +162,10 @@ class ArrivalForm(forms.Form):
 
 class TransferInForm(ArrivalForm):
     """An examinee who already has an account joins the school."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["effective_on"].label = pgettext_lazy("an examinee arriving", "Arrival date")  # 転入日
 
     login_id = forms.CharField(
         label=_("Login id of the examinee"),
