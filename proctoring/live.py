@@ -161,7 +161,8 @@ def examinee_state(session: ProctoredSession, examinee_id: int) -> dict:
     """The `state` frame: what an examinee's page needs to show where they are."""
     session.refresh_from_db(fields=["status", "started_at", "ended_at"])
     attempt = Attempt.objects.filter(session=session, examinee_id=examinee_id).first()
-    return _state_frame(session, attempt, timezone.now())
+    raised = Seat.objects.filter(session=session, examinee_id=examinee_id, hand_raised_at__isnull=False).exists()
+    return _state_frame(session, attempt, timezone.now(), hand_raised=raised)
 
 
 def examinee_states(session: ProctoredSession, examinee_ids: list[int]) -> dict[int, dict]:
@@ -171,10 +172,23 @@ def examinee_states(session: ProctoredSession, examinee_ids: list[int]) -> dict[
         attempt.examinee_id: attempt
         for attempt in Attempt.objects.filter(session=session, examinee_id__in=examinee_ids)
     }
-    return {examinee_id: _state_frame(session, attempts.get(examinee_id), now) for examinee_id in examinee_ids}
+    raised = set(
+        Seat.objects.filter(session=session, examinee_id__in=examinee_ids, hand_raised_at__isnull=False).values_list(
+            "examinee_id", flat=True
+        )
+    )
+    return {
+        examinee_id: _state_frame(session, attempts.get(examinee_id), now, hand_raised=examinee_id in raised)
+        for examinee_id in examinee_ids
+    }
 
 
-def _state_frame(session: ProctoredSession, attempt: Attempt | None, now: datetime.datetime) -> dict:
+def _state_frame(
+    session: ProctoredSession, attempt: Attempt | None, now: datetime.datetime, *, hand_raised: bool
+) -> dict:
+    """`hand_raised` lets a page opened again (the attempt after the waiting room, a reload) show
+    that the teacher has not answered the pupil's call yet.
+    """
     fields = _attempt_fields(attempt, 0, now)
     return {
         "type": "state",
@@ -183,4 +197,5 @@ def _state_frame(session: ProctoredSession, attempt: Attempt | None, now: dateti
         if attempt is None
         else {"id": attempt.pk, "status": attempt.status, "remaining_ms": fields["remaining_ms"]},
         "deadline": fields["deadline"],
+        "hand_raised": hand_raised,
     }

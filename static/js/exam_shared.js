@@ -124,6 +124,15 @@ window.KantokuExam = (() => {
       case "announcement":
         announce(frame.text);
         return true;
+      case "state":
+        // A page opened again (the attempt after the waiting room, a reload) learns whether the
+        // pupil's call is still waiting for the teacher; the page handles the rest of `state`.
+        if (frame.hand_raised === true && helpButton && helpButton.dataset.state !== "raised") {
+          showHand("raised", text.helpRaised);
+        } else if (frame.hand_raised === false && helpButton && helpButton.dataset.state === "raised") {
+          showHand("idle", "");
+        }
+        return false;
       case "error":
         // The only frame of these pages without an `ack` is `hand`: an error while it waits is its refusal.
         if (helpButton && helpButton.dataset.state === "sending") handFailed();

@@ -301,6 +301,20 @@ async def test_a_raised_hand_shows_on_the_tile_and_survives_a_reconnect(
     assert list(hands.values()).count(True) == 1
 
 
+async def test_the_pupils_page_opened_again_learns_the_call_is_still_waiting(
+    sockets, running, examinee, proctored_session
+):
+    _proctor, pupils, _seq = running
+    await pupils[examinee.pk].send_json_to({"type": "hand"})
+    assert await receive(pupils[examinee.pk]) == {"type": "hand", "raised": True}
+    await pupils[examinee.pk].disconnect()
+
+    _again, state = await sockets.examinee(examinee, proctored_session)  # the attempt page, a reload
+
+    assert state["type"] == "state"
+    assert state["hand_raised"] is True
+
+
 async def test_a_hand_raised_in_the_waiting_room(waiting, examinee):
     proctor, pupils, seq = waiting
 

@@ -86,6 +86,7 @@ async def test_it_sends_the_state_on_connect(sockets, layer, examinee, proctored
         "session": {"id": proctored_session.pk, "status": "open"},
         "attempt": None,
         "deadline": None,
+        "hand_raised": False,
     }
     assert await db(Seat.objects.filter(session=proctored_session, examinee=examinee).exists)
     assert await db(Connection.objects.filter(seat__examinee=examinee).count) == 1
