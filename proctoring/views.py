@@ -98,7 +98,7 @@ DASHBOARD_TEXT = {
     },
     "warnings_short": _("Warned"),
     "incidents_short": _("Incident"),
-    "hand_raised": _("Calling the teacher"),
+    "hand_raised": _("Hand up"),  # short: it must fit a tile uncut
     "attention": _("Attention"),
     "attention_count": _("Needs attention: %(count)s new"),
     "new_flag": _("new"),

@@ -53,7 +53,7 @@ def test_the_words_are_japanese_for_a_japanese_teacher(client_of, teacher, proct
     words = embedded_json(response, "i18n")
     assert words["confirm_start"] == "%(count)s 人がまだ入室していません。開始しますか?"
     assert words["news"] == "%(number)s番 %(name)sさん: %(what)s"
-    assert words["hand_raised"] == "先生を呼んでいます"
+    assert words["hand_raised"] == "呼んでいます"
     assert words["signals_short"]["tab_hidden"] == "タブ"
     page = response.content.decode()
     for word in (
