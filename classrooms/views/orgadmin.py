@@ -107,11 +107,15 @@ def _teacher_set_active(request, teacher_id: int, *, active: bool):
     if request.htmx:
         teacher = _teachers(organization_of(request.user)).get(pk=teacher.pk)
         return render(request, "classrooms/orgadmin/partials/teacher_row.html", {"teacher": teacher})
-    if active:
-        messages.success(request, _("%(name)s can sign in again.") % {"name": teacher.name})
-    else:
-        messages.success(request, _("%(name)s is suspended and signed out everywhere.") % {"name": teacher.name})
+    _say_set_active(request, teacher, active=active)
     return redirect("classrooms:orgadmin_teacher_list")
+
+
+def _say_set_active(request, person: User, *, active: bool) -> None:
+    if active:
+        messages.success(request, _("%(name)s can sign in again.") % {"name": person.name})
+    else:
+        messages.success(request, _("%(name)s is suspended and signed out everywhere.") % {"name": person.name})
 
 
 @org_admin_required
@@ -172,10 +176,7 @@ def _examinee_set_active(request, examinee_id: int, *, active: bool):
     # Same service as for teachers: suspension ends every session and socket of the pupil at once (§1, §10.3).
     examinee = get_member_for_org_admin(request.user, examinee_id, User.Role.EXAMINEE)
     services.user_set_active(user=examinee, active=active, by=request.user)
-    if active:
-        messages.success(request, _("%(name)s can sign in again.") % {"name": examinee.name})
-    else:
-        messages.success(request, _("%(name)s is suspended and signed out everywhere.") % {"name": examinee.name})
+    _say_set_active(request, examinee, active=active)
     return _back_to_examinees(request)
 
 
