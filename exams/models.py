@@ -136,6 +136,24 @@ class Attempt(models.Model):
         reference = self.paused_at if self.status == self.Status.PAUSED and self.paused_at else now
         return max(self.deadline - reference, datetime.timedelta(0))
 
+    # The clock's changes, the same for one pupil and for the whole class (exams/services.py);
+    # the caller saves the fields named beside each.
+    PAUSE_FIELDS = ("status", "paused_at")
+    RESUME_FIELDS = ("status", "paused_at", "deadline")
+    EXTEND_FIELDS = ("deadline", "extra_minutes")
+
+    def pause(self, now: datetime.datetime) -> None:
+        self.status, self.paused_at = self.Status.PAUSED, now
+
+    def resume(self, now: datetime.datetime) -> None:
+        """The deadline moves by the time spent paused."""
+        self.deadline += now - (self.paused_at or now)
+        self.status, self.paused_at = self.Status.RUNNING, None
+
+    def extend(self, minutes: int) -> None:
+        self.deadline += datetime.timedelta(minutes=minutes)
+        self.extra_minutes += minutes
+
     def is_past_deadline(self, now: datetime.datetime | None = None) -> bool:
         return self.status == self.Status.RUNNING and (now or timezone.now()) >= self.deadline
 

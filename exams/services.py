@@ -223,8 +223,8 @@ def attempt_pause(*, attempt: Attempt, now: datetime.datetime | None = None) -> 
     attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
     if attempt.status != Attempt.Status.RUNNING:
         raise ServiceError(_("Only a running attempt can be paused."), code="not_running")
-    attempt.status, attempt.paused_at = Attempt.Status.PAUSED, now
-    attempt.save(update_fields=["status", "paused_at"])
+    attempt.pause(now)
+    attempt.save(update_fields=Attempt.PAUSE_FIELDS)
     return attempt
 
 
@@ -235,9 +235,8 @@ def attempt_resume(*, attempt: Attempt, now: datetime.datetime | None = None) ->
     attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
     if attempt.status != Attempt.Status.PAUSED:
         raise ServiceError(_("Only a paused attempt can be resumed."), code="not_paused")
-    attempt.deadline += now - attempt.paused_at
-    attempt.status, attempt.paused_at = Attempt.Status.RUNNING, None
-    attempt.save(update_fields=["status", "paused_at", "deadline"])
+    attempt.resume(now)
+    attempt.save(update_fields=Attempt.RESUME_FIELDS)
     return attempt
 
 
@@ -247,9 +246,8 @@ def attempt_extend(*, attempt: Attempt, minutes: int) -> Attempt:
     attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
     if attempt.status == Attempt.Status.FINISHED:
         raise ServiceError(_("This attempt is already finished."), code="finished")
-    attempt.deadline += datetime.timedelta(minutes=minutes)
-    attempt.extra_minutes += minutes
-    attempt.save(update_fields=["deadline", "extra_minutes"])
+    attempt.extend(minutes)
+    attempt.save(update_fields=Attempt.EXTEND_FIELDS)
     return attempt
 
 
@@ -266,8 +264,8 @@ def attempts_pause_all(*, session, now: datetime.datetime | None = None) -> list
         Attempt.objects.select_for_update().filter(session=session, status=Attempt.Status.RUNNING, deadline__gt=now)
     )
     for attempt in attempts:
-        attempt.status, attempt.paused_at = Attempt.Status.PAUSED, now
-    Attempt.objects.bulk_update(attempts, ["status", "paused_at"])
+        attempt.pause(now)
+    Attempt.objects.bulk_update(attempts, Attempt.PAUSE_FIELDS)
     return attempts
 
 
@@ -276,9 +274,8 @@ def attempts_resume_all(*, session, now: datetime.datetime | None = None) -> lis
     now = now or timezone.now()
     attempts = list(Attempt.objects.select_for_update().filter(session=session, status=Attempt.Status.PAUSED))
     for attempt in attempts:
-        attempt.deadline += now - (attempt.paused_at or now)
-        attempt.status, attempt.paused_at = Attempt.Status.RUNNING, None
-    Attempt.objects.bulk_update(attempts, ["status", "paused_at", "deadline"])
+        attempt.resume(now)
+    Attempt.objects.bulk_update(attempts, Attempt.RESUME_FIELDS)
     return attempts
 
 
@@ -293,7 +290,6 @@ def attempts_extend_all(*, session, minutes: int, now: datetime.datetime | None 
         )
     )
     for attempt in attempts:
-        attempt.deadline += datetime.timedelta(minutes=minutes)
-        attempt.extra_minutes += minutes
-    Attempt.objects.bulk_update(attempts, ["deadline", "extra_minutes"])
+        attempt.extend(minutes)
+    Attempt.objects.bulk_update(attempts, Attempt.EXTEND_FIELDS)
     return attempts

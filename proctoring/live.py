@@ -160,9 +160,7 @@ def snapshot(session: ProctoredSession) -> dict:
 def examinee_state(session: ProctoredSession, examinee_id: int) -> dict:
     """The `state` frame: what an examinee's page needs to show where they are."""
     session.refresh_from_db(fields=["status", "started_at", "ended_at"])
-    attempt = Attempt.objects.filter(session=session, examinee_id=examinee_id).first()
-    raised = Seat.objects.filter(session=session, examinee_id=examinee_id, hand_raised_at__isnull=False).exists()
-    return _state_frame(session, attempt, timezone.now(), hand_raised=raised)
+    return examinee_states(session, [examinee_id])[examinee_id]
 
 
 def examinee_states(session: ProctoredSession, examinee_ids: list[int]) -> dict[int, dict]:

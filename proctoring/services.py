@@ -60,6 +60,22 @@ def _locked(session: ProctoredSession) -> ProctoredSession:
     return locked
 
 
+def _not_ended(session: ProctoredSession) -> ProctoredSession:
+    """The session, row-locked, unless it has ended."""
+    locked = _locked(session)
+    if locked.status == ProctoredSession.Status.ENDED:
+        raise ServiceError(_("This test has ended."), code="ended")
+    return locked
+
+
+def _checked_minutes(minutes: int) -> int:
+    if not 1 <= minutes <= MAX_EXTRA_MINUTES:
+        raise ServiceError(
+            _("Extra time is 1 to %(limit)d minutes.") % {"limit": MAX_EXTRA_MINUTES}, code="bad_minutes"
+        )
+    return minutes
+
+
 def session_open(*, school_class: SchoolClass, exam: Exam, by: User) -> ProctoredSession:
     """Open the waiting room of a test for a class. One session per class at a time."""
     with transaction.atomic():
@@ -83,9 +99,7 @@ def seat_take(*, session: ProctoredSession, examinee: User) -> tuple[Seat, Attem
     An examinee is in one session at a time.
     """
     with transaction.atomic():
-        session = _locked(session)
-        if session.status == ProctoredSession.Status.ENDED:
-            raise ServiceError(_("This test has ended."), code="ended")
+        session = _not_ended(session)
         elsewhere = Seat.objects.filter(
             examinee=examinee, session__status__in=[ProctoredSession.Status.OPEN, ProctoredSession.Status.RUNNING]
         ).exclude(session=session)
@@ -163,8 +177,7 @@ def examinee_warn(*, session: ProctoredSession, seat: Seat, text: str, by: User)
             _("A warning needs 1 to %(limit)d characters.") % {"limit": MAX_WARNING_LENGTH}, code="bad_text"
         )
     with transaction.atomic():
-        if _locked(session).status == ProctoredSession.Status.ENDED:
-            raise ServiceError(_("This test has ended."), code="ended")
+        _not_ended(session)
         Seat.objects.filter(pk=seat.pk).update(warnings=F("warnings") + 1)
         realtime.tell_examinee(session, seat.examinee_id, {"type": "warning", "text": text})
         realtime.announce_tile(session, seat.examinee_id)
@@ -190,10 +203,7 @@ def examinee_resume(*, session: ProctoredSession, seat: Seat, by: User) -> None:
 
 
 def examinee_extend(*, session: ProctoredSession, seat: Seat, minutes: int, by: User) -> None:
-    if not 1 <= minutes <= MAX_EXTRA_MINUTES:
-        raise ServiceError(
-            _("Extra time is 1 to %(limit)d minutes.") % {"limit": MAX_EXTRA_MINUTES}, code="bad_minutes"
-        )
+    _checked_minutes(minutes)
     with transaction.atomic():
         exam_services.attempt_extend(attempt=_attempt_of(session, seat), minutes=minutes)
         realtime.tell_examinee(session, seat.examinee_id, examinee_state(session, seat.examinee_id))
@@ -225,8 +235,7 @@ def session_announce(*, session: ProctoredSession, text: str, by: User) -> None:
             code="bad_text",
         )
     with transaction.atomic():
-        if _locked(session).status == ProctoredSession.Status.ENDED:
-            raise ServiceError(_("This test has ended."), code="ended")
+        _not_ended(session)
         realtime.tell_examinees(session, {"type": "announcement", "text": text})
         # Not the words, like a warning's: the log holds identifiers and short labels only.
         _record_session(session, by=by, action="session.announce")
@@ -259,10 +268,7 @@ def session_resume_all(*, session: ProctoredSession, by: User) -> int:
 
 def session_extend_all(*, session: ProctoredSession, minutes: int, by: User) -> int:
     """Extra time for every pupil who has not handed in (paused ones too)."""
-    if not 1 <= minutes <= MAX_EXTRA_MINUTES:
-        raise ServiceError(
-            _("Extra time is 1 to %(limit)d minutes.") % {"limit": MAX_EXTRA_MINUTES}, code="bad_minutes"
-        )
+    _checked_minutes(minutes)
     with transaction.atomic():
         session = _running(session)
         extended = [
@@ -281,8 +287,7 @@ def hand_raise(*, session: ProctoredSession, examinee: User) -> None:
     Raising it again while it is up changes nothing and announces nothing.
     """
     with transaction.atomic():
-        if _locked(session).status == ProctoredSession.Status.ENDED:
-            raise ServiceError(_("This test has ended."), code="ended")
+        _not_ended(session)
         raised = Seat.objects.filter(session=session, examinee=examinee, hand_raised_at__isnull=True).update(
             hand_raised_at=timezone.now()
         )
@@ -298,8 +303,7 @@ def examinee_acknowledge(*, session: ProctoredSession, seat: Seat, by: User) -> 
     Nothing is deleted: the session report keeps every signal.
     """
     with transaction.atomic():
-        if _locked(session).status == ProctoredSession.Status.ENDED:
-            raise ServiceError(_("This test has ended."), code="ended")
+        _not_ended(session)
         Seat.objects.filter(pk=seat.pk).update(flags_seen_at=timezone.now(), hand_raised_at=None)
         realtime.tell_examinee(session, seat.examinee_id, {"type": "hand", "raised": False})
         realtime.announce_tile(session, seat.examinee_id)
