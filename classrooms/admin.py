@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from classrooms import services
 from classrooms.forms import PersonForm
+from classrooms.login_cards import cards_page
 from classrooms.models import AuditEntry, Membership, Organization, SchoolClass, User, audit_actions
 from classrooms.schoolyear import today
 from config.errors import ServiceError
@@ -123,16 +124,9 @@ class OrganizationAdmin(admin.ModelAdmin):
             except ServiceError as error:
                 messages.error(request, str(error))
             else:
-                return render(
-                    request,
-                    "classrooms/slips.html",
-                    {
-                        "credentials": [issued],
-                        "organization": organization,
-                        "back_url": reverse("admin:classrooms_organization_change", args=[organization.pk]),
-                        "title": _("New org admin account"),
-                    },
-                )
+                back_url = reverse("admin:classrooms_organization_change", args=[organization.pk])
+                title = _("New org admin account")
+                return cards_page(request, [issued], organization=organization, back_url=back_url, title=title)
         context = {
             **self.admin_site.each_context(request),
             "form": form,

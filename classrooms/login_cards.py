@@ -11,6 +11,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import segno
+from django.shortcuts import render
 from django.urls import reverse
 
 LOGIN_ID_PARAMETER = "id"
@@ -23,6 +24,12 @@ def login_path(login_id: str) -> str:
 def login_url(request, login_id: str) -> str:
     """The payload of a card's QR code: the absolute sign-in address with the login id, nothing else."""
     return request.build_absolute_uri(login_path(login_id))
+
+
+def cards_page(request, credentials: list, *, organization, back_url: str, title: str):
+    """The printable login cards of new accounts or new passwords: the only place the passwords are shown."""
+    context = {"credentials": credentials, "organization": organization, "back_url": back_url, "title": title}
+    return render(request, "classrooms/slips.html", context)
 
 
 def qr_svg(payload: str, *, title: str = "") -> str:

@@ -29,6 +29,7 @@ from classrooms.access import (
     with_roster_counts,
 )
 from classrooms.forms import ExamineeSearchForm, PersonForm
+from classrooms.login_cards import cards_page
 from classrooms.models import AuditEntry, Enrollment, Membership, Organization, SchoolClass, User
 from classrooms.schoolyear import current_school_year, parse_school_year, today
 from config.errors import ServiceError
@@ -73,13 +74,8 @@ def teacher_list(request):
 
 
 def _slip(request, credential: services.IssuedCredential, title: str, back: str = "classrooms:orgadmin_teacher_list"):
-    context = {
-        "credentials": [credential],
-        "organization": organization_of(request.user),
-        "back_url": reverse(back),
-        "title": title,
-    }
-    return render(request, "classrooms/slips.html", context)
+    organization = organization_of(request.user)
+    return cards_page(request, [credential], organization=organization, back_url=reverse(back), title=title)
 
 
 @org_admin_required
@@ -101,9 +97,15 @@ def teacher_issue(request):
     return render(request, "classrooms/orgadmin/teacher_issue.html", {"form": form})
 
 
+def _member_set_active(request, member_id: int, *, role: str, active: bool) -> User:
+    # One service for both: suspension ends every session and socket of the person at once (§1, §10.3).
+    member = get_member_for_org_admin(request.user, member_id, role)
+    services.user_set_active(user=member, active=active, by=request.user)
+    return member
+
+
 def _teacher_set_active(request, teacher_id: int, *, active: bool):
-    teacher = get_member_for_org_admin(request.user, teacher_id, User.Role.TEACHER)
-    services.user_set_active(user=teacher, active=active, by=request.user)
+    teacher = _member_set_active(request, teacher_id, role=User.Role.TEACHER, active=active)
     if request.htmx:
         teacher = _teachers(organization_of(request.user)).get(pk=teacher.pk)
         return render(request, "classrooms/orgadmin/partials/teacher_row.html", {"teacher": teacher})
@@ -134,9 +136,13 @@ def teacher_reactivate(request, teacher_id: int):
 @never_cache
 @require_POST
 def teacher_password_reissue(request, teacher_id: int):
-    teacher = get_member_for_org_admin(request.user, teacher_id, User.Role.TEACHER)
-    credential = services.password_reissue(user=teacher, by=request.user)
-    return _slip(request, credential, _("New initial password"))
+    return _password_reissue(request, teacher_id, role=User.Role.TEACHER, back="classrooms:orgadmin_teacher_list")
+
+
+def _password_reissue(request, member_id: int, *, role: str, back: str):
+    member = get_member_for_org_admin(request.user, member_id, role)
+    credential = services.password_reissue(user=member, by=request.user)
+    return _slip(request, credential, _("New initial password"), back=back)
 
 
 @org_admin_required
@@ -173,9 +179,7 @@ def _back_to_examinees(request):
 
 
 def _examinee_set_active(request, examinee_id: int, *, active: bool):
-    # Same service as for teachers: suspension ends every session and socket of the pupil at once (§1, §10.3).
-    examinee = get_member_for_org_admin(request.user, examinee_id, User.Role.EXAMINEE)
-    services.user_set_active(user=examinee, active=active, by=request.user)
+    examinee = _member_set_active(request, examinee_id, role=User.Role.EXAMINEE, active=active)
     _say_set_active(request, examinee, active=active)
     return _back_to_examinees(request)
 
@@ -196,9 +200,7 @@ def examinee_reactivate(request, examinee_id: int):
 @never_cache
 @require_POST
 def examinee_password_reissue(request, examinee_id: int):
-    examinee = get_member_for_org_admin(request.user, examinee_id, User.Role.EXAMINEE)
-    credential = services.password_reissue(user=examinee, by=request.user)
-    return _slip(request, credential, _("New initial password"), back="classrooms:orgadmin_examinee_list")
+    return _password_reissue(request, examinee_id, role=User.Role.EXAMINEE, back="classrooms:orgadmin_examinee_list")
 
 
 @org_admin_required

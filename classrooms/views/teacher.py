@@ -24,6 +24,7 @@ from classrooms.forms import (
     ExamineeForm,
     SchoolClassForm,
 )
+from classrooms.login_cards import cards_page
 from classrooms.models import SchoolClass, User
 from classrooms.schoolyear import current_school_year, parse_school_year
 from config.errors import ServiceError
@@ -100,17 +101,9 @@ def class_rename(request, class_id: int):
 
 
 def slips_page(request, school_class: SchoolClass, credentials: list[services.IssuedCredential], title: str):
-    """The printable slips of new accounts (their initial passwords exist only here), back to the roster."""
-    return render(
-        request,
-        "classrooms/slips.html",
-        {
-            "credentials": credentials,
-            "organization": school_class.organization,
-            "back_url": reverse("classrooms:teacher_roster", args=[school_class.pk]),
-            "title": title,
-        },
-    )
+    """The login cards of new accounts or passwords of the class, back to its roster."""
+    back_url = reverse("classrooms:teacher_roster", args=[school_class.pk])
+    return cards_page(request, credentials, organization=school_class.organization, back_url=back_url, title=title)
 
 
 @teacher_required
