@@ -74,9 +74,8 @@
   // --- Tiles ------------------------------------------------------------------------------
   //
   // A tile needs attention when the pupil raised their hand or has flags the teacher has not seen
-  // (the tile's `hand_raised` and `attention`, docs/protocol.md §2.2). A server without those fields
-  // yet counts as none raised; the flags seen are then counted here, from the last acknowledgement
-  // made on this page, so the page still says who needs attention.
+  // (the tile's `hand_raised` and `attention`, docs/protocol.md §2.2). A `signal` event after the
+  // last whole tile adds its kind here (`bumped`): no tile event follows a signal.
 
   function createEntry(tile) {
     const element = tileTemplate.content.firstElementChild.cloneNode(true);
@@ -89,7 +88,6 @@
       receivedAt: 0,
       flags: new Map(),
       rows: new Map(),
-      acknowledgedAt: 0, // this page's last acknowledgement (ms since the epoch), for a server without `attention`
       bumped: new Set(), // kinds flagged anew by `signal` events since the last whole tile
       pulseUntil: 0,
     };
@@ -98,9 +96,7 @@
   function flagsFromTile(entry, tile) {
     const flags = new Map();
     for (const flag of tile.flags || []) {
-      const isNew =
-        typeof flag.new === "boolean" ? flag.new : !RETURN_KINDS.has(flag.kind) && Date.parse(flag.last_at) > entry.acknowledgedAt;
-      flags.set(flag.kind, { count: flag.count, lastAt: flag.last_at, freshUntil: 0, isNew });
+      flags.set(flag.kind, { count: flag.count, lastAt: flag.last_at, freshUntil: 0, isNew: flag.new === true });
     }
     return flags;
   }
@@ -137,14 +133,7 @@
   }
 
   function attentionOf(entry) {
-    if (typeof entry.tile.attention === "number") {
-      return entry.tile.attention + entry.bumped.size;
-    }
-    let count = 0;
-    for (const flag of entry.flags.values()) {
-      count += flag.isNew ? 1 : 0;
-    }
-    return count;
+    return entry.tile.attention + entry.bumped.size;
   }
 
   function needsAttention(entry) {
@@ -438,7 +427,7 @@
     flag.lastAt = frame.last_at || frame.at;
     flag.freshUntil = performance.now() + FRESH_FLAG_MS;
     if (!RETURN_KINDS.has(frame.kind)) {
-      if (!flag.isNew && typeof entry.tile.attention === "number") {
+      if (!flag.isNew) {
         entry.bumped.add(frame.kind);
       }
       flag.isNew = true;
@@ -803,13 +792,12 @@
     if (!send({ type: "acknowledge", examinee: entry.tile.id })) {
       return;
     }
-    entry.acknowledgedAt = serverNow();
     entry.pulseUntil = 0;
     entry.bumped = new Set();
     for (const flag of entry.flags.values()) {
       flag.isNew = false;
     }
-    entry.tile = { ...entry.tile, hand_raised: false, ...(typeof entry.tile.attention === "number" ? { attention: 0 } : {}) };
+    entry.tile = { ...entry.tile, hand_raised: false, attention: 0 };
     render(entry);
     renderSummary();
   }
