@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -63,6 +64,12 @@ class Organization(models.Model):
         help_text=_("The contract ends at the first term end at least one month after this date."),
     )
     unit_price = models.PositiveIntegerField(_("unit price (yen per account and month)"), default=0)
+    ended_on = models.DateField(
+        _("contract ended on"),
+        null=True,
+        blank=True,
+        help_text=_("Set when the contract is terminated; personal data is deleted after the retention period."),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
@@ -92,6 +99,12 @@ class Organization(models.Model):
             elif term_end >= day:
                 return term_end
             term += 1
+
+    def data_deletion_date(self) -> datetime.date | None:
+        """The day after which a terminated school's personal data is deleted (docs/design.md §8)."""
+        if self.ended_on is None:
+            return None
+        return self.ended_on + datetime.timedelta(days=settings.DATA_RETENTION_DAYS)
 
     def is_in_service_on(self, day: datetime.date) -> bool:
         if self.status != self.Status.APPROVED or self.contract_starts_on is None:

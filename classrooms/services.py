@@ -100,7 +100,11 @@ def organization_set_status(*, organization: Organization, status: str, by: User
         organization.status = status
         if status == Organization.Status.APPROVED and organization.contract_starts_on is None:
             organization.contract_starts_on = today()
-        organization.save(update_fields=["status", "contract_starts_on"])
+        if status == Organization.Status.TERMINATED:
+            organization.ended_on = organization.ended_on or today()
+        elif status == Organization.Status.APPROVED:
+            organization.ended_on = None  # reinstated: nothing is due for deletion
+        organization.save(update_fields=["status", "contract_starts_on", "ended_on"])
         AuditEntry.record(
             organization=organization, actor=by, action=f"organization.{status}", target=organization, previous=previous
         )

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "proctoring",
     "messaging",
     "sockets",
+    "operations",
 ]
 
 MIDDLEWARE = [
@@ -189,6 +190,12 @@ LIVE_PRESENCE_TIMEOUT_SECONDS = float(env("LIVE_PRESENCE_TIMEOUT_SECONDS", "45")
 # The name of this server process in presence rows: set it per daphne instance (e.g. "web1:8001") so a
 # restarted process clears what its previous life left at once; default: host name and process id.
 KANTOKU_PROCESS_NAME = env("KANTOKU_PROCESS_NAME")
+
+# --- Operations (docs/design.md §8) --------------------------------------------
+# A terminated school's personal data is deleted this many days after its contract ended.
+DATA_RETENTION_DAYS = int(env("DATA_RETENTION_DAYS", "90"))
+# Where `manage.py backup` writes (git-ignored in the project by default); keep a copy off the machine.
+BACKUP_DIR = Path(env("BACKUP_DIR", str(BASE_DIR / "backups")))
 
 # --- Accounts ------------------------------------------------------------------
 AUTH_USER_MODEL = "classrooms.User"
