@@ -31,6 +31,7 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt | $(BIN)/python
 	touch $@
 
 setup: $(STAMP)
+	@$(BIN)/python scripts/school_words.py
 	@if command -v msgfmt >/dev/null && [ -d locale ]; then \
 		$(BIN)/python manage.py compilemessages --verbosity 0 --ignore=$(VENV) --ignore=.pgdata; \
 	fi

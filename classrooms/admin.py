@@ -68,10 +68,10 @@ def _confirmation(modeladmin, request, queryset, action_name: str, label, conseq
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "status", "contract_starts_on", "contract_end", "unit_price"]
-    list_filter = ["status"]
+    list_filter = ["status", "school_type"]
     search_fields = ["name", "code"]
     readonly_fields = ["status", "contract_starts_on", "created_at", "contract_end"]
-    fields = ["name", "code", "unit_price", "notice_given_on", *readonly_fields]
+    fields = ["name", "code", "school_type", "unit_price", "notice_given_on", *readonly_fields]
     actions = [
         _status_action(Organization.Status.APPROVED, _("Approve (starts the contract) or reinstate")),
         _status_action(

@@ -2,6 +2,10 @@ from __future__ import annotations
 
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
+
+from classrooms.access import active_membership
+from classrooms.models import Organization
 
 
 class PasswordChangeRequiredMiddleware:
@@ -18,4 +22,31 @@ class PasswordChangeRequiredMiddleware:
             allowed = {reverse(name) for name in self.allowed_names}
             if request.path not in allowed and not request.path.startswith("/static/"):
                 return redirect("classrooms:password_change_required")
+        return self.get_response(request)
+
+
+class SchoolWordsMiddleware:
+    """Members of an elementary or a secondary school read 児童 or 生徒 where others read 児童生徒.
+
+    The two catalogs are the Japanese one with that word replaced
+    (scripts/school_words.py, docs/design.md §11). The membership is the one
+    the authentication backend already loaded for this request: no extra query.
+    """
+
+    languages = {
+        Organization.SchoolType.ELEMENTARY: "ja-elem",
+        Organization.SchoolType.SECONDARY: "ja-sec",
+    }
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if translation.get_language() == "ja" and user is not None and user.is_authenticated:
+            membership = active_membership(user)
+            language = membership and self.languages.get(membership.organization.school_type)
+            if language:
+                translation.activate(language)
+                request.LANGUAGE_CODE = language
         return self.get_response(request)

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from classrooms.schoolyear import today
 
@@ -48,7 +49,17 @@ class Organization(models.Model):
         SUSPENDED = "suspended", _("Suspended")
         TERMINATED = "terminated", _("Terminated")
 
+    class SchoolType(models.TextChoices):
+        # What the school's screens call its pupils (docs/design.md §11): 児童 in elementary
+        # schools, 生徒 in junior high and high schools, 児童生徒 where both learn.
+        ELEMENTARY = "elementary", pgettext_lazy("school type", "Elementary school (pupils are 児童)")
+        SECONDARY = "secondary", pgettext_lazy("school type", "Junior high or high school (pupils are 生徒)")
+        MIXED = "mixed", pgettext_lazy("school type", "Both, or other (pupils are 児童生徒)")
+
     name = models.CharField(_("name"), max_length=200)
+    school_type = models.CharField(
+        _("school type"), max_length=12, choices=SchoolType.choices, default=SchoolType.MIXED
+    )
     code = models.SlugField(
         _("code"),
         max_length=12,

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.urls import include, path
 
 from classrooms.views import health
@@ -10,6 +11,9 @@ handler500 = "classrooms.views.errors.server_error"
 
 admin.site.site_header = "Kantoku 運営管理"
 admin.site.site_title = "Kantoku"
+# What a person may do follows their role (User.role, docs/design.md §1); Django's groups and
+# permissions are not used, so the console does not offer them (their names are English-only).
+admin.site.unregister(Group)
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

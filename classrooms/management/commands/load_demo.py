@@ -21,6 +21,7 @@ SCHOOLS = [
     {
         "code": "sakura",
         "name": "さくら市立さくら小学校",
+        "school_type": Organization.SchoolType.ELEMENTARY,
         "admin": ("sakura-admin", "校務 花子", "こうむ はなこ"),
         # sakura-teacher3 has no class and no pupils this year: room for the 40 of
         # classrooms/samples/demo-roster-40.csv (a teacher proctors at most 40 a year, docs/design.md §2).
@@ -55,6 +56,7 @@ SCHOOLS = [
     {
         "code": "midori",
         "name": "みどり学園中学校",
+        "school_type": Organization.SchoolType.SECONDARY,
         "admin": ("midori-admin", "緑川 誠", "みどりかわ まこと"),
         "teachers": [("midori-teacher", "中村 健", "なかむら けん")],
         "classes": [
@@ -83,7 +85,12 @@ class Command(BaseCommand):
             for school in SCHOOLS:
                 self._school(school, operator)
             Organization.objects.get_or_create(
-                code="hikari", defaults={"name": "ひかり高等学校 (承認待ち / pending)", "unit_price": 300}
+                code="hikari",
+                defaults={
+                    "name": "ひかり高等学校 (承認待ち / pending)",
+                    "school_type": Organization.SchoolType.SECONDARY,
+                    "unit_price": 300,
+                },
             )
             self._exams()
             self._backdate()
@@ -129,7 +136,8 @@ class Command(BaseCommand):
 
     def _school(self, school: dict, operator: User) -> None:
         organization, created = Organization.objects.get_or_create(
-            code=school["code"], defaults={"name": school["name"], "unit_price": 300}
+            code=school["code"],
+            defaults={"name": school["name"], "school_type": school["school_type"], "unit_price": 300},
         )
         if created:
             services.organization_set_status(
