@@ -12,19 +12,22 @@ import io
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from classrooms.models import Enrollment, SchoolClass, User, login_id_validator
+from classrooms.models import TIME_MULTIPLIERS, Enrollment, SchoolClass, User, login_id_validator
 from classrooms.services import RosterRow
 from classrooms.spreadsheet import unquote_formula
 
 MAX_BYTES = 1024 * 1024
 MAX_NAME_LENGTH = 100  # User.name and User.kana
 MAX_NUMBER = 999  # Enrollment.number
+STANDARD_TIME = Decimal("1.00")
+ALLOWED_MULTIPLIERS = {value: value for value, _label in TIME_MULTIPLIERS}  # Decimal("1.5") finds 1.50
 
-EXPORT_HEADER = ["番号", "氏名", "ふりがな", "利用者ID"]
+EXPORT_HEADER = ["番号", "氏名", "ふりがな", "利用者ID", "時間"]
 
 # Accepted headings, compared after _heading_key(): NFKC (so full-width "ＩＤ" is "ID"), casefolded.
 HEADINGS = {
@@ -42,6 +45,12 @@ HEADINGS = {
     "かな": "kana",
     "login_id": "login_id",
     "利用者id": "login_id",
+    # The standing accommodation (docs/design.md §4): 1, 1.25, 1.5 or 2 times the test's time.
+    "時間": "time",
+    "時間倍率": "time",
+    "時間の配慮": "time",
+    "time": "time",
+    "time_multiplier": "time",
 }
 
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
@@ -171,8 +180,8 @@ def _columns(line_number: int, header: list[str]) -> list[str | None]:
     if problems:
         raise RosterFileError(
             _(
-                "The header (the first line) is not right. Use the headings 番号, 氏名, ふりがな and 利用者ID "
-                "(or number, name, kana, login_id); only 氏名 is required."
+                "The header (the first line) is not right. Use the headings 番号, 氏名, ふりがな, 利用者ID and 時間 "
+                "(or number, name, kana, login_id, time); only 氏名 is required."
             ),
             [(line_number, problem) for problem in problems],
         )
@@ -190,15 +199,16 @@ def _row(cells: list[str], columns: list[str | None]) -> tuple[list[str], Roster
         problems.append(
             _("This line has more values than the header has columns (%(columns)d).") % {"columns": len(columns)}
         )
-    values = dict.fromkeys(("number", "name", "kana", "login_id"), "")
+    values = dict.fromkeys(("number", "name", "kana", "login_id", "time"), "")
     for field, cell in zip(columns, cells, strict=False):
         if field is not None:
             values[field] = unquote_formula(cell)
     problems += _name_problems(values)
     number, number_problems = _number(values["number"])
     login_id, login_id_problems = _login_id(values["login_id"])
-    return problems + number_problems + login_id_problems, RosterRow(
-        name=values["name"], kana=values["kana"], number=number, login_id=login_id
+    time_multiplier, time_problems = _time_multiplier(values["time"])
+    return problems + number_problems + login_id_problems + time_problems, RosterRow(
+        name=values["name"], kana=values["kana"], number=number, login_id=login_id, time_multiplier=time_multiplier
     )
 
 
@@ -237,6 +247,29 @@ def _number(value: str) -> tuple[int | None, list[str]]:
         _("The number “%(value)s” is not a whole number from 1 to %(limit)d.")
         % {"value": _shorten(value), "limit": MAX_NUMBER}
     ]
+
+
+def _time_multiplier(value: str) -> tuple[Decimal, list[str]]:
+    """The accommodation of a cell: empty is standard time; "1.5", "１.５" and "1.5倍" are 1.5 times."""
+    text = unicodedata.normalize("NFKC", value).strip().removesuffix("倍").lstrip("×x").strip()
+    if not text:
+        return STANDARD_TIME, []
+    try:
+        multiplier = Decimal(text)
+    except InvalidOperation:
+        multiplier = None
+    if multiplier is not None and multiplier.is_finite() and multiplier in ALLOWED_MULTIPLIERS:
+        return ALLOWED_MULTIPLIERS[multiplier], []
+    allowed = ", ".join(_multiplier_text(allowed) for allowed in ALLOWED_MULTIPLIERS.values())
+    return STANDARD_TIME, [
+        _("The time “%(value)s” is not one of %(allowed)s (times the test's time; empty is 1).")
+        % {"value": _shorten(value), "allowed": allowed}
+    ]
+
+
+def _multiplier_text(multiplier: Decimal) -> str:
+    """1.00 → "1", 1.50 → "1.5", 1.25 → "1.25": as a person writes it."""
+    return format(multiplier.normalize(), "f")
 
 
 def _login_id(value: str) -> tuple[str, list[str]]:
@@ -290,4 +323,4 @@ def roster_rows(enrollments: Iterable[Enrollment]) -> Iterable[list[str]]:
     for enrollment in enrollments:
         examinee = enrollment.examinee
         number = "" if enrollment.number is None else str(enrollment.number)
-        yield [number, examinee.name, examinee.kana, examinee.login_id]
+        yield [number, examinee.name, examinee.kana, examinee.login_id, _multiplier_text(enrollment.time_multiplier)]

@@ -352,6 +352,7 @@ class RosterRow:
     kana: str = ""
     number: int | None = None
     login_id: str = ""
+    time_multiplier: Decimal = Decimal("1.00")  # the standing accommodation (docs/design.md §4)
 
 
 def examinees_issue(
@@ -394,7 +395,11 @@ def examinees_issue(
                 password=password,
             )
             Enrollment.objects.create(
-                school_class=school_class, examinee=credential.user, number=row.number, starts_on=today()
+                school_class=school_class,
+                examinee=credential.user,
+                number=row.number,
+                starts_on=today(),
+                time_multiplier=row.time_multiplier,
             )
             issued.append(
                 IssuedCredential(

@@ -26,7 +26,7 @@ def test_the_sample_is_cp932_with_40_pupils():
     data = SAMPLE.read_bytes()
     with pytest.raises(UnicodeDecodeError):
         data.decode("utf-8")
-    assert data.decode("cp932").startswith("番号,氏名,ふりがな,利用者ID")
+    assert data.decode("cp932").startswith("番号,氏名,ふりがな,利用者ID,時間")
     rows = parse_roster(data)
     assert len(rows) == 40
     assert [row.number for row in rows] == list(range(1, 41))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.utils import translation
 
@@ -266,8 +268,48 @@ def exported(enrollments) -> str:
 def test_it_writes_the_japanese_header_and_one_line_per_examinee():
     assert (
         exported([enrollment_of("山田 太郎", "やまだ", "yamada", 1), enrollment_of("佐藤", login_id="sato")])
-        == "番号,氏名,ふりがな,利用者ID\r\n1,山田 太郎,やまだ,yamada\r\n,佐藤,,sato\r\n"
+        == "番号,氏名,ふりがな,利用者ID,時間\r\n1,山田 太郎,やまだ,yamada,1\r\n,佐藤,,sato,1\r\n"
     )
+
+
+def test_it_writes_the_accommodation_as_a_person_writes_it():
+    enrollment = enrollment_of("山田", login_id="yamada")
+    enrollment.time_multiplier = Decimal("1.50")
+    assert exported([enrollment]).splitlines()[1] == ",山田,,yamada,1.5"
+
+
+# --- The accommodation column -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cell", "multiplier"),
+    [
+        ("", "1.00"),
+        ("1", "1.00"),
+        ("1.25", "1.25"),
+        ("1.5", "1.50"),
+        ("１．５", "1.50"),
+        ("1.5倍", "1.50"),
+        ("2", "2.00"),
+    ],
+)
+def test_it_reads_the_time_column(cell, multiplier):
+    (row,) = parse_roster(roster_file("氏名,時間", f"山田,{cell}"))
+    assert row.time_multiplier == Decimal(multiplier)
+
+
+@pytest.mark.parametrize("cell", ["3", "0.5", "1.1", "abc", "NaN", "-1"])
+def test_it_names_a_time_it_cannot_use(cell):
+    error = refusal(roster_file("氏名,time", "山田,1.5", f"佐藤,{cell}"))
+    assert lines_of(error) == [3]
+    assert "is not one of 1, 1.25, 1.5, 2" in reasons_on(error, 3)
+
+
+def test_an_exported_roster_imports_back_with_its_accommodations():
+    enrollment = enrollment_of("山田", login_id="yamada-x", number=3)
+    enrollment.time_multiplier = Decimal("2.00")
+    (row,) = parse_roster(exported([enrollment]).encode())
+    assert (row.number, row.name, row.login_id, row.time_multiplier) == (3, "山田", "yamada-x", Decimal("2.00"))
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r", "＝"])

@@ -30,14 +30,14 @@ def test_it_downloads_utf8_with_bom_and_the_japanese_header(client_of, teacher, 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response.content.startswith(b"\xef\xbb\xbf")
-    assert rows_of(response)[0] == ["番号", "氏名", "ふりがな", "利用者ID"]
+    assert rows_of(response)[0] == ["番号", "氏名", "ふりがな", "利用者ID", "時間"]
 
 
 def test_it_lists_the_enrolled_examinee_and_nobody_else(
     client_of, teacher, school_class, examinee, examinee_of_other_class, foreign_examinee
 ):
     rows = rows_of(client_of(teacher).get(export_url(school_class)))
-    assert rows[1:] == [["1", "鈴木 一郎", "すずき いちろう", "sakura-pupil"]]
+    assert rows[1:] == [["1", "鈴木 一郎", "すずき いちろう", "sakura-pupil", "1"]]
     text = "\n".join(",".join(row) for row in rows)
     assert examinee_of_other_class.login_id not in text
     assert foreign_examinee.login_id not in text
@@ -45,7 +45,9 @@ def test_it_lists_the_enrolled_examinee_and_nobody_else(
 
 def test_it_leaves_out_an_examinee_no_longer_in_the_class(client_of, teacher, school_class, enrollment):
     services.enrollment_end(enrollment=enrollment, by=teacher)
-    assert rows_of(client_of(teacher).get(export_url(school_class))) == [["番号", "氏名", "ふりがな", "利用者ID"]]
+    assert rows_of(client_of(teacher).get(export_url(school_class))) == [
+        ["番号", "氏名", "ふりがな", "利用者ID", "時間"]
+    ]
 
 
 def test_it_orders_examinees_by_number(client_of, teacher, school_class, organization, examinee):
@@ -111,7 +113,7 @@ def test_it_refuses_post(client_of, teacher, school_class):
 def test_template_is_the_header_alone_with_a_bom(client_of, teacher):
     response = client_of(teacher).get(reverse("classrooms:teacher_roster_template"))
     assert response.status_code == 200
-    assert response.content == "\ufeff番号,氏名,ふりがな,利用者ID\r\n".encode()
+    assert response.content == "\ufeff番号,氏名,ふりがな,利用者ID,時間\r\n".encode()
     assert 'filename="roster-template.csv"' in response["Content-Disposition"]
 
 

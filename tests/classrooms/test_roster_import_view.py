@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -91,6 +93,14 @@ def test_it_issues_and_enrolls_every_examinee_of_the_file(client_of, teacher, sc
     assert all(credential.password in response.content.decode() for credential in credentials)
     assert response.context["back_url"] == reverse("classrooms:teacher_roster", args=[school_class.pk])
     assert response.context["organization"] == school_class.organization
+
+
+def test_the_accommodation_of_the_file_is_set_on_each_enrollment(client_of, teacher, school_class):
+    upload(client_of(teacher), school_class, roster_file("氏名,利用者ID,時間", "山田,yamada-1,1.5", "佐藤,sato-1,"))
+    multipliers = dict(
+        Enrollment.objects.filter(school_class=school_class).values_list("examinee__login_id", "time_multiplier")
+    )
+    assert multipliers == {"yamada-1": Decimal("1.50"), "sato-1": Decimal("1.00")}
 
 
 # --- Refused files: an error for every bad line, nothing imported ----------------------------------
