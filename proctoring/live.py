@@ -107,7 +107,7 @@ def tiles(session: ProctoredSession, examinee_ids: list[int] | None = None) -> l
                 "state": _state(seat, attempt),
                 "warnings": seat.warnings if seat else 0,
                 "flags": own_flags,
-                "attention": sum(flag["new"] for flag in own_flags),
+                "attention": sum(flag["new"] and flag["kind"] not in Signal.RETURN_KINDS for flag in own_flags),
                 "hand_raised": seat is not None and seat.hand_raised_at is not None,
                 "accommodation": None if enrollment.time_multiplier == 1 else float(enrollment.time_multiplier),
                 "incidents": incidents.get(examinee.pk, 0),

@@ -125,6 +125,10 @@ class Signal(models.Model):
         SECOND_CONNECTION = "second_connection", _("Second tab or device")
         IP_CHANGED = "ip_changed", _("Network address changed")
 
+    # "Back to normal": shown on the tile with the rest, but never asking for the teacher's attention
+    # (docs/design.md §4); the dashboard sorts them after the others.
+    RETURN_KINDS = frozenset({"focus_returned", "tab_visible", "fullscreen_enter", "connection_restored"})
+
     CLIENT_KINDS = frozenset(
         {
             "focus_lost",
