@@ -68,14 +68,14 @@ def test_a_second_run_writes_nothing_new_and_says_so(people, organization, teach
 def test_on_another_day_it_writes_nothing_and_names_the_billing_day(monkeypatch, people):
     freeze(monkeypatch, datetime.date(2027, 1, 14))
     output = run()
-    assert "Nothing is due today (2027-01-14)" in output
+    assert "Nothing is due on 2027-01-14" in output
     assert "2027-01-15" in output
     assert not BillingSnapshot.objects.exists()
 
 
 def test_date_catches_up_a_missed_billing_day(monkeypatch, people, organization):
     freeze(monkeypatch, datetime.date(2027, 1, 18))
-    assert "Nothing is due today" in run()
+    assert "Nothing is due on 2027-01-18" in run()
     run("--date", "2027-01-15")
     snapshot = BillingSnapshot.objects.get(organization=organization)
     assert (snapshot.billing_day, snapshot.month) == (BILLING_DAY, datetime.date(2027, 1, 1))
@@ -83,7 +83,7 @@ def test_date_catches_up_a_missed_billing_day(monkeypatch, people, organization)
 
 
 def test_date_refuses_a_day_that_is_not_a_billing_day(people):
-    with pytest.raises(CommandError, match="2030-07-12"):
+    with pytest.raises(CommandError, match="Nothing is due on 2030-07-15: the billing day of 2030-07 is 2030-07-12"):
         run("--date", "2030-07-15")
     assert not BillingSnapshot.objects.exists()
 

@@ -33,9 +33,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         day = options["date"] or today()
-        if options["date"] is None and day != billing_day(day.year, day.month):
-            due = billing_day(day.year, day.month)
-            self.stdout.write(f"Nothing is due today ({day}): the billing day of {day:%Y-%m} is {due}.")
+        due = billing_day(day.year, day.month)
+        if day != due:
+            message = f"Nothing is due on {day}: the billing day of {day:%Y-%m} is {due}."
+            if options["date"] is not None:
+                raise CommandError(message)  # a catch-up names a billing day; anything else is a mistake
+            self.stdout.write(message)
             return
         try:
             written = billing_snapshot_take(day=day)
