@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import holidays
 from django.db import IntegrityError, transaction
@@ -181,9 +181,7 @@ def _summary(month: datetime.date, state: str, lines: list[BillingLine], **extra
     for line in lines:
         before = previous.get(line.organization_code)
         if before is not None:
-            line = BillingLine(
-                **{**line.__dict__, "previous_accounts": before.account_count, "previous_amount": before.amount}
-            )
+            line = replace(line, previous_accounts=before.account_count, previous_amount=before.amount)
         compared.append(line)
     billed_now = {line.organization_code for line in lines}
     return MonthSummary(

@@ -148,7 +148,7 @@ def test_before_the_billing_day_the_month_is_a_live_preview(monkeypatch, organiz
     assert not BillingSnapshot.objects.exists()
 
 
-def test_a_past_month_never_written_is_missing(monkeypatch, organization, teacher):
+def test_a_past_month_never_written_is_missing(organization, teacher):
     summary = billing.month_summary(datetime.date(2026, 11, 1))
     assert (summary.state, summary.lines) == ("missing", [])
 
