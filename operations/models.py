@@ -1,3 +1,71 @@
 """Operations data: contracts and their terms, billing snapshots, data exports (docs/design.md §8)."""
 
 from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from classrooms.models import Organization
+
+
+class BillingSnapshotQuerySet(models.QuerySet):
+    """Snapshots are kept for good: no bulk update or delete either (docs/design.md §8.2)."""
+
+    def update(self, **kwargs):
+        raise ValueError("Billing snapshots are immutable.")
+
+    def delete(self):
+        raise ValueError("Billing snapshots are immutable.")
+
+
+class BillingSnapshot(models.Model):
+    """One organization's billing count for one month, written once on the billing day (docs/design.md §8.2).
+
+    The organization's name and code are copied, so the row still says whom it billed after
+    the school's personal data is deleted; `organization` is cleared only if the row itself goes.
+    """
+
+    month = models.DateField(_("billing month"), help_text=_("The first day of the month billed."))
+    billing_day = models.DateField(_("billing day"))
+    organization = models.ForeignKey(
+        Organization,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="billing_snapshots",
+        verbose_name=_("organization"),
+    )
+    organization_name = models.CharField(_("organization name"), max_length=200)
+    organization_code = models.CharField(_("organization code"), max_length=12)
+    teacher_count = models.PositiveIntegerField(_("teacher accounts"))
+    examinee_count = models.PositiveIntegerField(_("examinee accounts"))
+    unit_price = models.PositiveIntegerField(_("unit price (yen)"))
+    amount = models.PositiveBigIntegerField(_("amount (yen)"))
+    due_on = models.DateField(_("payment due"))
+    created_at = models.DateTimeField(_("written at"), default=timezone.now)
+
+    objects = BillingSnapshotQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-month", "organization_code"]
+        verbose_name = _("billing snapshot")
+        verbose_name_plural = _("billing snapshots")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "month"], name="billing_snapshot_once_per_month"),
+            models.UniqueConstraint(fields=["organization_code", "month"], name="billing_snapshot_code_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.organization_name}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Billing snapshots are immutable.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Billing snapshots are immutable.")
+
+    @property
+    def account_count(self) -> int:
+        return self.teacher_count + self.examinee_count
