@@ -388,6 +388,9 @@ AUDIT_DETAIL_LABELS = {
     "decision": _("decision"),
     "effective_on": _("effective date"),
     "successor": _("successor"),
+    "term_ends_on": _("term end"),
+    "given_on": _("notice received on"),
+    "unit_price": _("unit price"),
 }
 
 

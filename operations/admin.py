@@ -73,6 +73,9 @@ def _deletion(organization: Organization, end: datetime.date) -> str:
     }
 
 
+_UNTIL_THEN = gettext_lazy("Until then the school works as usual; the accounts are locked out from the next day.")
+
+
 def _approve_consequences(organization: Organization, values: dict) -> list[str]:
     starts_on = values["starts_on"]
     return [
@@ -102,7 +105,7 @@ def _terminate_consequences(organization: Organization, values: dict) -> list[st
     on = values["on"]
     lines = [_("The contract ends on %(date)s.") % {"date": _d(on)}, _locked_out(organization)]
     if on > today():
-        lines.append(_("Until then the school works as usual; the accounts are locked out from the next day."))
+        lines.append(str(_UNTIL_THEN))
     else:
         lines.append(_("They are signed out at once and cannot sign in again."))
     return [*lines, _deletion(organization, on)]
@@ -119,7 +122,7 @@ def _notice_consequences(organization: Organization, values: dict) -> list[str]:
             _("The notice came after %(deadline)s, less than a month before %(term_end)s: it renews once more.")
             % {"deadline": _d(notice_deadline(current_end)), "term_end": _d(current_end)}
         )
-    return [*lines, _locked_out(organization), _deletion(organization, end)]
+    return [*lines, _locked_out(organization), str(_UNTIL_THEN), _deletion(organization, end)]
 
 
 def _withdraw_consequences(organization: Organization, values: dict) -> list[str]:

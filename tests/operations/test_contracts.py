@@ -1,10 +1,14 @@
-"""Contracts: approval starts the first term, renewals are new terms, notice ends it, suspension and
-termination lock everyone out (docs/design.md §8.1)."""
+"""Contracts: terms, renewal, notice, suspension and termination (docs/design.md §8.1).
+
+Approval starts the first term, a renewal is a new term, notice ends the contract at a term end,
+suspension and termination lock everyone out.
+"""
 
 from __future__ import annotations
 
 import datetime
 import io
+import itertools
 
 import pytest
 from django.core.management import call_command
@@ -89,7 +93,7 @@ def test_a_run_years_late_records_every_term_without_a_gap(operator):
     renew(D(2026, 6, 1))
     rows = terms(organization)
     assert [row[0] for row in rows] == [D(2022, 4, 1), D(2023, 4, 1), D(2024, 4, 1), D(2025, 4, 1), D(2026, 4, 1)]
-    assert all(later[0] == earlier[1] + datetime.timedelta(days=1) for earlier, later in zip(rows, rows[1:]))
+    assert all(later[0] == earlier[1] + datetime.timedelta(days=1) for earlier, later in itertools.pairwise(rows))
 
 
 def test_a_term_begun_on_a_leap_day_renews_on_the_first_of_march(operator):
