@@ -267,7 +267,8 @@ class ContractPagesMixin:
     def contract_summary(self, organization: Organization):
         if organization.pk is None:
             return "—"
-        current = organization.contract_terms.filter(starts_on__lte=today()).order_by("-starts_on").first()
+        terms = organization.contract_terms.order_by("-starts_on")
+        current = terms.filter(starts_on__lte=today()).first() or terms.last()  # or the first, not begun yet
         known_end = organization.known_end_on()
         context = {
             "organization": organization,

@@ -109,6 +109,7 @@ def contract_approve(*, organization: Organization, starts_on: datetime.date | N
         organization.save(update_fields=["status", "contract_starts_on"])
         term = _begin_term(organization, organization.contract_starts_on)
         _record(organization, by, "organization.approved", term_ends_on=term.ends_on.isoformat())
+        _bring_up_to(organization, term, today(), by)  # a start more than a year ago: the renewals since
     return organization
 
 
@@ -149,11 +150,11 @@ def contract_terminate(*, organization: Organization, on: datetime.date | None =
         _refuse_unless(organization, Status.PENDING, Status.APPROVED, Status.SUSPENDED)
         if organization.contract_starts_on and on < organization.contract_starts_on:
             raise ServiceError(_("A contract cannot end before it started."), code="before_start")
+        if organization.status == Status.PENDING and on > today():
+            raise ServiceError(_("An organization awaiting approval cannot be given a later end."), code="bad_date")
         known_end = organization.known_end_on()
         if known_end is not None and on > known_end:
-            raise ServiceError(
-                _("The contract already ends on %(date)s.") % {"date": date_format(known_end)}, code="already_ending"
-            )
+            _refuse_known_end(known_end)
         organization.ended_on = on
         if on <= today():
             _end_now(organization, by)
@@ -161,6 +162,12 @@ def contract_terminate(*, organization: Organization, on: datetime.date | None =
             organization.save(update_fields=["ended_on"])
             _record(organization, by, "contract.termination_scheduled", effective_on=on.isoformat())
     return organization
+
+
+def _refuse_known_end(known_end: datetime.date) -> None:
+    raise ServiceError(
+        _("The contract already ends on %(date)s.") % {"date": date_format(known_end)}, code="already_ending"
+    )
 
 
 def _end_now(organization: Organization, by: User | None) -> None:
@@ -184,11 +191,13 @@ def contract_give_notice(*, organization: Organization, on: datetime.date | None
     with transaction.atomic():
         organization = _locked(organization)
         _refuse_unless(organization, Status.APPROVED, Status.SUSPENDED)
-        if organization.ended_on is not None:
-            raise ServiceError(_("The contract's end is already set."), code="already_ending")
-        if on > today() or on < organization.contract_starts_on:
-            raise ServiceError(_("Notice is given on a day of the contract, not in the future."), code="bad_date")
+        known_end = organization.known_end_on()
+        if known_end is not None:
+            _refuse_known_end(known_end)
         organization.notice_given_on = on
+        if on > today() or on < organization.contract_starts_on or organization.contract_ends_on(on) < today():
+            # in the future, before the contract, or ending it at a term end already past
+            raise ServiceError(_("Notice is given on a day of the contract, not in the future."), code="bad_date")
         organization.save(update_fields=["notice_given_on"])
         _record(
             organization,
@@ -206,6 +215,8 @@ def contract_withdraw_notice(*, organization: Organization, by: User) -> Organiz
         organization = _locked(organization)
         if organization.notice_given_on is None or organization.status == Status.TERMINATED:
             raise ServiceError(_("There is no notice of non-renewal to withdraw."), code="no_notice")
+        if organization.contract_ends_on() < today():
+            raise ServiceError(_("The notice has taken effect: the contract has ended."), code="ended")
         previous, organization.notice_given_on = organization.notice_given_on, None
         organization.save(update_fields=["notice_given_on"])
         _record(organization, by, "contract.notice_withdrawn", previous=previous.isoformat())
@@ -256,7 +267,6 @@ def contract_renew(*, organization: Organization, day: datetime.date | None = No
     twice, or days late, records the same terms (docs/design.md §8.1).
     """
     day = day or today()
-    renewed: list[ContractTerm] = []
     with transaction.atomic():
         organization = _locked(organization)
         if organization.status not in (Status.APPROVED, Status.SUSPENDED) or organization.contract_starts_on is None:
@@ -264,13 +274,21 @@ def contract_renew(*, organization: Organization, day: datetime.date | None = No
         term = organization.contract_terms.order_by("-starts_on").first()
         if term is None:  # a contract approved before terms were recorded
             term = _begin_term(organization, organization.contract_starts_on)
-        starts, organization.ended_on = renewal_plan(organization, term.ends_on, day)
-        for starts_on in starts:
-            renewed.append(_begin_term(organization, starts_on))
-            _record(organization, by, "contract.renewed", effective_on=starts_on.isoformat())
-        if organization.ended_on is not None and organization.ended_on < day:
-            _end_now(organization, by)
-            return RenewalRun(renewed=renewed, ended=[organization])
+        return _bring_up_to(organization, term, day, by)
+
+
+def _bring_up_to(organization: Organization, term: ContractTerm, day: datetime.date, by: User | None) -> RenewalRun:
+    """Record the terms after `term` that have begun by `day`, then end the contract if its end has
+    passed (inside the caller's transaction, holding the organization's lock).
+    """
+    renewed = []
+    starts, organization.ended_on = renewal_plan(organization, term.ends_on, day)
+    for starts_on in starts:
+        renewed.append(_begin_term(organization, starts_on))
+        _record(organization, by, "contract.renewed", effective_on=starts_on.isoformat())
+    if organization.ended_on is not None and organization.ended_on < day:
+        _end_now(organization, by)
+        return RenewalRun(renewed=renewed, ended=[organization])
     return RenewalRun(renewed=renewed, ended=[])
 
 

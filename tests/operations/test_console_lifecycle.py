@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from classrooms.models import AuditEntry, Organization, term_end_after
@@ -154,3 +156,16 @@ def test_teachers_do_not_see_the_contract_warning(client_of, operator, organizat
     contracts.contract_terminate(organization=organization, on=today() + datetime.timedelta(days=20), by=operator)
     html = ja(client_of(teacher)).get(reverse("classrooms:teacher_class_list")).content.decode()
     assert "学校のデータは削除されます" not in html
+
+
+def test_the_warning_costs_no_query(client_of, operator, organization, org_admin):
+    client = client_of(org_admin)
+    url = reverse("classrooms:orgadmin_teacher_list")
+    client.get(url)
+    with CaptureQueriesContext(connection) as without_warning:
+        client.get(url)
+    contracts.contract_terminate(organization=organization, on=today() + datetime.timedelta(days=20), by=operator)
+    with CaptureQueriesContext(connection) as with_warning:
+        html = client.get(url).content.decode()
+    assert "contract-warning" in html
+    assert len(with_warning) == len(without_warning)

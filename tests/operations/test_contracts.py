@@ -7,10 +7,13 @@ suspension and termination lock everyone out.
 from __future__ import annotations
 
 import datetime
+import importlib
 import io
 import itertools
+from unittest import mock
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -25,14 +28,19 @@ pytestmark = pytest.mark.django_db
 D = datetime.date
 
 
+def at_noon(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=timezone.get_current_timezone())
+
+
 def freeze(monkeypatch, day: datetime.date) -> None:
-    moment = datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=timezone.get_current_timezone())
-    monkeypatch.setattr(timezone, "now", lambda: moment)
+    monkeypatch.setattr(timezone, "now", lambda: at_noon(day))
 
 
 def approved(operator, starts_on: datetime.date, code: str = "hoshi", unit_price: int = 300) -> Organization:
+    """An organization approved on the day its contract starts."""
     organization = Organization.objects.create(name="ほし小学校", code=code, unit_price=unit_price)
-    return contracts.contract_approve(organization=organization, starts_on=starts_on, by=operator)
+    with mock.patch.object(timezone, "now", return_value=at_noon(starts_on)):
+        return contracts.contract_approve(organization=organization, starts_on=starts_on, by=operator)
 
 
 def terms(organization: Organization) -> list[tuple[datetime.date, datetime.date, int]]:
@@ -269,4 +277,47 @@ def test_the_run_leaves_pending_and_terminated_organizations_alone(operator, org
     Organization.objects.create(name="ひかり高校", code="hikari")
     contracts.contract_terminate(organization=organization, by=operator)
     renew(today() + datetime.timedelta(days=800))
+    assert ContractTerm.objects.count() == 1
+
+
+def test_approval_with_a_start_over_a_year_ago_records_the_renewals_since(operator):
+    organization = approved(operator, D(2025, 4, 1))
+    with mock.patch.object(timezone, "now", return_value=at_noon(D(2026, 5, 1))):
+        late = contracts.contract_approve(
+            organization=Organization.objects.create(name="おそい", code="osoi", unit_price=300),
+            starts_on=D(2025, 4, 1),
+            by=operator,
+        )
+    renew(D(2026, 5, 1))
+    assert terms(late) == terms(organization)
+    assert len(terms(late)) == 2
+
+
+def test_notice_that_would_end_the_contract_in_the_past_is_refused(monkeypatch, operator):
+    organization = approved(operator, D(2024, 4, 1))
+    freeze(monkeypatch, D(2025, 6, 1))
+    with pytest.raises(ServiceError) as refused:
+        contracts.contract_give_notice(organization=organization, on=D(2025, 1, 10), by=operator)
+    assert refused.value.code == "bad_date"
+
+
+def test_notice_cannot_be_withdrawn_once_it_ended_the_contract(monkeypatch, operator):
+    organization = approved(operator, D(2025, 4, 1))
+    freeze(monkeypatch, D(2026, 1, 10))
+    contracts.contract_give_notice(organization=organization, by=operator)
+    freeze(monkeypatch, D(2026, 4, 1))  # the daily run has not terminated it yet
+    with pytest.raises(ServiceError) as refused:
+        contracts.contract_withdraw_notice(organization=organization, by=operator)
+    assert refused.value.code == "ended"
+
+
+def test_the_migration_records_the_first_term_of_contracts_approved_before_terms(operator):
+    first_terms = importlib.import_module("operations.migrations.0002_first_contract_terms").first_terms
+    legacy = Organization.objects.create(
+        name="旧", code="legacy", status=Organization.Status.APPROVED, contract_starts_on=D(2025, 4, 1), unit_price=200
+    )
+    Organization.objects.create(name="ひかり高校", code="hikari")  # pending: no contract yet
+    first_terms(django_apps, None)
+    first_terms(django_apps, None)
+    assert terms(legacy) == [(D(2025, 4, 1), D(2026, 3, 31), 200)]
     assert ContractTerm.objects.count() == 1
