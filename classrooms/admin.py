@@ -43,6 +43,9 @@ class OrganizationAdmin(ContractPagesMixin, admin.ModelAdmin):
             return ["name", "code", "unit_price"]
         return ["name", "code", *self.readonly_fields]
 
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []  # a new organization has no terms yet
+
     def has_delete_permission(self, request, obj=None):
         return False  # a school's data goes only by the deletion after its contract ended (docs/design.md §8)
 

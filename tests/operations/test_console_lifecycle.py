@@ -169,3 +169,17 @@ def test_the_warning_costs_no_query(client_of, operator, organization, org_admin
         html = client.get(url).content.decode()
     assert "contract-warning" in html
     assert len(with_warning) == len(without_warning)
+
+
+def test_a_new_organization_starts_pending_with_its_unit_price(client_of, operator):
+    client = client_of(operator)
+    assert client.get(reverse("admin:classrooms_organization_add")).status_code == 200
+    response = client.post(
+        reverse("admin:classrooms_organization_add"), {"name": "そら小学校", "code": "sora", "unit_price": "280"}
+    )
+    assert response.status_code == 302
+    created = Organization.objects.get(code="sora")
+    assert (created.status, created.unit_price) == (Organization.Status.PENDING, 280)
+    page = client.get(reverse("admin:classrooms_organization_change", args=[created.pk])).content.decode()
+    assert step_url(created, "approve") in page
+    assert 'name="unit_price"' not in page, "a price changes only on its own page once the organization exists"
