@@ -156,7 +156,11 @@ def _renew_consequences(organization: Organization, values: dict) -> list[str]:
     if end is not None and end < today():
         lines += [_("The contract ended on %(date)s: it is terminated instead.") % {"date": _d(end)}]
         lines += [_locked_out(organization), _deletion(organization, end)]
-    return lines or [_("Nothing is due: the current term runs until %(date)s.") % {"date": _d(last_end)}]
+    if not lines:
+        raise ServiceError(
+            _("Nothing is due: the current term runs until %(date)s.") % {"date": _d(last_end)}, code="nothing_due"
+        )
+    return lines
 
 
 @dataclass(frozen=True)
@@ -308,7 +312,11 @@ class ContractPagesMixin:
             else:
                 messages.success(request, _("Done: %(step)s.") % {"step": spec.title})
                 return redirect(change_url)
-        consequences = spec.consequences(organization, values)
+        try:
+            consequences = spec.consequences(organization, values)
+        except ServiceError as error:  # nothing to confirm
+            messages.info(request, str(error))
+            return redirect(change_url)
         return self._contract_page(request, organization, spec, form=form, consequences=consequences)
 
     def _contract_page(self, request, organization, spec, *, form, consequences=None):

@@ -183,3 +183,22 @@ def test_a_new_organization_starts_pending_with_its_unit_price(client_of, operat
     page = client.get(reverse("admin:classrooms_organization_change", args=[created.pk])).content.decode()
     assert step_url(created, "approve") in page
     assert 'name="unit_price"' not in page, "a price changes only on its own page once the organization exists"
+
+
+def test_renewing_when_nothing_is_due_says_so_and_changes_nothing(client_of, operator, organization):
+    response = client_of(operator).get(step_url(organization, "renew"), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("admin:classrooms_organization_change", args=[organization.pk])
+    assert organization.contract_terms.count() == 1
+
+
+def test_renewing_a_late_contract_records_the_due_term(client_of, operator):
+    pending = Organization.objects.create(name="おそい小学校", code="osoi", unit_price=300)
+    organization = contracts.contract_approve(
+        organization=pending, starts_on=today() - datetime.timedelta(days=400), by=operator
+    )
+    organization.contract_terms.order_by("-starts_on").first().delete()  # as if the daily run had missed it
+    client = client_of(operator)
+    page = client.get(step_url(organization, "renew"))
+    assert len(page.context["consequences"]) == 1
+    client.post(step_url(organization, "renew"), {"confirmed": "yes"})
+    assert organization.contract_terms.count() == 2
