@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
@@ -13,8 +12,8 @@ from classrooms import services
 from classrooms.forms import PersonForm
 from classrooms.login_cards import cards_page
 from classrooms.models import AuditEntry, Membership, Organization, SchoolClass, User, audit_actions
-from classrooms.schoolyear import today
 from config.errors import ServiceError
+from operations.admin import ContractPagesMixin, ContractTermInline
 
 # The audit log's action codes written here, and what the org admin reads for each (docs/design.md §9).
 AUDIT_ACTIONS = audit_actions(
@@ -25,71 +24,34 @@ AUDIT_ACTIONS = audit_actions(
 )
 
 
-def _status_action(status: str, label, *, confirm: str | None = None):
-    """A console action setting the organizations' status; with `confirm`, only after a page that
-    names what will happen (docs/design.md §2: suspension and termination lock every account out).
+@admin.register(Organization)
+class OrganizationAdmin(ContractPagesMixin, admin.ModelAdmin):
+    """Organizations and their contracts. A contract changes only on its own pages, each with a
+    confirmation naming what will happen (operations/admin.py, docs/design.md §8.1).
     """
 
-    def action(modeladmin, request, queryset):
-        if confirm and request.POST.get("confirmed") != "yes":
-            return _confirmation(modeladmin, request, queryset, action.__name__, label, confirm)
-        for organization in queryset:
-            services.organization_set_status(organization=organization, status=status, by=request.user)
-        modeladmin.message_user(request, _("%(count)d organization(s) updated.") % {"count": queryset.count()})
-        return None
-
-    action.short_description = label
-    action.__name__ = f"set_{status}"
-    return action
-
-
-def _confirmation(modeladmin, request, queryset, action_name: str, label, consequence):
-    day = today()
-    rows = [
-        (
-            organization,
-            Membership.objects.active_on(day).filter(organization=organization, user__is_active=True).count(),
-        )
-        for organization in queryset
-    ]
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "opts": modeladmin.opts,
-        "title": label,
-        "consequence": consequence,
-        "rows": rows,
-        "accounts": sum(count for _organization, count in rows),
-        "action_name": action_name,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-    }
-    return render(request, "admin/classrooms/organization/confirm_status.html", context)
-
-
-@admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "status", "contract_starts_on", "contract_end", "unit_price"]
+    list_display = ["name", "code", "status", "contract_starts_on", "contract_end", "unit_price", "contract_links"]
     list_filter = ["status", "school_type"]
     search_fields = ["name", "code"]
-    readonly_fields = ["status", "contract_starts_on", "created_at", "contract_end"]
-    fields = ["name", "code", "school_type", "unit_price", "notice_given_on", *readonly_fields]
-    actions = [
-        _status_action(Organization.Status.APPROVED, _("Approve (starts the contract) or reinstate")),
-        _status_action(
-            Organization.Status.SUSPENDED,
-            _("Suspend: lock every account out"),
-            confirm=_("Every account of these organizations is signed out and cannot sign in until reinstated."),
-        ),
-        _status_action(
-            Organization.Status.TERMINATED,
-            _("Terminate the contract"),
-            confirm=_("The contract ends now: every account of these organizations is locked out."),
-        ),
-    ]
+    readonly_fields = ["status", "contract_starts_on", "created_at", "contract_summary", "contract_links"]
+    inlines = [ContractTermInline]
+    actions = None  # no bulk changes: each contract step is a page of its own
     change_form_template = "admin/classrooms/organization/change_form.html"
+
+    def get_fields(self, request, obj=None):
+        if obj is None:  # a new organization starts pending, with the unit price it will be approved at
+            return ["name", "code", "school_type", "unit_price"]
+        return ["name", "code", "school_type", *self.readonly_fields]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []  # a new organization has no terms yet
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a school's data goes only by the deletion after its contract ended (docs/design.md §8)
 
     @admin.display(description=_("contract end"))
     def contract_end(self, organization: Organization):
-        return organization.contract_ends_on()
+        return organization.contract_ends_on() or "—"
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -107,6 +69,7 @@ class OrganizationAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.issue_org_admin),
                 name="classrooms_organization_issue_admin",
             ),
+            *self.contract_urls(),
             *super().get_urls(),
         ]
 

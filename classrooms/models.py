@@ -40,8 +40,34 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     raise AssertionError("unreachable")
 
 
+def term_end_after(starts_on: datetime.date) -> datetime.date:
+    """Last day of a one-year contract term beginning on `starts_on` (docs/design.md §8.1).
+
+    The day before the same date a year later; a term beginning on 29 February
+    ends on 28 February, the last day of that month, since there is no 29th.
+    """
+    anniversary = add_years(starts_on, 1)
+    if anniversary.day != starts_on.day:
+        return anniversary
+    return anniversary - datetime.timedelta(days=1)
+
+
+def notice_deadline(term_end: datetime.date) -> datetime.date:
+    """The last day notice of non-renewal counts for the term ending on `term_end`.
+
+    A full month of the term must remain after the day notice is given: for a
+    term ending on 31 March, notice given by the end of February (docs/design.md §8.1).
+    """
+    return add_months(term_end + datetime.timedelta(days=1), -1) - datetime.timedelta(days=1)
+
+
 class Organization(models.Model):
-    """A school or other body that runs proctored tests under a contract."""
+    """A school or other body that runs proctored tests under a contract.
+
+    Its contract's live state is here (status, start, notice, end, unit price);
+    the terms as they began, each with its price, are operations.ContractTerm
+    rows, and every change goes through operations/contracts.py (docs/design.md §8.1).
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending approval")
@@ -75,6 +101,13 @@ class Organization(models.Model):
         help_text=_("The contract ends at the first term end at least one month after this date."),
     )
     unit_price = models.PositiveIntegerField(_("unit price (yen per account and month)"), default=0)
+    next_unit_price = models.PositiveIntegerField(
+        _("unit price from the next term"),
+        null=True,
+        blank=True,
+        help_text=_("A changed unit price applies from the next term."),
+    )
+    suspended_on = models.DateField(_("suspended since"), null=True, blank=True)
     ended_on = models.DateField(
         _("contract ended on"),
         null=True,
@@ -91,31 +124,50 @@ class Organization(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def term_ends(self):
+        """The ends of the contract's terms, one after the other, from its start (docs/design.md §8.1)."""
+        end = term_end_after(self.contract_starts_on)
+        while True:
+            yield end
+            end = term_end_after(end + datetime.timedelta(days=1))
+
+    def notice_counts_for(self, term_end: datetime.date) -> bool:
+        """Was notice of non-renewal given in time to end the contract at `term_end`?"""
+        return self.notice_given_on is not None and self.notice_given_on <= notice_deadline(term_end)
+
     def contract_ends_on(self, day: datetime.date | None = None) -> datetime.date | None:
         """Last day of the contract as it stands on `day`.
 
-        A contract runs for one year and renews itself for another year unless
-        notice is given at least one month before a term ends. Without notice
-        this is the end of the current term (which moves on as terms renew).
+        The day it ended or is set to end (termination), else the term end at
+        which notice of non-renewal takes effect, else the end of the term
+        running on `day`: without notice every term renews itself, whether or
+        not the daily `renew_contracts` has recorded the new term yet.
         """
+        if self.ended_on is not None:
+            return self.ended_on
         if self.contract_starts_on is None:
             return None
         day = day or today()
-        term = 1
-        while True:
-            term_end = add_years(self.contract_starts_on, term) - datetime.timedelta(days=1)
-            if self.notice_given_on is not None:
-                if add_months(self.notice_given_on, 1) <= term_end + datetime.timedelta(days=1):
-                    return term_end
-            elif term_end >= day:
+        for term_end in self.term_ends():
+            if self.notice_counts_for(term_end) or (self.notice_given_on is None and term_end >= day):
                 return term_end
-            term += 1
+        raise AssertionError("unreachable")
 
-    def data_deletion_date(self) -> datetime.date | None:
-        """The day after which a terminated school's personal data is deleted (docs/design.md §8)."""
-        if self.ended_on is None:
+    def known_end_on(self, day: datetime.date | None = None) -> datetime.date | None:
+        """The day the contract ends for good, once known: termination, or notice that counts."""
+        if self.ended_on is not None or self.notice_given_on is not None:
+            return self.contract_ends_on(day)
+        return None
+
+    def data_deletion_date(self, ended_on: datetime.date | None = None) -> datetime.date | None:
+        """The day after which a terminated school's personal data is deleted (docs/design.md §8).
+
+        For a contract ending on `ended_on` (default: the day it ended), e.g. to say so in advance.
+        """
+        ended_on = ended_on or self.ended_on
+        if ended_on is None:
             return None
-        return self.ended_on + datetime.timedelta(days=settings.DATA_RETENTION_DAYS)
+        return ended_on + datetime.timedelta(days=settings.DATA_RETENTION_DAYS)
 
     def is_in_service_on(self, day: datetime.date) -> bool:
         if self.status != self.Status.APPROVED or self.contract_starts_on is None:
@@ -347,6 +399,9 @@ AUDIT_DETAIL_LABELS = {
     "decision": _("decision"),
     "effective_on": _("effective date"),
     "successor": _("successor"),
+    "term_ends_on": _("term end"),
+    "given_on": _("notice received on"),
+    "unit_price": _("unit price"),
 }
 
 

@@ -39,10 +39,8 @@ from sockets.publish import close_user_sockets
 # The audit log's action codes written here, and what the org admin reads for each (docs/design.md §9).
 AUDIT_ACTIONS = audit_actions(
     {
+        # No longer written (contracts are changed in operations/contracts.py); kept for old entries.
         "organization.pending": gettext_lazy("Organization set to pending approval"),
-        "organization.approved": gettext_lazy("Organization approved"),
-        "organization.suspended": gettext_lazy("Organization suspended"),
-        "organization.terminated": gettext_lazy("Organization terminated"),
         "org_admin.issue": gettext_lazy("Org admin account issued"),
         "org_admin.suspend": gettext_lazy("Org admin suspended"),
         "org_admin.reactivate": gettext_lazy("Org admin reactivated"),
@@ -87,33 +85,6 @@ def generated_login_id(organization: Organization) -> str:
         candidate = f"{organization.code}-" + "".join(secrets.choice(LOGIN_SUFFIX_ALPHABET) for _ in range(6))
         if not User.objects.filter(login_id=candidate).exists():
             return candidate
-
-
-# --- Organizations (operators, through the Django admin) ------------------------------
-
-
-def organization_set_status(*, organization: Organization, status: str, by: User) -> Organization:
-    """Approve, suspend, terminate or reinstate. Approval starts the contract on first approval."""
-    with transaction.atomic():
-        organization = Organization.objects.select_for_update().get(pk=organization.pk)
-        previous = organization.status
-        organization.status = status
-        if status == Organization.Status.APPROVED and organization.contract_starts_on is None:
-            organization.contract_starts_on = today()
-        if status == Organization.Status.TERMINATED:
-            organization.ended_on = organization.ended_on or today()
-        elif status == Organization.Status.APPROVED:
-            organization.ended_on = None  # reinstated: nothing is due for deletion
-        organization.save(update_fields=["status", "contract_starts_on", "ended_on"])
-        AuditEntry.record(
-            organization=organization, actor=by, action=f"organization.{status}", target=organization, previous=previous
-        )
-        if status in (Organization.Status.SUSPENDED, Organization.Status.TERMINATED):
-            member_ids = Membership.objects.filter(organization=organization).values("user_id")
-            User.objects.filter(pk__in=member_ids).update(session_generation=F("session_generation") + 1)
-            for user_id in Membership.objects.filter(organization=organization).values_list("user_id", flat=True):
-                close_user_sockets(user_id)
-    return organization
 
 
 # --- Accounts ------------------------------------------------------------------------------

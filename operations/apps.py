@@ -7,3 +7,8 @@ class OperationsConfig(AppConfig):
 
     name = "operations"
     verbose_name = _("Contracts, billing and data")
+
+    def ready(self):
+        # The modules that write audit entries declare their action codes when imported
+        # (classrooms.models.audit_actions); the audit log names every one, whatever ran first.
+        from operations import contracts  # noqa: F401

@@ -12,19 +12,23 @@ import datetime
 
 import pytest
 
-from classrooms.models import Enrollment, Membership, Organization, SchoolClass, User
+from classrooms.models import Enrollment, Membership, Organization, SchoolClass, User, term_end_after
 from classrooms.schoolyear import current_school_year, today
+from operations.models import ContractTerm
 
 PASSWORD = "correct-horse-battery"
 
 
 def make_organization(code: str, name: str) -> Organization:
-    return Organization.objects.create(
-        code=code,
-        name=name,
-        status=Organization.Status.APPROVED,
-        contract_starts_on=today() - datetime.timedelta(days=30),
+    """An approved organization whose first contract term began 30 days ago (docs/design.md §8.1)."""
+    starts_on = today() - datetime.timedelta(days=30)
+    organization = Organization.objects.create(
+        code=code, name=name, status=Organization.Status.APPROVED, contract_starts_on=starts_on, unit_price=300
     )
+    ContractTerm.objects.create(
+        organization=organization, starts_on=starts_on, ends_on=term_end_after(starts_on), unit_price=300
+    )
+    return organization
 
 
 def make_user(login_id: str, role: str, organization: Organization | None = None, **fields) -> User:

@@ -1,4 +1,7 @@
-"""Operators approve, suspend and terminate organizations and issue org admin accounts in the Django admin."""
+"""Operators approve, suspend and terminate organizations and issue org admin accounts in the Django admin.
+
+The contract pages themselves are tested in tests/operations/test_console_lifecycle.py.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +14,14 @@ from classrooms.schoolyear import today
 pytestmark = pytest.mark.django_db
 
 
+def contract_step(organization: Organization, step: str) -> str:
+    return reverse("admin:classrooms_organization_contract", args=[organization.pk, step])
+
+
 def test_approval_starts_the_contract_and_is_audited(client_of, operator):
     pending = Organization.objects.create(name="ひかり高校", code="hikari")
     response = client_of(operator).post(
-        reverse("admin:classrooms_organization_changelist"),
-        {"action": "set_approved", "_selected_action": [pending.pk]},
+        contract_step(pending, "approve"), {"starts_on": today().isoformat(), "confirmed": "yes"}
     )
     assert response.status_code == 302
     pending.refresh_from_db()
@@ -26,23 +32,19 @@ def test_approval_starts_the_contract_and_is_audited(client_of, operator):
 
 
 def test_suspending_from_the_console_locks_the_school_out(client_of, client, operator, organization, teacher):
-    client_of(operator).post(
-        reverse("admin:classrooms_organization_changelist"),
-        {"action": "set_suspended", "_selected_action": [organization.pk], "confirmed": "yes"},
-    )
+    client_of(operator).post(contract_step(organization, "suspend"), {"confirmed": "yes"})
     client.force_login(teacher)
     assert client.get(reverse("classrooms:teacher_class_list")).status_code == 302
 
 
-@pytest.mark.parametrize("action", ["set_suspended", "set_terminated"])
+@pytest.mark.parametrize(("step", "data"), [("suspend", {}), ("terminate", {"on": "today"})])
 def test_suspending_or_terminating_asks_first_naming_the_accounts_locked_out(
-    client_of, operator, organization, teacher, examinee, action
+    client_of, operator, organization, teacher, examinee, step, data
 ):
-    response = client_of(operator).post(
-        reverse("admin:classrooms_organization_changelist"), {"action": action, "_selected_action": [organization.pk]}
-    )
+    data = {key: today().isoformat() for key in data}
+    response = client_of(operator).post(contract_step(organization, step), data)
     assert response.status_code == 200
-    assert response.context["accounts"] == 2  # the teacher and the examinee
+    assert any("2件のアカウント" in line for line in response.context["consequences"])  # the teacher and the examinee
     assert organization.name in response.content.decode()
     organization.refresh_from_db()
     assert organization.status == Organization.Status.APPROVED, "nothing changes before the confirmation"

@@ -1,4 +1,4 @@
-"""Contracts run a year and renew themselves unless notice is given a month before the end (docs/design.md §2)."""
+"""Contracts run a year and renew themselves unless notice is given a month before the end (docs/design.md §8.1)."""
 
 from __future__ import annotations
 
@@ -37,8 +37,30 @@ def test_late_notice_only_ends_it_at_the_next_term():
     assert organization.contract_ends_on(D(2026, 3, 20)) == D(2027, 3, 31)
 
 
-def test_leap_day_start_is_handled():
-    assert contract(D(2024, 2, 29)).contract_ends_on(D(2024, 3, 1)) == D(2025, 2, 27)
+def test_a_term_begun_on_a_leap_day_ends_on_the_last_day_of_february():
+    organization = contract(D(2024, 2, 29))
+    assert organization.contract_ends_on(D(2024, 3, 1)) == D(2025, 2, 28)
+    assert organization.contract_ends_on(D(2025, 3, 1)) == D(2026, 2, 28)  # the renewal begins on 1 March
+    assert organization.contract_ends_on(D(2027, 3, 1)) == D(2028, 2, 29)
+
+
+@pytest.mark.parametrize(
+    ("notice", "ends_on"),
+    [
+        (D(2026, 2, 28), D(2026, 3, 31)),  # a full month (March) remains: the last day it counts
+        (D(2026, 3, 1), D(2027, 3, 31)),  # a day less than a month: the contract renews once more
+    ],
+)
+def test_notice_counts_when_a_full_month_of_the_term_remains(notice, ends_on):
+    assert contract(D(2025, 4, 1), notice=notice).contract_ends_on(D(2026, 3, 1)) == ends_on
+
+
+def test_a_scheduled_termination_ends_service_after_its_day():
+    organization = contract(D(2025, 4, 1))
+    organization.ended_on = D(2025, 9, 30)
+    assert organization.contract_ends_on(D(2025, 6, 1)) == D(2025, 9, 30)
+    assert organization.is_in_service_on(D(2025, 9, 30))
+    assert not organization.is_in_service_on(D(2025, 10, 1))
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from classrooms import services
 from classrooms.models import AuditEntry, Membership, Organization, User
 from classrooms.schoolyear import today
 from config import settings as project_settings
+from operations.contracts import contract_suspend, contract_terminate
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -104,7 +105,10 @@ def test_suspended_or_terminated_organization_locks_every_account_out(
     client_of, organization, teacher, operator, status
 ):
     client = client_of(teacher)
-    services.organization_set_status(organization=organization, status=status, by=operator)
+    if status == Organization.Status.SUSPENDED:
+        contract_suspend(organization=organization, by=operator)
+    else:
+        contract_terminate(organization=organization, by=operator)
     response = client.get(reverse("classrooms:teacher_class_list"))
     assert response.status_code == 302
     assert response.url.startswith(reverse("classrooms:login"))

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from classrooms.models import Organization, User
-from operations.models import BillingSnapshot
+from operations.models import BillingSnapshot, ContractTerm
 
 pytestmark = pytest.mark.django_db
 
@@ -135,6 +135,9 @@ def test_a_snapshot_outlives_its_organization_row_with_the_name_and_code_it_bill
 
     closed = make_organization("kaede", "かえで小学校")
     run()
+    # Organizations are never deleted by the product (docs/design.md §8.4 keeps the row); should one
+    # be deleted by hand, its contract terms must go first (they protect it), its snapshots stay.
+    ContractTerm.objects.filter(organization=closed).delete()
     Organization.objects.filter(pk=closed.pk).delete()
     snapshot = BillingSnapshot.objects.get(organization_code="kaede")
     assert (snapshot.organization_id, snapshot.organization_name) == (None, "かえで小学校")

@@ -13,6 +13,7 @@ from classrooms.models import Enrollment, Membership, Organization, SchoolClass,
 from classrooms.schoolyear import current_school_year, school_year_bounds, today
 from exams.catalog import load_exam_document
 from exams.models import Exam
+from operations.contracts import contract_approve
 
 DEMO_PASSWORD = "kantoku-demo"  # noqa: S105 - published demo credential
 OPERATOR_PASSWORD = "kantoku-operator"  # noqa: S105
@@ -140,12 +141,9 @@ class Command(BaseCommand):
             defaults={"name": school["name"], "school_type": school["school_type"], "unit_price": 300},
         )
         if created:
-            services.organization_set_status(
-                organization=organization, status=Organization.Status.APPROVED, by=operator
-            )
             # Contracts begin with the school year, so the demo shows a realistic term.
-            Organization.objects.filter(pk=organization.pk).update(
-                contract_starts_on=school_year_bounds(current_school_year())[0]
+            contract_approve(
+                organization=organization, starts_on=school_year_bounds(current_school_year())[0], by=operator
             )
         admin = self._member(organization, User.Role.ORG_ADMIN, school["admin"], operator)
         teachers = {
