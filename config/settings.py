@@ -50,7 +50,7 @@ CSRF_FAILURE_VIEW = "classrooms.views.errors.csrf_failure"  # "the page was open
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "config.console.ConsoleAdminConfig",  # django.contrib.admin, as the operators' console
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -9,8 +9,6 @@ handler403 = "classrooms.views.errors.forbidden"
 handler404 = "classrooms.views.errors.not_found"
 handler500 = "classrooms.views.errors.server_error"
 
-admin.site.site_header = "Kantoku 運営管理"
-admin.site.site_title = "Kantoku"
 # What a person may do follows their role (User.role, docs/design.md §1); Django's groups and
 # permissions are not used, so the console does not offer them (their names are English-only).
 admin.site.unregister(Group)
