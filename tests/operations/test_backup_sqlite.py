@@ -50,7 +50,7 @@ def restore(path: Path, *args: str) -> str:
 def restore_elsewhere(path: Path, identity: Path, database: Path) -> subprocess.CompletedProcess:
     """`manage.py restore` in a process of its own whose configured database is `database`."""
     environment = {**os.environ, "SQLITE_PATH": str(database), "DATABASE_URL": "", "BACKUP_IDENTITY_FILE": ""}
-    return subprocess.run(
+    return subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
         [sys.executable, "manage.py", "restore", str(path), "--identity", str(identity)],
         cwd=django_settings.BASE_DIR,
         env=environment,
@@ -69,20 +69,24 @@ def database_file() -> str:
 
 def test_a_populated_database_restores_into_a_fresh_file_row_for_row(key, tmp_path):
     populate()
-    path, lines = backup()
+    path, _lines = backup()
     assert path.parent == Path(django_settings.BACKUP_DIR)
-    assert path.name.startswith("kantoku-") and path.name.endswith("-sqlite.tar.age")
+    assert path.name.startswith("kantoku-")
+    assert path.name.endswith("-sqlite.tar.age")
     assert path.read_bytes().startswith(b"age-encryption.org/v1\n")
     assert b"sakura" not in path.read_bytes()  # encrypted, not merely packed
     before = sqlite_rows(database_file())
-    assert len(before["exams_attemptquestion"]) > 0 and len(before["proctoring_revocation"]) == 1
-    assert len(before["messaging_message"]) == 1 and len(before["classrooms_transfer"]) == 1
+    assert len(before["exams_attemptquestion"]) > 0
+    assert len(before["proctoring_revocation"]) == 1
+    assert len(before["messaging_message"]) == 1
+    assert len(before["classrooms_transfer"]) == 1
 
     fresh = tmp_path / "fresh.sqlite3"
     done = restore_elsewhere(path, key, fresh)
 
     assert done.returncode == 0, done.stderr
-    assert "verified: " in done.stdout and "rows match the manifest" in done.stdout
+    assert "verified: " in done.stdout
+    assert "rows match the manifest" in done.stdout
     assert sqlite_rows(fresh) == before
 
 
@@ -93,7 +97,8 @@ def test_the_last_line_is_the_path_of_the_backup_written(key):
     assert lines[-1] == str(path)
     assert Path(f"{path}.sha256").read_text().split() == [backups._sha256(path), path.name]
     sidecar = json.loads(Path(f"{path}.json").read_text())
-    assert sidecar["verified"] is True and sidecar["size"] == path.stat().st_size
+    assert sidecar["verified"] is True
+    assert sidecar["size"] == path.stat().st_size
 
 
 def test_force_replaces_a_database_that_holds_data(key):
@@ -179,7 +184,7 @@ def test_the_wrong_private_key_is_refused(key, one_backup, tmp_path):
 
 def test_a_database_that_holds_data_is_refused_without_force(key, one_backup):
     before = sqlite_rows(database_file())
-    with pytest.raises(CommandError, match="is not empty .* give --force to replace everything in it"):
+    with pytest.raises(CommandError, match=r"is not empty .* give --force to replace everything in it"):
         restore(one_backup, "--identity", str(key))
     assert_untouched(before)
 
