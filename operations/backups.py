@@ -503,6 +503,7 @@ def _seal(target: Path, digest: str, manifest: dict) -> Backup:
         "verified": True,
     }
     _sidecar_path(target).write_text(json.dumps(sidecar, indent=1) + "\n", encoding="utf-8")
+    _sidecar_path(target).chmod(0o600)
     return backup
 
 
