@@ -116,6 +116,20 @@ def test_a_database_that_holds_data_is_refused_without_force(key):
         call_command("restore", str(path), "--identity", str(key), stdout=io.StringIO())
 
 
+def test_force_replaces_a_database_that_holds_data(key):
+    from classrooms.models import Organization, User
+
+    populate()
+    path = backup()
+    before = all_rows(connection.settings_dict["NAME"])
+    User.objects.filter(login_id="sakura-pupil8").update(name="書き換えられた名前")
+    Organization.objects.create(code="later", name="後から来た学校")
+    out = io.StringIO()
+    call_command("restore", str(path), "--identity", str(key), "--force", stdout=out)
+    assert "rows match the manifest" in out.getvalue()
+    assert all_rows(connection.settings_dict["NAME"]) == before
+
+
 def test_a_backup_of_sqlite_is_refused_on_postgresql(key, tmp_path):
     path = fake_backup(
         tmp_path / "kantoku-sqlite.tar.age",
