@@ -246,7 +246,7 @@ class SQLiteEngine:
             source.close()
         return self.summary_of(str(target))
 
-    def check(self, dump: Path, manifest: dict) -> list[str]:
+    def check(self, connection, dump: Path, manifest: dict) -> list[str]:
         with sqlite3.connect(dump) as db:
             result = db.execute("PRAGMA integrity_check").fetchone()[0]
         db.close()
@@ -332,8 +332,7 @@ class PostgresEngine:
             self.run([*command, f"--file={target}"], self.environment(connection))
             return self.summary_with(connection, cursor)
 
-    def check(self, dump: Path, manifest: dict) -> list[str]:
-        connection = connections[DEFAULT_DB_ALIAS]
+    def check(self, connection, dump: Path, manifest: dict) -> list[str]:
         listing = self.run([self.program(connection, "pg_restore"), "--list", str(dump)])
         # "3456; 0 16390 TABLE DATA public exams_answer owner": schema, then the table
         entries = [line.split(" TABLE DATA ", 1)[1].split() for line in listing.splitlines() if " TABLE DATA " in line]
@@ -453,7 +452,7 @@ def backup_create(*, now: datetime.datetime | None = None, using: str = DEFAULT_
         }
         manifest["tables"] = engine.dump(connection, work / engine.dump_name)
         _pack(work / "backup.tar", engine, work / engine.dump_name, manifest)
-        _verify_archive(work / "backup.tar", work / "check")
+        _verify_archive(connection, work / "backup.tar", work / "check")
         pyrage.encrypt_file(str(work / "backup.tar"), str(work / "encrypted"), keys)
         digest = _sha256(work / "encrypted")
         (work / "encrypted").chmod(0o600)
@@ -463,11 +462,11 @@ def backup_create(*, now: datetime.datetime | None = None, using: str = DEFAULT_
     return backup
 
 
-def _verify_archive(archive: Path, into: Path) -> None:
+def _verify_archive(connection, archive: Path, into: Path) -> None:
     """Read the packed plaintext back and check it against its own manifest before it is encrypted."""
     into.mkdir()
     manifest, engine_name = _unpack(archive, into)
-    problems = ENGINES[engine_name].check(into / ENGINES[engine_name].dump_name, manifest)
+    problems = ENGINES[engine_name].check(connection, into / ENGINES[engine_name].dump_name, manifest)
     shutil.rmtree(into)
     if problems:
         raise ServiceError("The backup failed its verification: " + "; ".join(problems), code="not_verified")
@@ -634,7 +633,7 @@ def backup_restore(
         _decrypt(path, work / "backup.tar", keys)
         manifest, manifest_engine = _unpack(work / "backup.tar", work)
         _refuse_other_engine(manifest_engine, engine)
-        problems = engine.check(work / engine.dump_name, manifest)
+        problems = engine.check(connection, work / engine.dump_name, manifest)
         if problems:
             raise ServiceError("The backup does not match its manifest: " + "; ".join(problems), code="bad_backup")
         full = holds_data(connection)

@@ -55,7 +55,9 @@ def test_a_verified_backup_deletes_those_older_than_seven_days_and_keeps_the_res
 def test_a_backup_that_fails_verification_deletes_nothing_and_is_not_kept(backup_dir, monkeypatch):
     old = backups.backup_create(now=days_ago(10))
     before = names(backup_dir)
-    monkeypatch.setattr(backups.SQLiteEngine, "check", lambda self, dump, manifest: ["table x: 1 rows, says 2"])
+    monkeypatch.setattr(
+        backups.SQLiteEngine, "check", lambda self, connection, dump, manifest: ["table x: 1 rows, says 2"]
+    )
     with pytest.raises(ServiceError, match="failed its verification: table x"):
         backups.backup_create(now=NOW)
     assert names(backup_dir) == before
