@@ -101,6 +101,17 @@ def test_the_last_line_is_the_path_of_the_backup_written(key):
     assert sidecar["size"] == path.stat().st_size
 
 
+def test_a_migrated_but_empty_database_needs_no_force(key):
+    populate()
+    path, _lines = backup()
+    before = sqlite_rows(database_file())
+    call_command("flush", "--noinput")  # what `migrate` writes by itself (content types, permissions) comes back
+    assert backups.holds_data(connection) == []
+
+    assert "rows match the manifest" in restore(path, "--identity", str(key))
+    assert sqlite_rows(database_file()) == before
+
+
 def test_force_replaces_a_database_that_holds_data(key):
     populate()
     path, _lines = backup()
