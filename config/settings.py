@@ -198,6 +198,14 @@ KANTOKU_PROCESS_NAME = env("KANTOKU_PROCESS_NAME")
 DATA_RETENTION_DAYS = int(env("DATA_RETENTION_DAYS", "90"))
 # Where `manage.py backup` writes (git-ignored in the project by default); keep a copy off the machine.
 BACKUP_DIR = Path(env("BACKUP_DIR", str(BASE_DIR / "backups")))
+# Backups are encrypted to these age public keys (age1..., comma-separated); the private key that
+# restores them stays off the server (docs/deploy.md). Required by `manage.py backup` when DEBUG is off;
+# with DEBUG on and none set, a development key pair is used (operations/backups.py).
+BACKUP_RECIPIENTS = env_list("BACKUP_RECIPIENTS", "")
+# The age identity file `manage.py restore` reads when --identity is not given.
+BACKUP_IDENTITY_FILE = env("BACKUP_IDENTITY_FILE")
+# Backups younger than this many days are kept; older ones go once a newer one is verified.
+BACKUP_RETENTION_DAYS = int(env("BACKUP_RETENTION_DAYS", "7"))
 
 # --- Accounts ------------------------------------------------------------------
 AUTH_USER_MODEL = "classrooms.User"

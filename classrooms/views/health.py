@@ -7,11 +7,17 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from operations.backups import latest_status
+
 
 @never_cache
 @require_GET
 def healthz(request):
-    """Database and channel layer reachable: 200, else 503 naming what failed."""
+    """Database and channel layer reachable: 200, else 503 naming what failed.
+
+    Also the age in seconds of the newest verified backup (null when there is none), for monitoring to
+    alert on (docs/design.md §8.3); it never changes the status code.
+    """
     checks = {}
     try:
         with connection.cursor() as cursor:
@@ -28,4 +34,13 @@ def healthz(request):
     except Exception as error:  # noqa: BLE001
         checks["channel_layer"] = f"error: {type(error).__name__}"
     healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+    body = {"status": "ok" if healthy else "error", **checks, "backup_age_seconds": _backup_age()}
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def _backup_age() -> int | None:
+    try:
+        backup = latest_status(verified_only=True)
+    except Exception:  # noqa: BLE001 - an unreadable backup folder must not fail the probe
+        return None
+    return None if backup is None else int(backup["age"])

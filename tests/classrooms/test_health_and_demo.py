@@ -9,10 +9,11 @@ from exams.models import Exam
 pytestmark = pytest.mark.django_db
 
 
-def test_healthz_checks_database_and_channel_layer(client):
+def test_healthz_checks_database_and_channel_layer(client, settings, tmp_path):
+    settings.BACKUP_DIR = tmp_path  # no backup yet: its age is null (tests/operations/test_backup_status.py)
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "channel_layer": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "channel_layer": "ok", "backup_age_seconds": None}
 
 
 def counts():
