@@ -196,6 +196,11 @@ KANTOKU_PROCESS_NAME = env("KANTOKU_PROCESS_NAME")
 DATA_RETENTION_DAYS = int(env("DATA_RETENTION_DAYS", "90"))
 # Where `manage.py backup` writes (git-ignored in the project by default); keep a copy off the machine.
 BACKUP_DIR = Path(env("BACKUP_DIR", str(BASE_DIR / "backups")))
+# A school's data exports (ZIP files of personal data): a private folder, never served directly.
+EXPORT_DIR = Path(env("EXPORT_DIR", str(BASE_DIR / "exports")))
+# An export is kept this many days; a build silent for EXPORT_STALE_MINUTES is started again.
+EXPORT_KEEP_DAYS = int(env("EXPORT_KEEP_DAYS", "7"))
+EXPORT_STALE_MINUTES = int(env("EXPORT_STALE_MINUTES", "10"))
 
 # --- Accounts ------------------------------------------------------------------
 AUTH_USER_MODEL = "classrooms.User"

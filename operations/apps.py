@@ -7,3 +7,7 @@ class OperationsConfig(AppConfig):
 
     name = "operations"
     verbose_name = _("Contracts, billing and data")
+
+    def ready(self):
+        # The modules that write audit entries declare their action codes when imported (classrooms/apps.py).
+        from operations import deletion, export  # noqa: F401
