@@ -157,7 +157,7 @@ def export_build(export_id: int, token: str) -> None:
     progress = Progress(export_id, token)
     try:
         with translation.override("ja"):  # the files are for a Japanese school: labels in Japanese
-            _write_zip(partial, ExportContext(export.organization), progress)
+            _write_zip(partial, ExportContext(export.organization), progress, EXPORT_FILES)
         partial.replace(final)
         now = timezone.now()
         progress.finish(
@@ -180,7 +180,7 @@ def export_build(export_id: int, token: str) -> None:
         )
 
 
-def _write_zip(path: Path, ctx: ExportContext, progress: Progress, files: Iterable[ExportFile] = EXPORT_FILES) -> None:
+def _write_zip(path: Path, ctx: ExportContext, progress: Progress, files: Iterable[ExportFile]) -> None:
     files = list(files)
     progress.start(total=sum(export_file.query(ctx).count() for export_file in files))
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:

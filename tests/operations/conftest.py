@@ -121,7 +121,9 @@ def build_export(organization: Organization, by: User):
     from operations.export import export_build, export_claim, export_request
 
     export, _created = export_request(organization=organization, by=by)
-    export_build(export.pk, export_claim(export.pk))
+    token = export_claim(export.pk)
+    assert token is not None, "another builder holds the export"
+    export_build(export.pk, token)
     export.refresh_from_db()
     return export
 
