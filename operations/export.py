@@ -183,13 +183,16 @@ def export_build(export_id: int, token: str) -> None:
 def _write_zip(path: Path, ctx: ExportContext, progress: Progress, files: Iterable[ExportFile]) -> None:
     files = list(files)
     progress.start(total=sum(export_file.query(ctx).count() for export_file in files))
+    made = timezone.localtime(ctx.built_at).timetuple()[:6]  # the entries' time, as the README says it
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("README.txt", "\ufeff" + readme(ctx, files))
+        archive.writestr(
+            zipfile.ZipInfo("README.txt", date_time=made), "\ufeff" + readme(ctx, files), zipfile.ZIP_DEFLATED
+        )
         for export_file in files:
             items = export_file.query(ctx).iterator(chunk_size=CHUNK)
-            with io.TextIOWrapper(
-                archive.open(export_file.name, "w", force_zip64=True), encoding="utf-8", newline=""
-            ) as stream:
+            entry = zipfile.ZipInfo(export_file.name, date_time=made)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            with io.TextIOWrapper(archive.open(entry, "w", force_zip64=True), encoding="utf-8", newline="") as stream:
                 write_csv(stream, export_file.header, progress.counted(export_file.rows(ctx, items)))
 
 
