@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -120,11 +120,17 @@ def _class_rows(ctx: ExportContext, items: Iterable) -> Iterator[list[str]]:
         yield [str(pk), str(year), name, *ctx.person(*teacher), moment(created_at)]
 
 
+ROLE_ORDER = (User.Role.ORG_ADMIN, User.Role.TEACHER, User.Role.EXAMINEE)
+
+
 def _memberships(ctx: ExportContext) -> QuerySet:
     current = Q(ends_on__isnull=True) | Q(ends_on__gt=today())
+    role_order = Case(
+        *(When(user__role=role, then=rank) for rank, role in enumerate(ROLE_ORDER)), default=len(ROLE_ORDER)
+    )
     return (
         Membership.objects.filter(current, organization=ctx.organization)
-        .order_by("user__role", "user__kana", "user__name", "user__login_id", "starts_on")
+        .order_by(role_order, "user__kana", "user__name", "user__login_id", "starts_on")
         .values_list(
             "user__login_id", "user__name", "user__kana", "user__role", "user__is_active", "starts_on", "ends_on"
         )
@@ -450,7 +456,7 @@ EXPORT_FILES: tuple[ExportFile, ...] = (
             ("テストID", "results.csv・incidents.csv のテストIDと対応します。"),
             ("年度", ""),
             ("学級名", ""),
-            ("テストコード", "テストの版を表すコード。"),
+            ("テストコード", "運営が付けたテストのコード。"),
             ("テスト名", ""),
             ("試験監督", PERSON),
             ("状態", "待機中・実施中・終了の別。"),
