@@ -4,9 +4,10 @@ What goes: the school's classes, enrollments, tests with their attempts,
 answers and signals, incidents and revocations, messages and notices with
 their receipts, transfers, data exports (rows and files), memberships, audit
 entries, and the accounts of its people. What stays: the Organization row
-itself (name, code, dates), every row of other organizations' own apps that
-hangs on it — contract terms and billing snapshots, which operations keeps for
-invoicing — and one audit entry saying that the deletion happened and how many
+itself (name, code, dates) and so whatever operations keeps about it for
+invoicing (contract terms, billing snapshots: rows that hang on the
+organization, not on people, and are not listed here), the operators' exam
+catalog, and one audit entry saying that the deletion happened and how many
 rows of each table went.
 
 A person's account goes only when nothing outside this school holds on to it:
@@ -25,6 +26,7 @@ import datetime
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -199,5 +201,10 @@ def personal_data_delete(*, organization: Organization) -> dict[str, int]:
             deleted=counts,
             accounts_kept=len(plan.kept_user_ids),
         )
-        transaction.on_commit(lambda: [path.unlink(missing_ok=True) for path in files])
+        transaction.on_commit(partial(_files_delete, files))
     return counts
+
+
+def _files_delete(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
