@@ -38,13 +38,21 @@ def attachment_disposition(filename: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
+def write_csv(stream, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """Write a CSV for Excel to a text stream: BOM, header, rows with every cell neutralized. Rows hold strings.
+
+    Rows are written as they come, so an iterator of any length needs no more memory than one row.
+    """
+    stream.write("\ufeff")
+    writer = csv.writer(stream)
+    writer.writerow(header)
+    writer.writerows([neutralize_formula(cell) for cell in row] for row in rows)
+
+
 def csv_download(filename: str, header: Sequence[str], rows: Iterable[Sequence[str]]) -> HttpResponse:
     """A CSV attachment; every text cell is neutralized. Rows hold strings."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow(header)
-    writer.writerows([neutralize_formula(cell) for cell in row] for row in rows)
+    write_csv(response, header, rows)
     response["Content-Disposition"] = attachment_disposition(filename)
     response["Cache-Control"] = "no-store"  # children's names and scores: keep them out of shared caches
     return response

@@ -207,6 +207,12 @@ BACKUP_IDENTITY_FILE = env("BACKUP_IDENTITY_FILE")
 # Backups younger than this many days are kept; older ones go once a newer one is verified.
 BACKUP_RETENTION_DAYS = int(env("BACKUP_RETENTION_DAYS", "7"))
 
+# A school's data exports (ZIP files of personal data): a private folder, never served directly.
+EXPORT_DIR = Path(env("EXPORT_DIR", str(BASE_DIR / "exports")))
+# An export is kept this many days; a build silent for EXPORT_STALE_MINUTES is started again.
+EXPORT_KEEP_DAYS = int(env("EXPORT_KEEP_DAYS", "7"))
+EXPORT_STALE_MINUTES = int(env("EXPORT_STALE_MINUTES", "10"))
+
 # --- Accounts ------------------------------------------------------------------
 AUTH_USER_MODEL = "classrooms.User"
 AUTHENTICATION_BACKENDS = [

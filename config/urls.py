@@ -20,5 +20,6 @@ urlpatterns = [
     path("exam/", include("exams.urls")),
     path("proctor/", include("proctoring.urls")),
     path("messages/", include("messaging.urls")),
+    path("", include("operations.urls")),
     path("", include("classrooms.urls")),
 ]

@@ -11,4 +11,4 @@ class OperationsConfig(AppConfig):
     def ready(self):
         # The modules that write audit entries declare their action codes when imported
         # (classrooms.models.audit_actions); the audit log names every one, whatever ran first.
-        from operations import contracts  # noqa: F401
+        from operations import contracts, deletion, export  # noqa: F401

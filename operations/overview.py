@@ -27,7 +27,7 @@ class Overview:
 def overview(day: datetime.date | None = None) -> Overview:
     day = day or today()
     organizations = list(Organization.objects.order_by("name"))
-    counts = {status: 0 for status in Organization.Status.values}
+    counts = dict.fromkeys(Organization.Status.values, 0)
     for organization in organizations:
         counts[organization.status] += 1
     ending = sorted(
