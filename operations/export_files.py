@@ -24,9 +24,9 @@ from django.db.models import Case, Count, Q, QuerySet, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from classrooms.audit_log import audit_rows  # the audit log page's own naming rules, so the file says the same
 from classrooms.models import AuditEntry, Enrollment, Membership, Organization, SchoolClass, User
 from classrooms.schoolyear import today
-from classrooms.views.orgadmin import _audit_rows  # the audit log page's own naming rules, so the file says the same
 from exams.models import Attempt, AttemptQuestion, Choice, Question
 from messaging.models import Message, Notice
 from proctoring.models import JAPANESE_CATEGORY, Incident, ProctoredSession, Revocation
@@ -388,7 +388,7 @@ def _audit_rows_of(ctx: ExportContext, items: Iterable) -> Iterator[list[str]]:
 
 
 def _audit_batch(ctx: ExportContext, entries: list[AuditEntry]) -> Iterator[list[str]]:
-    for row in _audit_rows(entries, ctx.organization):
+    for row in audit_rows(entries, ctx.organization):
         details = " / ".join(f"{label}: {value}" for label, value in row.details)
         yield [moment(row.at), row.who, row.action, row.target, details]
 

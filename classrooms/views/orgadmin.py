@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django import forms
@@ -22,32 +20,22 @@ from classrooms.access import (
     get_class_for_org_admin,
     get_member_for_org_admin,
     members_of,
-    members_today,
     organization_of,
     role_required,
     roster_of,
     with_roster_counts,
 )
+from classrooms.audit_log import audit_rows
 from classrooms.forms import ExamineeSearchForm, PersonForm
 from classrooms.login_cards import cards_page
 from classrooms.models import AuditEntry, Enrollment, Membership, Organization, SchoolClass, User
 from classrooms.schoolyear import current_school_year, parse_school_year, today
 from config.errors import ServiceError
-from proctoring.models import Incident
 
 org_admin_required = role_required(User.Role.ORG_ADMIN)
 
 AUDIT_PAGE_SIZE = 50
 EXAMINEE_PAGE_SIZE = 50
-
-# Detail values that are codes of a choice field: shown with their label. The labels of action codes and
-# detail keys live beside AuditEntry (classrooms/models.py); these stay here because they come from
-# other apps' models, which classrooms.models cannot import.
-AUDIT_DETAIL_CHOICES = {
-    "previous": dict(Organization.Status.choices),
-    "category": dict(Incident.Category.choices),
-    "decision": dict(Incident.Action.choices),
-}
 
 
 def _teachers(organization: Organization):
@@ -264,82 +252,7 @@ def audit_log(request):
     context = {
         "form": form,
         "page": page,
-        "rows": _audit_rows(page.object_list, organization),
+        "rows": audit_rows(page.object_list, organization),
         "filter_query": urlencode({"action": action}) if action else "",
     }
     return render(request, "classrooms/orgadmin/audit_log.html", context)
-
-
-@dataclass(frozen=True)
-class AuditRow:
-    """One audit entry as the organization may see it today."""
-
-    at: datetime.datetime
-    who: str
-    action: str
-    target: str
-    details: list[tuple[str, str]]
-
-
-def _audit_rows(entries, organization: Organization) -> list[AuditRow]:
-    """Format entries for display, without naming anyone who is no longer a member (docs/design.md §1, §7).
-
-    The log keeps its labels as they were written; whether a person may be
-    named is decided today, like everywhere else. Constant number of queries.
-    """
-    entries = list(entries)
-    user_ids = {entry.actor_id for entry in entries}
-    user_ids |= {int(entry.target_id) for entry in entries if entry.target_type == "user" and entry.target_id.isdigit()}
-    # Details name people by login id; any detail value that is one follows the same rule.
-    login_ids = {value for entry in entries for _key, value in _detail_values(entry.details)}
-    people_in_details = dict(User.objects.filter(login_id__in=login_ids).values_list("login_id", "pk"))
-    present = members_today(organization, user_ids | set(people_in_details.values()))
-    hidden_login_ids = {login_id for login_id, pk in people_in_details.items() if pk not in present}
-    former = _("former member")
-
-    def who(entry: AuditEntry) -> str:
-        if entry.actor is None:
-            return _("System") if entry.actor_label == "system" else entry.actor_label
-        if entry.actor.is_operator:
-            return _("Kantoku operator")
-        return entry.actor_label if entry.actor_id in present else former
-
-    def target(entry: AuditEntry) -> str:
-        if entry.target_type == "user" and (not entry.target_id.isdigit() or int(entry.target_id) not in present):
-            return former
-        return entry.target_label
-
-    def details(entry: AuditEntry) -> list[tuple[str, str]]:
-        shown: dict[str, list[str]] = {}
-        for key, value in _detail_values(entry.details):
-            value = str(AUDIT_DETAIL_CHOICES.get(key, {}).get(value, value))
-            shown.setdefault(key, []).append(former if value in hidden_login_ids else value)
-        return [(AuditEntry.detail_label(key), ", ".join(values)) for key, values in shown.items()]
-
-    return [
-        AuditRow(
-            at=entry.at,
-            who=who(entry),
-            action=AuditEntry.action_label(entry.action),
-            target=target(entry),
-            details=details(entry),
-        )
-        for entry in entries
-    ]
-
-
-# Details kept for the code, not for people: the one-time token of the import form (services.examinees_issue).
-AUDIT_DETAILS_NOT_SHOWN = {"form"}
-
-
-def _detail_values(details: dict) -> list[tuple[str, str]]:
-    """(key, value) pairs of an entry's details, lists flattened, as text.
-
-    Services never store a password; a key that says otherwise is still not shown.
-    """
-    return [
-        (key, str(item))
-        for key, value in details.items()
-        if "password" not in key.lower() and key not in AUDIT_DETAILS_NOT_SHOWN
-        for item in (value if isinstance(value, list) else [value])
-    ]
