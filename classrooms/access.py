@@ -50,6 +50,34 @@ def account_in_good_standing(user: User) -> bool:
     return membership is not None and membership.organization.is_in_service_on(membership.checked_on)
 
 
+def arrival_between_schools(user: User) -> Transfer | None:
+    """The pending arrival of an examinee between schools (docs/design.md §7), or None.
+
+    Between schools: an examinee with no membership today and an arrival at a
+    new school, filed with the transfer code of their leaving, that is still
+    waiting for approval. Cached on the user object for the length of a request.
+    """
+    if not user.is_examinee or active_membership(user) is not None:
+        return None
+    day = today()
+    cache = user.__dict__.setdefault("_between_schools_cache", {})
+    if day not in cache:
+        cache[day] = transfer_requests_for(user).first()
+    return cache[day]
+
+
+def may_sign_in(user: User) -> bool:
+    """May this account sign in: in good standing, or an active examinee between schools.
+
+    The authentication backend asks this on every request. An examinee between
+    schools is signed in to one page only (classrooms.middleware.BetweenSchoolsMiddleware)
+    and opens no socket: everything else still asks `account_in_good_standing`.
+    """
+    if account_in_good_standing(user):
+        return True
+    return user.is_active and arrival_between_schools(user) is not None
+
+
 def organization_of(user: User) -> Organization:
     membership = active_membership(user)
     if membership is None:
@@ -206,9 +234,13 @@ def get_transfer_for_examinee(user: User, transfer_id: int) -> Transfer:
 
 
 def transfer_requests_for(user: User):
-    """Pending arrivals of this examinee at a new school: they answer whether it may see their history."""
+    """Pending arrivals of this examinee at a new school: they answer whether it may see their history.
+
+    Only arrivals filed with the transfer code of their leaving: a login id
+    alone never puts a question to the examinee (docs/design.md §7).
+    """
     return Transfer.objects.filter(
-        kind=Transfer.Kind.EXAMINEE_IN, person=user, status=Transfer.Status.PENDING
+        kind=Transfer.Kind.EXAMINEE_IN, person=user, status=Transfer.Status.PENDING, departure__isnull=False
     ).select_related("to_organization")
 
 

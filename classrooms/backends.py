@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth.backends import ModelBackend
 
-from classrooms.access import account_in_good_standing
+from classrooms.access import may_sign_in
 
 
 class MembershipBackend(ModelBackend):
@@ -12,11 +12,13 @@ class MembershipBackend(ModelBackend):
     `get_user`, on every request and websocket connect. So suspending a user,
     suspending or terminating their organization, or the end of their
     membership locks them out at their very next request: their existing
-    sessions stop working at once.
+    sessions stop working at once. The one account without a membership that
+    may sign in is an examinee between schools (`may_sign_in`, docs/design.md §7),
+    and only to one page.
     """
 
     def user_can_authenticate(self, user) -> bool:
-        return super().user_can_authenticate(user) and account_in_good_standing(user)
+        return super().user_can_authenticate(user) and may_sign_in(user)
 
 
 def throttled_login_id(request, credentials: dict | None) -> str | None:

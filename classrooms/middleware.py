@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from django.conf import settings
+from django.http import Http404
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
 
-from classrooms.access import active_membership
+from classrooms.access import account_in_good_standing, active_membership
 from classrooms.models import Organization
 
 
@@ -50,3 +52,48 @@ class SchoolWordsMiddleware:
                 translation.activate(language)
                 request.LANGUAGE_CODE = language
         return self.get_response(request)
+
+
+class BetweenSchoolsMiddleware:
+    """An examinee between schools (signed in without a membership, docs/design.md §7) reaches one page.
+
+    That page (their own results and the question about their history), the
+    answer to it, signing out, choosing a password and the language; the home
+    addresses lead to it, and every other address is a 404 for them. Nothing of
+    either school's people is reachable.
+    """
+
+    allowed_names = frozenset(
+        {
+            "classrooms:examinee_between_schools",
+            "classrooms:examinee_history_consent",
+            "classrooms:logout",
+            "classrooms:password_change_required",
+            "set_language",
+        }
+    )
+    home_names = frozenset({"classrooms:home", "classrooms:examinee_home"})
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not account_in_good_standing(user):
+            response = self.refusal(request)
+            if response is not None:
+                return response
+        return self.get_response(request)
+
+    def refusal(self, request):
+        if request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
+            return None
+        try:
+            name = resolve(request.path_info).view_name
+        except Resolver404:
+            return None  # a 404 anyway
+        if name in self.allowed_names:
+            return None
+        if name in self.home_names:
+            return redirect("classrooms:examinee_between_schools")
+        raise Http404

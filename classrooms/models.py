@@ -523,6 +523,15 @@ class Transfer(models.Model):
         blank=True,
         help_text=_("For an arriving examinee: their answer; empty until they answer."),
     )
+    # An examinee's departure, once approved, carries the transfer code for the family (docs/design.md §7):
+    # only its keyed hash is stored (classrooms/transfers.py), valid until it expires or an arrival uses it.
+    code_hash = models.CharField(max_length=128, blank=True, editable=False)
+    code_expires_at = models.DateTimeField(_("transfer code expires"), null=True, blank=True, editable=False)
+    code_used_at = models.DateTimeField(_("transfer code used"), null=True, blank=True, editable=False)
+    # An examinee's arrival: the departure whose transfer code it was filed with.
+    departure = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="arrivals", editable=False
+    )
 
     class Meta:
         ordering = ["-effective_on", "-filed_at"]

@@ -9,10 +9,13 @@ is who teaches a class, rewritten on the date by `transfers_apply_due`.
 from __future__ import annotations
 
 import datetime
+import unicodedata
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, get_random_string, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -41,6 +44,9 @@ AUDIT_ACTIONS = audit_actions(
         "transfer.examinee_out.file": gettext_lazy("Examinee's leaving filed"),
         "transfer.examinee_out.approve": gettext_lazy("Examinee's leaving approved"),
         "transfer.examinee_out.reject": gettext_lazy("Examinee's leaving rejected"),
+        "transfer.examinee_out.code_issue": gettext_lazy("Transfer code issued for a leaving examinee"),
+        "transfer.examinee_out.code_reissue": gettext_lazy("Transfer code reissued (the previous one no longer works)"),
+        "transfer.examinee_in.code_refused": gettext_lazy("Arrival refused: login id and transfer code did not match"),
         "transfer.examinee_in.file": gettext_lazy("Examinee's arrival filed"),
         "transfer.examinee_in.consent": gettext_lazy("Arriving examinee answered about their history"),
         "transfer.examinee_in.approve": gettext_lazy("Examinee's arrival approved"),
@@ -53,6 +59,140 @@ AUDIT_ACTIONS = audit_actions(
         "class.teacher_change": gettext_lazy("Class handed to a successor"),
     }
 )
+
+
+# --- Transfer codes (docs/design.md §7) ------------------------------------------------------------
+
+# No I, O, 0 or 1: nothing a family can mistake when typing it from paper. 12 of 32 letters: 60 bits.
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 12
+CODE_GROUP = 4
+CODE_HASH_SALT = "kantoku.classrooms.transfers.transfer_code"
+# The one answer for every login id and code that do not open a transfer, whatever is wrong with them.
+CODE_REFUSAL = gettext_lazy(
+    "This login id and transfer code do not match a transfer that can be filed. Check both against the "
+    "handover slip. A code works once and until the date on the slip; the previous school can issue a new one."
+)
+
+
+def transfer_code_format(code: str) -> str:
+    """The code as printed: groups of four joined by hyphens (ABCD-EFGH-JKLM)."""
+    return "-".join(code[start : start + CODE_GROUP] for start in range(0, len(code), CODE_GROUP))
+
+
+def _code_normalize(text: str) -> str:
+    """What was typed, as issued: full-width letters folded, upper case, hyphens and spaces dropped."""
+    folded = unicodedata.normalize("NFKC", text).upper()
+    return "".join(character for character in folded if character.isascii() and character.isalnum())[:64]
+
+
+def _code_digest(departure_id: int, code: str, secret: str | None = None) -> str:
+    """A keyed hash (HMAC-SHA256 with the secret key) bound to the departure: the only form stored."""
+    return salted_hmac(CODE_HASH_SALT, f"{departure_id}:{code}", secret=secret, algorithm="sha256").hexdigest()
+
+
+def _code_matches(departure_id: int, code: str, stored: str) -> bool:
+    """Compare against every key in use (a rotated key's codes keep working), always all of them."""
+    matched = False
+    for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]:
+        matched |= constant_time_compare(_code_digest(departure_id, code, secret), stored)
+    return matched
+
+
+def _code_usable(departure: Transfer) -> bool:
+    expires_at = departure.code_expires_at
+    return departure.code_used_at is None and expires_at is not None and timezone.now() < expires_at
+
+
+def _code_issue(departure: Transfer, *, by: User, action: str) -> str:
+    """A new code for an approved departure, replacing any earlier one; returns it in plain text. In a transaction."""
+    code = get_random_string(CODE_LENGTH, CODE_ALPHABET)
+    departure.code_hash = _code_digest(departure.pk, code)
+    departure.code_expires_at = timezone.now() + datetime.timedelta(days=settings.TRANSFER_CODE_DAYS)
+    departure.code_used_at = None
+    departure.save(update_fields=["code_hash", "code_expires_at", "code_used_at"])
+    AuditEntry.record(
+        organization=departure.from_organization,
+        actor=by,
+        action=action,
+        target=departure.person,
+        expires_on=timezone.localdate(departure.code_expires_at).isoformat(),
+    )
+    return code
+
+
+def transfer_code_reissue(*, transfer: Transfer, by: User) -> Transfer:
+    """The old school's org admin issues a new code for an approved leaving; the previous code stops working.
+
+    Refused once a new school has filed an arrival with the code (unless that
+    arrival was rejected). The returned transfer carries the code in `issued_code`.
+    """
+    with transaction.atomic():
+        transfer = (
+            Transfer.objects.select_for_update(of=("self",))
+            .select_related("person", "from_organization")
+            .get(pk=transfer.pk)
+        )
+        if transfer.kind != Transfer.Kind.EXAMINEE_OUT or transfer.status != Transfer.Status.APPROVED:
+            raise ServiceError(_("Only an approved leaving of an examinee has a transfer code."), code="wrong_kind")
+        if transfer.arrivals.exclude(status=Transfer.Status.REJECTED).exists():
+            raise ServiceError(
+                _("A new school has already filed the arrival with this transfer code."), code="code_used"
+            )
+        transfer.issued_code = _code_issue(transfer, by=by, action="transfer.examinee_out.code_reissue")
+    return transfer
+
+
+def _departure_for_code(login_id: str, code: str) -> Transfer | None:
+    """The approved leaving that this login id and code open, or None.
+
+    The same work whatever is wrong (no such login id, no code, a wrong,
+    expired or used code): one query, then the hash is always computed and compared.
+    """
+    departure = (
+        Transfer.objects.filter(
+            kind=Transfer.Kind.EXAMINEE_OUT,
+            status=Transfer.Status.APPROVED,
+            person__login_id=login_id.strip().lower(),
+            person__role=User.Role.EXAMINEE,
+        )
+        .exclude(code_hash="")
+        .select_related("person")
+        .order_by("-decided_at", "-pk")
+        .first()
+    )
+    stored = departure.code_hash if departure is not None else ""
+    matched = _code_matches(departure.pk if departure is not None else 0, _code_normalize(code), stored)
+    return departure if matched and departure is not None and _code_usable(departure) else None
+
+
+def _check_code_attempts(organization: Organization, by: User) -> None:
+    """At most TRANSFER_CODE_FAILURE_LIMIT refused pairs an hour per filing account (counted in the audit log)."""
+    since = timezone.now() - datetime.timedelta(hours=1)
+    refused = AuditEntry.objects.filter(
+        organization=organization, actor=by, action="transfer.examinee_in.code_refused", at__gte=since
+    )
+    if refused.count() >= settings.TRANSFER_CODE_FAILURE_LIMIT:
+        raise ServiceError(
+            _("Too many login ids and transfer codes that did not match. Wait an hour, then try again."),
+            code="throttled",
+        )
+
+
+def transfer_code_check(*, organization: Organization, login_id: str, code: str, by: User) -> Transfer:
+    """The approved leaving a login id and transfer code open, for the new school to confirm whom it files.
+
+    Anything else gets the one refusal `CODE_REFUSAL`, recorded in the filing
+    school's audit log (without the id or the code), which also counts the
+    refusals toward the hourly limit. Not in a transaction: a refusal stays
+    recorded.
+    """
+    _check_code_attempts(organization, by)
+    departure = _departure_for_code(login_id, code)
+    if departure is None:
+        AuditEntry.record(organization=organization, actor=by, action="transfer.examinee_in.code_refused")
+        raise ServiceError(CODE_REFUSAL, code="transfer_code_refused")
+    return departure
 
 
 def _check_effective_on(effective_on: datetime.date) -> None:
@@ -78,15 +218,19 @@ def _transfer_file(
     reason: str,
     by: User,
     approved: bool = False,
+    departure: Transfer | None = None,
 ) -> Transfer:
     """Create a transfer filed by `by` for `organization`, and its audit entries.
 
     A departure goes from `organization` to nobody yet; an arrival comes to
-    `organization` from the person's organization today, if any.
+    `organization` from the organization of `departure` (the leaving whose
+    transfer code it was filed with), else from the person's organization today, if any.
     `approved`: filed and decided at once (teacher transfers, filed by the org admin).
     Call inside a transaction.
     """
-    if kind in Transfer.ARRIVALS:
+    if kind in Transfer.ARRIVALS and departure is not None:
+        from_organization, to_organization = departure.from_organization, organization
+    elif kind in Transfer.ARRIVALS:
         current = active_membership(person)
         from_organization, to_organization = (current.organization if current else None), organization
     else:
@@ -104,6 +248,7 @@ def _transfer_file(
         filed_at=now,
         decided_by=by if approved else None,
         decided_at=now if approved else None,
+        departure=departure,
     )
     for step in ("file", "approve") if approved else ("file",):
         AuditEntry.record(
@@ -170,7 +315,12 @@ def _examinee_out_apply(transfer: Transfer) -> None:
 
 
 def transfer_approve(*, transfer: Transfer, by: User) -> Transfer:
-    """The deciding org admin approves; the change takes effect on the transfer's date."""
+    """The deciding org admin approves; the change takes effect on the transfer's date.
+
+    Approving an examinee's leaving issues their transfer code: the returned
+    transfer carries it in `issued_code`, the only place the code ever is in
+    plain text (for the handover slip, shown once).
+    """
     with transaction.atomic():
         transfer = (
             # of=("self",): PostgreSQL cannot lock the nullable side of an outer join (from_organization).
@@ -187,6 +337,7 @@ def transfer_approve(*, transfer: Transfer, by: User) -> Transfer:
         User.objects.select_for_update().filter(pk=transfer.person_id).first()
         if transfer.kind == Transfer.Kind.EXAMINEE_OUT:
             _examinee_out_apply(transfer)
+            transfer.issued_code = _code_issue(transfer, by=by, action="transfer.examinee_out.code_issue")
         elif transfer.kind == Transfer.Kind.EXAMINEE_IN:
             _arrival_apply(transfer)
         else:
@@ -376,21 +527,57 @@ def _arriving_person(*, organization: Organization, login_id: str, role: str, da
     return person
 
 
+def transfer_check_examinee_in(
+    *, organization: Organization, login_id: str, code: str, effective_on: datetime.date, by: User
+) -> User:
+    """The examinee a new school is about to file the arrival of: the confirmation step, nothing is changed.
+
+    The same checks as filing: the date, the login id and transfer code
+    (`transfer_code_check`, refusals recorded), and the leaving's date.
+    """
+    _check_effective_on(effective_on)
+    departure = transfer_code_check(organization=organization, login_id=login_id, code=code, by=by)
+    _check_after_departure(departure, effective_on)
+    return departure.person
+
+
+def _check_after_departure(departure: Transfer, effective_on: datetime.date) -> None:
+    if effective_on < departure.effective_on:
+        raise ServiceError(
+            _("%(name)s leaves their previous school on %(day)s: the arrival date cannot be earlier.")
+            % {"name": departure.person.name, "day": departure.effective_on.isoformat()},
+            code="date_before_departure",
+        )
+
+
 def transfer_file_examinee_in(
-    *, organization: Organization, login_id: str, effective_on: datetime.date, reason: str, by: User
+    *, organization: Organization, login_id: str, code: str, effective_on: datetime.date, reason: str, by: User
 ) -> Transfer:
     """The new organization files that an examinee who already has an account joins it on `effective_on`.
 
-    The examinee then answers whether the new school may see their past
-    history, and the new organization's org admin approves. An examinee without
-    an account needs no transfer: the roster flow issues one.
+    It needs the login id and the transfer code from the handover slip of the
+    examinee's leaving (`transfer_code_check`); filing uses the code up. The
+    examinee then answers whether the new school may see their past history,
+    and the new organization's org admin approves. An examinee without an
+    account needs no transfer: the roster flow issues one.
     """
     _check_effective_on(effective_on)
+    departure = transfer_code_check(organization=organization, login_id=login_id, code=code, by=by)
     with transaction.atomic():
-        examinee = _arriving_person(
-            organization=organization, login_id=login_id, role=User.Role.EXAMINEE, day=effective_on
+        departure = (
+            Transfer.objects.select_for_update(of=("self",))
+            .select_related("person", "from_organization")
+            .get(pk=departure.pk)
         )
+        if not _code_usable(departure):  # used by a filing that committed in the meantime
+            raise ServiceError(CODE_REFUSAL, code="transfer_code_refused")
+        examinee = _arriving_person(
+            organization=organization, login_id=departure.person.login_id, role=User.Role.EXAMINEE, day=effective_on
+        )
+        _check_after_departure(departure, effective_on)
         _check_no_open_transfer(examinee, Transfer.Kind.EXAMINEE_IN)
+        departure.code_used_at = timezone.now()
+        departure.save(update_fields=["code_used_at"])
         return _transfer_file(
             kind=Transfer.Kind.EXAMINEE_IN,
             person=examinee,
@@ -398,6 +585,7 @@ def transfer_file_examinee_in(
             effective_on=effective_on,
             reason=reason,
             by=by,
+            departure=departure,
         )
 
 

@@ -67,8 +67,14 @@ urlpatterns = [
     path("org/transfers/", transfers.transfer_list, name="orgadmin_transfer_list"),
     path("org/transfers/<int:transfer_id>/approve/", transfers.transfer_approve, name="orgadmin_transfer_approve"),
     path("org/transfers/<int:transfer_id>/reject/", transfers.transfer_reject, name="orgadmin_transfer_reject"),
+    path(
+        "org/transfers/<int:transfer_id>/code/",
+        transfers.transfer_code_reissue,
+        name="orgadmin_transfer_code_reissue",
+    ),
     # Examinee
     path("me/", examinee.home, name="examinee_home"),
+    path("me/arriving/", examinee.between_schools, name="examinee_between_schools"),
     path("me/transfers/<int:transfer_id>/answer/", transfers.history_consent, name="examinee_history_consent"),
     # Transfers into the school (teacher or org admin)
     path("transfers/arrive/", transfers.examinee_arrival, name="transfer_examinee_arrival"),

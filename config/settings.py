@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "classrooms.middleware.PasswordChangeRequiredMiddleware",
+    # An examinee between schools reaches one page (docs/design.md §7): after the password check.
+    "classrooms.middleware.BetweenSchoolsMiddleware",
     # AxesMiddleware must be last: it turns lockouts into the lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -192,6 +194,12 @@ LIVE_PRESENCE_TIMEOUT_SECONDS = float(env("LIVE_PRESENCE_TIMEOUT_SECONDS", "45")
 # The name of this server process in presence rows: set it per daphne instance (e.g. "web1:8001") so a
 # restarted process clears what its previous life left at once; default: host name and process id.
 KANTOKU_PROCESS_NAME = env("KANTOKU_PROCESS_NAME")
+
+# --- Transfers (docs/design.md §7) ---------------------------------------------
+# A transfer code (on the handover slip of an examinee's leaving) works for this many days.
+TRANSFER_CODE_DAYS = int(env("TRANSFER_CODE_DAYS", "60"))
+# Login ids and codes that do not match, per filing account and hour, before it must wait.
+TRANSFER_CODE_FAILURE_LIMIT = int(env("TRANSFER_CODE_FAILURE_LIMIT", "5"))
 
 # --- Operations (docs/design.md §8) --------------------------------------------
 # A terminated school's personal data is deleted this many days after its contract ended.

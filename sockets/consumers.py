@@ -152,6 +152,16 @@ class FrameConsumer(AsyncWebsocketConsumer):
 
     # --- Connecting ----------------------------------------------------------------------
 
+    async def websocket_connect(self, message):
+        """Only an account that may act in an organization today opens a socket. The backend also
+        signs in an examinee between schools (docs/design.md §7), to one page and nothing live.
+        """
+        user = self.scope["user"]
+        if user.is_authenticated and not await run_db(account_in_good_standing, user):
+            await self.close(code=CLOSE_NOT_ALLOWED)
+            return
+        await super().websocket_connect(message)
+
     async def join(self, *groups: str) -> None:
         self.groups_joined = list(groups)
         for group in groups:

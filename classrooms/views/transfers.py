@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from classrooms import transfers as transfer_services
@@ -95,28 +97,66 @@ def teacher_transfer_out(request, teacher_id: int):
 # --- Arriving -----------------------------------------------------------------------------------
 
 
+ARRIVAL_PAGE = "classrooms/transfer_in.html"
+# The refusals that must not tell a wrong login id from a wrong, expired or used code (docs/design.md §7).
+CODE_REFUSALS = {"transfer_code_refused": 200, "throttled": 429}
+
+
 @role_required(User.Role.TEACHER, User.Role.ORG_ADMIN)
 @require_http_methods(["GET", "POST"])
+@never_cache
 def examinee_arrival(request):
-    """File that an examinee with an account joins this school; the org admin approves after they answer."""
+    """File that an examinee with an account joins: the handover slip's login id and code, then a confirmation.
+
+    Only a matching pair names the examinee (on the confirmation page); filing
+    after it uses the code up. The org admin approves after the examinee answers.
+    """
     form = TransferInForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            transfer = transfer_services.transfer_file_examinee_in(
-                organization=organization_of(request.user), by=request.user, **form.cleaned_data
-            )
-        except ServiceError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(
-                request,
-                _("The arrival of %(name)s is filed. They are asked about their history; then your org admin approves.")
-                % {"name": transfer.person.name},
-            )
-            return redirect(
-                "classrooms:orgadmin_transfer_list" if request.user.is_org_admin else "classrooms:teacher_class_list"
-            )
-    return render(request, "classrooms/transfer_in.html", {"form": form})
+    if request.method != "POST" or not form.is_valid():
+        return render(request, ARRIVAL_PAGE, {"form": form})
+    if "confirm" not in request.POST:
+        return _arrival_confirm(request, form)
+    try:
+        transfer = transfer_services.transfer_file_examinee_in(
+            organization=organization_of(request.user), by=request.user, **form.cleaned_data
+        )
+    except ServiceError as error:
+        return _arrival_refused(request, form, error)
+    messages.success(
+        request,
+        _("The arrival of %(name)s is filed. They are asked about their history; then your org admin approves.")
+        % {"name": transfer.person.name},
+    )
+    return redirect(
+        "classrooms:orgadmin_transfer_list" if request.user.is_org_admin else "classrooms:teacher_class_list"
+    )
+
+
+def _arrival_confirm(request, form: TransferInForm):
+    """The step between the slip and the filing: whom the pair names, with everything typed carried along."""
+    data = form.cleaned_data
+    try:
+        person = transfer_services.transfer_check_examinee_in(
+            organization=organization_of(request.user),
+            login_id=data["login_id"],
+            code=data["code"],
+            effective_on=data["effective_on"],
+            by=request.user,
+        )
+    except ServiceError as error:
+        return _arrival_refused(request, form, error)
+    return render(request, "classrooms/transfer_in_confirm.html", {"form": form, "person": person})
+
+
+def _arrival_refused(request, form: TransferInForm, error: ServiceError):
+    """A refused pair gets one page whatever was wrong: nothing typed is shown back, not even the login id."""
+    if error.code not in CODE_REFUSALS:
+        form.add_error(None, error.message)
+        return render(request, ARRIVAL_PAGE, {"form": form})
+    blank = TransferInForm(
+        initial={"effective_on": form.cleaned_data["effective_on"], "reason": form.cleaned_data["reason"]}
+    )
+    return render(request, ARRIVAL_PAGE, {"form": blank, "refusal": error.message}, status=CODE_REFUSALS[error.code])
 
 
 @role_required(User.Role.EXAMINEE)
@@ -165,6 +205,7 @@ class TransferRow:
     state: str
     decidable: bool
     successors: list[tuple[str, str]]
+    code_reissuable: bool = False
 
 
 def _transfer_rows(organization: Organization) -> list[TransferRow]:
@@ -196,6 +237,9 @@ def _transfer_rows(organization: Organization) -> list[TransferRow]:
             decidable=transfer.status == Transfer.Status.PENDING
             and transfer.deciding_organization_id == organization.pk,
             successors=[(row.school_class.name, named(row.successor)) for row in transfer.successors.all()],
+            code_reissuable=transfer.kind == Transfer.Kind.EXAMINEE_OUT
+            and transfer.status == Transfer.Status.APPROVED
+            and transfer.from_organization_id == organization.pk,
         )
         for transfer in transfers
     ]
@@ -217,12 +261,39 @@ def transfer_list(request):
 def _transfer_decide(request, transfer_id: int, decide) -> object:
     transfer = get_transfer_for_decision(request.user, transfer_id)
     try:
-        decide(transfer=transfer, by=request.user)
+        decided = decide(transfer=transfer, by=request.user)
     except ServiceError as error:
         messages.error(request, str(error))
-    else:
-        messages.success(request, _("Saved."))
+        return redirect("classrooms:orgadmin_transfer_list")
+    if getattr(decided, "issued_code", None):  # an examinee's leaving: the slip for the family, shown once
+        return _handover_slip(request, decided)
+    messages.success(request, _("Saved."))
     return redirect("classrooms:orgadmin_transfer_list")
+
+
+def _handover_slip(request, transfer: Transfer):
+    """The handover slip (転出連絡票) with the transfer code: the only page that ever shows the code."""
+    context = {
+        "transfer": transfer,
+        "code": transfer_services.transfer_code_format(transfer.issued_code),
+        "expires_at": transfer.code_expires_at,
+    }
+    response = render(request, "classrooms/orgadmin/handover_slip.html", context)
+    add_never_cache_headers(response)
+    return response
+
+
+@role_required(User.Role.ORG_ADMIN)
+@require_POST
+def transfer_code_reissue(request, transfer_id: int):
+    """A new transfer code for an approved leaving (the family lost the slip); the previous one stops working."""
+    transfer = get_transfer_for_decision(request.user, transfer_id)
+    try:
+        transfer = transfer_services.transfer_code_reissue(transfer=transfer, by=request.user)
+    except ServiceError as error:
+        messages.error(request, str(error))
+        return redirect("classrooms:orgadmin_transfer_list")
+    return _handover_slip(request, transfer)
 
 
 @role_required(User.Role.ORG_ADMIN)

@@ -41,10 +41,11 @@ def arrived(
     leaving = transfer_services.transfer_file_examinee_out(
         enrollment=enrollment, effective_on=day, reason="", by=teacher
     )
-    transfer_services.transfer_approve(transfer=leaving, by=org_admin)
+    leaving = transfer_services.transfer_approve(transfer=leaving, by=org_admin)
     arrival = transfer_services.transfer_file_examinee_in(
         organization=foreign_org_admin.memberships.get().organization,
         login_id=examinee.login_id,
+        code=leaving.issued_code,
         effective_on=day,
         reason="",
         by=foreign_teacher,
