@@ -31,6 +31,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.utils import timezone
@@ -153,13 +154,12 @@ class FrameConsumer(AsyncWebsocketConsumer):
     # --- Connecting ----------------------------------------------------------------------
 
     async def websocket_connect(self, message):
-        """Only an account that may act in an organization today opens a socket. The backend also
+        """Only an account that may act in an organization today opens a socket: the backend also
         signs in an examinee between schools (docs/design.md §7), to one page and nothing live.
         """
         user = self.scope["user"]
         if user.is_authenticated and not await run_db(account_in_good_standing, user):
-            await self.close(code=CLOSE_NOT_ALLOWED)
-            return
+            self.scope["user"] = AnonymousUser()  # every route refuses anonymous visitors its own way
         await super().websocket_connect(message)
 
     async def join(self, *groups: str) -> None:

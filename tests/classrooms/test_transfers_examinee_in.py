@@ -161,9 +161,7 @@ def test_an_arrival_filed_without_a_code_asks_the_examinee_nothing(client_of, ex
     assert not response.context["transfer_requests"]
 
 
-def test_only_the_new_schools_org_admin_approves(
-    client_of, foreign_teacher, examinee, org_admin, teacher, departure
-):
+def test_only_the_new_schools_org_admin_approves(client_of, foreign_teacher, examinee, org_admin, teacher, departure):
     transfer = file_arrival(foreign_teacher, examinee, departure)
     for outsider in (org_admin, teacher, foreign_teacher):
         assert (
