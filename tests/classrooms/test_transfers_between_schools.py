@@ -147,7 +147,7 @@ def test_every_other_route_refuses_them(client, arrival, examinee):
         for method in (client.get, client.post):
             response = method(path)
             if path in homes:
-                assert response.status_code == 302 and response.url == reverse(PAGE), path
+                assert (response.status_code, response.url) == (302, reverse(PAGE)), path
             else:
                 assert response.status_code == 404, (path, method.__name__, response.status_code)
         checked += 1
