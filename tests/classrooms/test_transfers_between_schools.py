@@ -164,3 +164,18 @@ async def test_they_open_no_socket(settings, arrival, examinee, proctored_sessio
             assert not connected, path
     finally:
         await sockets.close_all()
+
+
+def test_an_issued_password_is_changed_first_then_the_page(client, arrival, examinee):
+    examinee.must_change_password = True
+    examinee.save(update_fields=["must_change_password"])
+    sign_in(client, examinee)
+    assert client.get(reverse(PAGE)).url == reverse("classrooms:password_change_required")
+    new_password = "another-long-password-42"
+    response = client.post(
+        reverse("classrooms:password_change_required"),
+        {"new_password1": new_password, "new_password2": new_password},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == reverse(PAGE)
+    assert response.status_code == 200
