@@ -161,7 +161,7 @@ class ArrivalForm(forms.Form):
 
 
 class TransferInForm(ArrivalForm):
-    """An examinee who already has an account joins the school: login id and transfer code from the handover slip."""
+    """An examinee who already has an account joins the school: login id and transfer code from the transfer notice."""
 
     field_order = ["login_id", "code", "effective_on", "reason"]
 
@@ -172,12 +172,12 @@ class TransferInForm(ArrivalForm):
     login_id = forms.CharField(
         label=_("Login id of the examinee"),
         max_length=30,
-        help_text=_("The login id on the handover slip from their previous school."),
+        help_text=_("The login id on the transfer notice from their previous school."),
     )
     code = forms.CharField(
         label=_("Transfer code"),
         max_length=40,
-        help_text=_("The 12 letters and digits on the handover slip, e.g. ABCD-EFGH-JKLM."),
+        help_text=_("The 12 letters and digits on the transfer notice, e.g. ABCD-EFGH-JKLM."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
     )
 

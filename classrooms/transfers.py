@@ -71,7 +71,7 @@ CODE_HASH_SALT = "kantoku.classrooms.transfers.transfer_code"
 # The one answer for every login id and code that do not open a transfer, whatever is wrong with them.
 CODE_REFUSAL = gettext_lazy(
     "This login id and transfer code do not match a transfer that can be filed. Check both against the "
-    "handover slip. A code works once and until the date on the slip; the previous school can issue a new one."
+    "transfer notice. A code works once and until the date on the notice; the previous school can issue a new one."
 )
 
 
@@ -319,7 +319,7 @@ def transfer_approve(*, transfer: Transfer, by: User) -> Transfer:
 
     Approving an examinee's leaving issues their transfer code: the returned
     transfer carries it in `issued_code`, the only place the code ever is in
-    plain text (for the handover slip, shown once).
+    plain text (for the transfer notice, shown once).
     """
     with transaction.atomic():
         transfer = (
@@ -555,7 +555,7 @@ def transfer_file_examinee_in(
 ) -> Transfer:
     """The new organization files that an examinee who already has an account joins it on `effective_on`.
 
-    It needs the login id and the transfer code from the handover slip of the
+    It needs the login id and the transfer code from the transfer notice of the
     examinee's leaving (`transfer_code_check`); filing uses the code up. The
     examinee then answers whether the new school may see their past history,
     and the new organization's org admin approves. An examinee without an

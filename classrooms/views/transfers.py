@@ -106,7 +106,7 @@ CODE_REFUSALS = {"transfer_code_refused": 200, "throttled": 429}
 @require_http_methods(["GET", "POST"])
 @never_cache
 def examinee_arrival(request):
-    """File that an examinee with an account joins: the handover slip's login id and code, then a confirmation.
+    """File that an examinee with an account joins: the transfer notice's login id and code, then a confirmation.
 
     Only a matching pair names the examinee (on the confirmation page); filing
     after it uses the code up. The org admin approves after the examinee answers.
@@ -133,7 +133,7 @@ def examinee_arrival(request):
 
 
 def _arrival_confirm(request, form: TransferInForm):
-    """The step between the slip and the filing: whom the pair names, with everything typed carried along."""
+    """The step between the notice and the filing: whom the pair names, with everything typed carried along."""
     data = form.cleaned_data
     try:
         person = transfer_services.transfer_check_examinee_in(
@@ -265,20 +265,20 @@ def _transfer_decide(request, transfer_id: int, decide) -> object:
     except ServiceError as error:
         messages.error(request, str(error))
         return redirect("classrooms:orgadmin_transfer_list")
-    if getattr(decided, "issued_code", None):  # an examinee's leaving: the slip for the family, shown once
-        return _handover_slip(request, decided)
+    if getattr(decided, "issued_code", None):  # an examinee's leaving: the notice for the family, shown once
+        return _transfer_notice(request, decided)
     messages.success(request, _("Saved."))
     return redirect("classrooms:orgadmin_transfer_list")
 
 
-def _handover_slip(request, transfer: Transfer):
-    """The handover slip (転出連絡票) with the transfer code: the only page that ever shows the code."""
+def _transfer_notice(request, transfer: Transfer):
+    """The transfer notice (転出連絡票) with the transfer code: the only page that ever shows the code."""
     context = {
         "transfer": transfer,
         "code": transfer_services.transfer_code_format(transfer.issued_code),
         "expires_at": transfer.code_expires_at,
     }
-    response = render(request, "classrooms/orgadmin/handover_slip.html", context)
+    response = render(request, "classrooms/orgadmin/transfer_notice.html", context)
     add_never_cache_headers(response)
     return response
 
@@ -286,14 +286,14 @@ def _handover_slip(request, transfer: Transfer):
 @role_required(User.Role.ORG_ADMIN)
 @require_POST
 def transfer_code_reissue(request, transfer_id: int):
-    """A new transfer code for an approved leaving (the family lost the slip); the previous one stops working."""
+    """A new transfer code for an approved leaving (the family lost the notice); the previous one stops working."""
     transfer = get_transfer_for_decision(request.user, transfer_id)
     try:
         transfer = transfer_services.transfer_code_reissue(transfer=transfer, by=request.user)
     except ServiceError as error:
         messages.error(request, str(error))
         return redirect("classrooms:orgadmin_transfer_list")
-    return _handover_slip(request, transfer)
+    return _transfer_notice(request, transfer)
 
 
 @role_required(User.Role.ORG_ADMIN)

@@ -46,7 +46,7 @@ def leaving(past_result, enrollment, teacher, org_admin) -> Transfer:
 
 @pytest.fixture
 def arrival(leaving, examinee, foreign_teacher) -> Transfer:
-    """The new school filed the arrival with the slip, for three days from now: it waits for approval."""
+    """The new school filed the arrival with the notice, for three days from now: it waits for approval."""
     return transfer_services.transfer_file_examinee_in(
         organization=foreign_teacher.memberships.get().organization,
         login_id=examinee.login_id,

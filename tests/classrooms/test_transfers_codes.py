@@ -1,4 +1,4 @@
-"""Transfer codes (docs/design.md §7): issued by the approval of a leaving, printed once on the handover slip,
+"""Transfer codes (docs/design.md §7): issued by the approval of a leaving, printed once on the transfer notice,
 stored as a keyed hash, single use, expiring, reissued by the old school; an arrival needs the login id and
 the code, and every pair that does not match gets the same refusal, throttled per filing account.
 """
@@ -81,7 +81,7 @@ def test_the_code_days_come_from_the_setting(settings, enrollment, teacher, org_
     assert stored.code_expires_at - timezone.now() < datetime.timedelta(days=3, minutes=1)
 
 
-def test_the_handover_slip_shows_the_code_once(client_of, org_admin, teacher, enrollment, examinee):
+def test_the_transfer_notice_shows_the_code_once(client_of, org_admin, teacher, enrollment, examinee):
     leaving = transfer_services.transfer_file_examinee_out(
         enrollment=enrollment, effective_on=today() + datetime.timedelta(days=7), reason="", by=teacher
     )
