@@ -4,6 +4,8 @@ Each service is one transaction and writes its audit entries in it. Like
 memberships, transfers are effective-dated: approval writes the end (or start)
 dates and every visibility rule asks what is active today. The one exception
 is who teaches a class, rewritten on the date by `transfers_apply_due`.
+An examinee's approved leaving carries a transfer code, stored as a keyed
+hash, that their arrival at a new school must present.
 """
 
 from __future__ import annotations

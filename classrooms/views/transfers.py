@@ -2,8 +2,10 @@
 
 A teacher files that an examinee of their class leaves; the org admin files a
 teacher's leaving or arrival (and thereby approves it), and approves or
-rejects the rest. An arriving examinee answers whether the new school may see
-their past history.
+rejects the rest; approving an examinee's leaving shows the transfer notice
+with its transfer code, once. An examinee's arrival needs the login id and that
+code. An arriving examinee answers whether the new school may see their past
+history.
 """
 
 from __future__ import annotations
