@@ -321,6 +321,42 @@ def teach_message(route: Route, missing: list[str]) -> str:
     )
 
 
+# --- What a POST carries -------------------------------------------------------------------------
+
+# Marks what the sweep itself sent (never the victim's CANARY: an echo of one's own input is no leak).
+POSTED = "sweep-posted"
+
+
+def form_payload(world: World) -> dict[str, object]:
+    """One valid value for every field name the site's forms use, references aimed at the victim's objects.
+
+    Every POST of the sweep carries it, so a view that forgot its access check gets a form it would
+    accept, and its write shows in the fingerprint. A new form field: add its name here.
+    """
+    victim = world.victim
+    return {
+        "name": POSTED,
+        "kana": "すいーぷ",
+        "number": 99,
+        "time_multiplier": "1.50",
+        "school_year": today().year,
+        "examinee": victim["examinee"].pk,
+        "recipient": victim["examinee"].pk,
+        "message": victim["message"].pk,
+        "incident": victim["incident"].pk,
+        "effective_on": (today() + datetime.timedelta(days=14)).isoformat(),
+        "reason": POSTED,
+        "consent": "yes",
+        "category": Incident.Category.OTHER,
+        "note": POSTED,
+        "action": Incident.Action.WARNING,
+        "body": POSTED,
+        "position": 0,
+        "choice": 0,
+        "seq": 99,
+    }
+
+
 # --- The database fingerprint -------------------------------------------------------------------
 
 # Tables a refused request may still write, each for a reason that discloses nothing and changes no
