@@ -21,6 +21,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from classrooms.models import User
+from classrooms.views.accounts import HOME_BY_ROLE
 from config.asgi import application
 from tests.conftest import PASSWORD
 from tests.security import sweep
@@ -116,6 +117,10 @@ def sign_in(user: User | None) -> Client:
             {"username": user.login_id, "password": PASSWORD, "csrfmiddlewaretoken": token},
         )
         assert answer.status_code == 302, f"{user.login_id} could not sign in"
+        home = client.get(reverse("classrooms:home"))
+        # Half signed in (a second factor still to give) would sweep nothing: every answer a redirect.
+        landed = (home.status_code, home.get("Location"))
+        assert landed == (302, reverse(HOME_BY_ROLE[user.role])), f"{user.login_id} is not fully signed in: {landed}"
     return client
 
 
