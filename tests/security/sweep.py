@@ -17,8 +17,13 @@ the value to put in the URL, always the VICTIM's object.
   it in `self.victim` (under a short key) and `self.by_model` (the operators'
   console fills `object_id` of its pages from there).
 
+- A new form field: add its name and a valid value (a reference: the victim's
+  object) to `form_payload`; every POST of the sweep carries that form.
+
 A route with an id the tables cannot fill fails the sweep with
-"add a filler for <kwarg> of <url name>". A page that a user may legitimately
+"add a filler for <kwarg> of <url name>". A filler must aim at a live object:
+the sweep also checks that someone of the victim's school (`World.owners`, or
+the operator) reaches each filled URL. A page that a user may legitimately
 open (their own home, the sign-in page) goes in `OPEN` of the test module, by
 URL name, with the reason; a route with an id never goes there.
 """
@@ -32,7 +37,6 @@ from dataclasses import dataclass
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
-from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -381,7 +385,3 @@ def fingerprint_changes(before: dict, after: dict) -> list[str]:
         for table in sorted(set(before) | set(after))
         if before.get(table) != after.get(table)
     ]
-
-
-def registered_console_models() -> set[type]:
-    return set(admin.site._registry)
