@@ -207,8 +207,22 @@ class World:
         victim["departure"] = Transfer.objects.create(
             kind=Transfer.Kind.EXAMINEE_OUT, person=leaver, from_organization=org, **common
         )
+        # Filed with the transfer code of the pupil's approved leaving of the third school (docs/design.md §7):
+        # only such an arrival puts the consent question to the pupil.
+        left_third = Transfer.objects.create(
+            kind=Transfer.Kind.EXAMINEE_OUT,
+            person=arriving,
+            from_organization=third,
+            status=Transfer.Status.APPROVED,
+            **common,
+        )
         victim["arrival"] = Transfer.objects.create(
-            kind=Transfer.Kind.EXAMINEE_IN, person=arriving, from_organization=third, to_organization=org, **common
+            kind=Transfer.Kind.EXAMINEE_IN,
+            person=arriving,
+            from_organization=third,
+            to_organization=org,
+            departure=left_third,
+            **common,
         )
         self.by_model[Transfer] = victim["departure"]
         self.owners["arriving_pupil"] = arriving

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from classrooms.models import User
+from classrooms.models import AuditEntry, User
 from classrooms.views.accounts import HOME_BY_ROLE
 from config.asgi import application
 from tests.conftest import PASSWORD
@@ -250,20 +250,26 @@ class TestHttpRoutes:
             f"nobody of the victim's school reaches {path}: its filler aims at nothing usable"
         )
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="issue 12 point 4 (transfer codes): today a login id alone files an arrival and names the pupil; "
-        "when this passes, remove the mark and add login_id to sweep.form_payload",
-    )
     @pytest.mark.parametrize("label", ["org_admin", "teacher"])
     def test_an_arrival_by_another_schools_login_id_discloses_and_changes_nothing(self, world, db, label):
+        """A login id without its transfer code (docs/design.md §7): the generic refusal, and nothing but
+        the refusal's own line in the filing school's audit log (it throttles repeated guesses).
+        """
         client = world.clients[label]
         client.cookies = copy.deepcopy(world.cookies[label])
-        payload = {**world.payload, "login_id": world.victim["examinee"].login_id}
-        before = sweep.fingerprint()
+        pupil = world.victim["examinee"]
+        payload = {**world.payload, "login_id": pupil.login_id, "code": "ABCD-EFGH-JKLM"}
+        before, audit_before = sweep.fingerprint(), set(AuditEntry.objects.values_list("pk", flat=True))
         response = _request(client, "post", reverse("classrooms:transfer_examinee_arrival"), payload)
         assert sweep.CANARY.encode() not in body_of(response)
-        assert sweep.fingerprint_changes(before, sweep.fingerprint()) == []
+        assert pupil.name.encode() not in body_of(response)
+        assert sweep.fingerprint_changes(before, sweep.fingerprint())[0].startswith("classrooms_auditentry:")
+        assert len(sweep.fingerprint_changes(before, sweep.fingerprint())) == 1
+        written = AuditEntry.objects.exclude(pk__in=audit_before)
+        assert [(entry.organization_id, entry.action) for entry in written] == [
+            (world.attacker_org.pk, "transfer.examinee_in.code_refused")
+        ]
+        assert pupil.login_id not in str(written[0].details)
 
 
 def test_the_open_pages_are_real_routes_without_ids():
