@@ -238,7 +238,7 @@ LOGIN_URL = "classrooms:login"
 LOGIN_REDIRECT_URL = "classrooms:home"
 LOGOUT_REDIRECT_URL = "classrooms:login"
 
-# --- Security headers and HTTPS (docs/design.md §9.1; docs/deploy.md §6: Django sends these, not nginx) ---
+# --- Security headers and HTTPS (docs/design.md §9.1; Django sends them, nginx does not: docs/deploy.md) ---
 # Behind nginx terminating TLS: trust its X-Forwarded-Proto, redirect plain HTTP to HTTPS (except the
 # health probe, which a proxy or monitor may ask over plain HTTP) and send HSTS.
 BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
@@ -256,7 +256,7 @@ if BEHIND_TLS_PROXY:
     SECURE_SSL_REDIRECT = True
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     # One year. includeSubDomains: no name under the service's host may be answered over plain HTTP,
-    # so a spoofed http://x.<host> cannot plant cookies for the host (docs/deploy.md §6).
+    # so a spoofed http://x.<host> cannot plant cookies for the host (docs/deploy.md, nginx).
     SECURE_HSTS_SECONDS = int(env("HSTS_SECONDS", str(365 * 24 * 60 * 60)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 # HSTS preload is a promise about the whole registrable domain, made by its owner on hstspreload.org,
