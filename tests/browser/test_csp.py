@@ -235,6 +235,10 @@ class TestContentSecurityPolicy(BrowserTestCase):
             page.goto("/login/")
             self.try_password(page, "nobody", "wrong-password")
         expect(page.get_by_role("heading", name="Too many attempts")).to_be_visible()
+        # An operator without the right to change organizations: the 403 page.
+        self.sign_in(page, make_user("operator-reader", User.Role.OPERATOR, is_staff=True))
+        self.visit(page, self.url("admin:classrooms_organization_issue_admin", ("organization",)), status=403)
+        expect(page.get_by_role("heading", name="You cannot do this")).to_be_visible()
         assert watch.settle() == []
 
         # The teacher adds a pupil: the login card with its QR code (segno's inline SVG).
