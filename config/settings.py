@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "csp",  # its checks only: the policy is set below (docs/design.md §9.1)
     "django_htmx",
     "axes",
     "classrooms",
@@ -69,6 +71,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every response (docs/design.md §9.1).
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -241,15 +246,49 @@ LOGIN_URL = "classrooms:login"
 LOGIN_REDIRECT_URL = "classrooms:home"
 LOGOUT_REDIRECT_URL = "classrooms:login"
 
+# --- Security headers and HTTPS (docs/design.md §9.1; Django sends them, nginx does not: docs/deploy.md) ---
+# Behind nginx terminating TLS: trust its X-Forwarded-Proto, redirect plain HTTP to HTTPS (except the
+# health probe, which a proxy or monitor may ask over plain HTTP) and send HSTS.
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG or BEHIND_TLS_PROXY)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_AGE = 60 * 60 * 12  # one school day
 SECURE_CONTENT_TYPE_NOSNIFF = True
-X_FRAME_OPTIONS = "DENY"
-if env_bool("BEHIND_TLS_PROXY", False):
+SECURE_REFERRER_POLICY = "same-origin"  # Django's default, stated: no URL (with its ids) leaves the site
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"  # Django's default, stated
+X_FRAME_OPTIONS = "DENY"  # for browsers without CSP frame-ancestors
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # One year. includeSubDomains: no name under the service's host may be answered over plain HTTP,
+    # so a spoofed http://x.<host> cannot plant cookies for the host (docs/deploy.md, nginx).
+    SECURE_HSTS_SECONDS = int(env("HSTS_SECONDS", str(365 * 24 * 60 * 60)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+# HSTS preload is a promise about the whole registrable domain, made by its owner on hstspreload.org,
+# not by one service on it: no `preload`, and the check that asks for it is silenced.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# Only the site's own scripts, styles, images and connections (websockets included: 'self' matches
+# ws:/wss: to the same host and port); no inline script or style, no eval, no plugins, no framing.
+# A page adds its JSON with json_script and its script as a static file (docs/design.md §9.1).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Nothing here needs them; the attempt page's full screen (fullscreen) keeps its default, 'self'.
+PERMISSIONS_POLICY = {"camera": [], "microphone": [], "geolocation": [], "payment": []}
 
 # Login throttling: a lockout is per (login id, address) pair, so one pupil
 # mistyping cannot lock out the classmates who share the school's NAT address.
