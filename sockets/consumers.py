@@ -36,6 +36,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from classrooms import two_factor
 from classrooms.access import account_in_good_standing
 from classrooms.models import Membership, User
 from classrooms.schoolyear import today
@@ -104,6 +105,13 @@ def fresh_users(pairs: list[tuple[int, str | None]]) -> dict[tuple[int, str | No
             stored_hash = sessions.get(key, {}).get(HASH_SESSION_KEY, "")
             fresh = constant_time_compare(stored_hash, user.get_session_auth_hash())
         found[(user_id, key)] = user if fresh else None
+    # A session that still owes its second factor acts on no socket (docs/design.md §1); e.g. after
+    # the operator's reset deleted the device it was verified with.
+    keyed = [(pair, user) for pair, user in found.items() if user is not None and pair[1] is not None]
+    passed = two_factor.sessions_passed([(user, sessions.get(pair[1], {})) for pair, user in keyed])
+    for (pair, _user), ok in zip(keyed, passed, strict=True):
+        if not ok:
+            found[pair] = None
     return found
 
 
@@ -156,6 +164,15 @@ class FrameConsumer(AsyncWebsocketConsumer):
         self.groups_joined = list(groups)
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
+
+    async def websocket_connect(self, message):
+        """Before the route's own `connect`: a browser session that owes its second factor gets no
+        socket at all (docs/design.md §1).
+        """
+        if not await run_db(two_factor.socket_may_open, self.scope):
+            await self.close(code=CLOSE_SIGNED_OUT)
+            return
+        await super().websocket_connect(message)
 
     async def accept(self, subprotocol=None, headers=None):
         """The handshake's user was loaded by AuthMiddlewareStack just now: that is the first check."""
