@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -150,11 +151,11 @@ class UserAdmin(admin.ModelAdmin):
             return "—"
         status = two_factor.status_of(user)
         if not (status.on or status.recovery_codes_left):
-            return _("off")
+            return pgettext_lazy("two-factor", "off")
         reset_url = reverse("admin:classrooms_user_two_factor_reset", args=[user.pk])
         return format_html(
             '{} ({}: {}) · <a href="{}">{}</a>',
-            _("on") if status.on else _("off"),
+            pgettext_lazy("two-factor", "on") if status.on else pgettext_lazy("two-factor", "off"),
             _("recovery codes left"),
             status.recovery_codes_left,
             reset_url,

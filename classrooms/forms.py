@@ -197,7 +197,7 @@ class TwoFactorCodeForm(forms.Form):
     """The six-digit code of an authenticator app, or one recovery code (docs/design.md §1)."""
 
     code = forms.CharField(
-        label=_("Code"),
+        label=_("6-digit code or recovery code"),
         max_length=20,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}),
     )
