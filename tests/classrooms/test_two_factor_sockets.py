@@ -49,7 +49,9 @@ async def test_an_operator_gets_no_socket_before_the_second_factor(sockets, oper
     assert (connected, code) == (False, CLOSE_SIGNED_OUT)
 
 
-async def test_an_org_admin_of_a_requiring_school_gets_no_socket_before_it(sockets, requiring, org_admin, proctored_session):
+async def test_an_org_admin_of_a_requiring_school_gets_no_socket_before_it(
+    sockets, requiring, org_admin, proctored_session
+):
     client = await db(password_only, org_admin)  # enrolment not even done: still nothing
     for path in ("/ws/inbox/", f"/ws/proctor/{proctored_session.pk}/"):
         _socket, connected, code = await sockets.connect(path, client)
