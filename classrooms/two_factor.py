@@ -21,8 +21,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_otp import DEVICE_ID_SESSION_KEY, verify_token
 from django_otp.models import Device
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice, default_key, key_validator
 
 from classrooms.access import active_membership
 from classrooms.models import AuditEntry, Organization, User, audit_actions
@@ -210,21 +211,32 @@ def two_factor_verify(*, user: User, code: str) -> Device:
 # --- Enrolment, recovery codes, turning off, reset -----------------------------------------------
 
 
-def enrolment_device(*, user: User) -> TOTPDevice:
-    """The authenticator being set up: the person's unconfirmed one (the same QR code on every visit), or a new one."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
-    return device or TOTPDevice.objects.create(user=user, name=AUTHENTICATOR_NAME, confirmed=False)
+def new_key() -> str:
+    """A new authenticator's secret key (hex, 20 random bytes), kept in the browser session until confirmed."""
+    return default_key()
 
 
-def two_factor_enrol(*, device: TOTPDevice, code: str, by: User) -> tuple[TOTPDevice, list[str]]:
-    """Confirm the authenticator with a code from it; returns it and ten new recovery codes (shown once)."""
-    if device.user_id != by.pk or device.confirmed:
-        raise ServiceError(_("Start the setup again."), code="stale")
-    device = _checked(by, device, normalized(code))  # outside the transaction: a wrong code still counts
+def enrolment_device(*, user: User, key: str) -> TOTPDevice:
+    """The authenticator being set up, not saved: nothing is stored until a code from it confirms it."""
+    key_validator(key)
+    return TOTPDevice(user=user, key=key, name=AUTHENTICATOR_NAME, confirmed=False)
+
+
+def two_factor_enrol(*, key: str, code: str, by: User) -> tuple[TOTPDevice, list[str]]:
+    """Confirm a new authenticator with a code from it; returns it and ten new recovery codes (shown once).
+
+    Not throttled: the person was just shown the key, so there is nothing here to guess.
+    """
+    device = enrolment_device(user=by, key=key)
+    code = normalized(code)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    if not (is_app_code(code) and totp.verify(int(code), device.tolerance)):
+        raise ServiceError(_("That code is not right. Check it and try again."), code="wrong_code")
     with transaction.atomic():
-        device.confirmed = True
-        device.save(update_fields=["confirmed"])
-        TOTPDevice.objects.filter(user=by).exclude(pk=device.pk).delete()
+        if has_authenticator(by):
+            raise ServiceError(_("Two-factor sign-in is already on."), code="already_on")
+        device.confirmed, device.last_t, device.drift = True, totp.t(), totp.drift  # this code is used up
+        device.save()
         codes = _new_recovery_codes(by)
         AuditEntry.record(organization=_organization_of(by), actor=by, action="two_factor.enrol", target=by)
     return device, codes
@@ -253,6 +265,8 @@ def two_factor_disable(*, user: User) -> None:
     """A teacher (or an org admin whose school does not require it) turns the second factor off."""
     if required_by_role(user):
         raise ServiceError(_("Two-factor sign-in is required for your account."), code="required")
+    if not has_any_device(user):
+        raise ServiceError(_("Two-factor sign-in is already off."), code="already_off")
     with transaction.atomic():
         _delete_devices(user)
         AuditEntry.record(organization=_organization_of(user), actor=user, action="two_factor.disable", target=user)

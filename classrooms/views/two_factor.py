@@ -26,6 +26,8 @@ from classrooms.login_cards import qr_svg
 from classrooms.models import User
 from config.errors import ServiceError
 
+SETUP_KEY_SESSION_KEY = "two_factor_setup_key"
+
 staff_required = role_required(User.Role.OPERATOR, User.Role.ORG_ADMIN, User.Role.TEACHER)
 
 
@@ -70,14 +72,17 @@ def setup(request):
         return redirect("classrooms:two_factor_account")
     if request.two_factor_pending and two_factor.has_any_device(request.user):
         return redirect("classrooms:two_factor_verify")  # recovery codes, no app: prove one first
-    device = two_factor.enrolment_device(user=request.user)
+    key = request.session.get(SETUP_KEY_SESSION_KEY) or two_factor.new_key()
+    request.session[SETUP_KEY_SESSION_KEY] = key  # the same QR code on every visit, until confirmed
+    device = two_factor.enrolment_device(user=request.user, key=key)
     form = TwoFactorCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            device, codes = two_factor.two_factor_enrol(device=device, code=form.cleaned_data["code"], by=request.user)
+            device, codes = two_factor.two_factor_enrol(key=key, code=form.cleaned_data["code"], by=request.user)
         except ServiceError as error:
             form.add_error("code", str(error))
         else:
+            del request.session[SETUP_KEY_SESSION_KEY]
             otp_login(request, device)
             return _recovery_codes_page(request, codes, next_url=_next_url(request))
     secret = base64.b32encode(device.bin_key).decode()

@@ -17,6 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from classrooms import two_factor
 from classrooms.login_cards import qr_svg
 from classrooms.models import AuditEntry, Organization, User
+from classrooms.views.two_factor import SETUP_KEY_SESSION_KEY
 from tests.conftest import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
@@ -40,8 +41,12 @@ def authenticator(user: User) -> TOTPDevice:
 
 def code_of(device: TOTPDevice) -> str:
     """The code the person's app shows now, as django-otp computes it."""
-    device.refresh_from_db()
     return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):0{device.digits}d}"
+
+
+def being_set_up(client: Client, user: User) -> TOTPDevice:
+    """The authenticator the setup page shows (its key waits in the session until confirmed)."""
+    return TOTPDevice(user=user, key=client.session[SETUP_KEY_SESSION_KEY])
 
 
 def recovery_codes(user: User, *tokens: str) -> StaticDevice:
@@ -194,35 +199,40 @@ def test_the_console_signs_in_on_the_sites_page(client):
 def test_enrolment_shows_the_devices_key_and_a_code_from_it_turns_it_on(operator):
     client = password_only(operator)
     response = client.get(SETUP)
-    device = TOTPDevice.objects.get(user=operator)
-    assert not device.confirmed
+    pending = being_set_up(client, operator)
+    assert not TOTPDevice.objects.exists()  # nothing is stored before a code confirms it
 
-    url = urlsplit(device.config_url)
+    url = urlsplit(pending.config_url)
     secret = parse_qs(url.query)["secret"][0]
     assert (url.scheme, url.netloc) == ("otpauth", "totp")
-    assert secret == base64.b32encode(device.bin_key).decode()
+    assert secret == base64.b32encode(pending.bin_key).decode()
     assert parse_qs(url.query)["issuer"] == ["Kantoku"]
     page = response.content.decode()
-    assert qr_svg(device.config_url, title="QR code for your authenticator app") in page  # the QR code is this URL
+    assert qr_svg(pending.config_url, title="QR code for your authenticator app") in page  # the QR code is this URL
     assert response.context["secret"].replace(" ", "") == secret  # and the key typed by hand is the same
     assert client.get(SETUP).context["secret"] == response.context["secret"]  # a reload shows the same key
 
-    confirmed = client.post(SETUP, {"code": code_of(device)})
+    used = code_of(pending)
+    confirmed = client.post(SETUP, {"code": used})
 
-    device.refresh_from_db()
+    device = TOTPDevice.objects.get(user=operator)
     assert device.confirmed
+    assert device.key == pending.key
     assert len(confirmed.context["codes"]) == 10
     assert StaticToken.objects.filter(device__user=operator).count() == 10
     assert client.get(reverse("admin:index")).status_code == 200  # this session gave the code
     assert AuditEntry.objects.filter(action="two_factor.enrol", actor=operator).exists()
+    # The code that confirmed the app cannot sign in again.
+    assert "That code is not right" in password_only(operator).post(VERIFY, {"code": used}).content.decode()
 
 
 def test_a_wrong_code_does_not_turn_it_on(operator):
     client = password_only(operator)
     client.get(SETUP)
-    response = client.post(SETUP, {"code": "000000" if code_of(TOTPDevice.objects.get()) != "000000" else "111111"})
+    right = code_of(being_set_up(client, operator))
+    response = client.post(SETUP, {"code": "000000" if right != "000000" else "111111"})
     assert "That code is not right" in response.content.decode()
-    assert not TOTPDevice.objects.get().confirmed
+    assert not TOTPDevice.objects.exists()
 
 
 def test_someone_with_only_the_password_cannot_enrol_a_second_app(operator):
@@ -234,7 +244,7 @@ def test_someone_with_only_the_password_cannot_enrol_a_second_app(operator):
 def test_recovery_codes_are_shown_once_and_each_works_once(operator):
     client = password_only(operator)
     client.get(SETUP)
-    codes = client.post(SETUP, {"code": code_of(TOTPDevice.objects.get())}).context["codes"]
+    codes = client.post(SETUP, {"code": code_of(being_set_up(client, operator))}).context["codes"]
     assert len(set(codes)) == 10
 
     assert client.get(SETUP)["Location"] == ACCOUNT  # never shown again
@@ -271,7 +281,7 @@ def test_a_teacher_turns_it_on_and_off(teacher):
     client = password_only(teacher)
     assert "Two-factor sign-in is off" in client.get(ACCOUNT).content.decode()
     client.get(SETUP)
-    client.post(SETUP, {"code": code_of(TOTPDevice.objects.get(user=teacher))})
+    client.post(SETUP, {"code": code_of(being_set_up(client, teacher))})
     assert "Two-factor sign-in is on" in client.get(ACCOUNT).content.decode()
 
     client.post(reverse("classrooms:two_factor_disable"))
@@ -279,6 +289,17 @@ def test_a_teacher_turns_it_on_and_off(teacher):
     assert not TOTPDevice.objects.filter(user=teacher).exists()
     assert not StaticDevice.objects.filter(user=teacher).exists()
     assert AuditEntry.objects.filter(action="two_factor.disable", actor=teacher).exists()
+
+
+def test_the_own_pages_change_nothing_without_a_device_and_a_code(teacher, client_of):
+    client = client_of(teacher)
+    client.get(SETUP)
+    client.post(SETUP, {})
+    client.post(reverse("classrooms:two_factor_recovery_codes"))
+    client.post(reverse("classrooms:two_factor_disable"))
+    assert not TOTPDevice.objects.exists()
+    assert not StaticDevice.objects.exists()
+    assert not AuditEntry.objects.exists()
 
 
 def test_an_operator_cannot_turn_it_off(operator, client_of):
