@@ -5,6 +5,7 @@ QR code, recovery codes, what a session reaches before the second factor, and th
 from __future__ import annotations
 
 import base64
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -387,3 +388,26 @@ def test_every_action_code_has_words():
 def test_a_second_operator_is_asked_like_the_first(db):
     second = make_user("operator2", User.Role.OPERATOR, is_staff=True, is_superuser=True)
     assert two_factor.must_use(second)
+
+
+def test_the_operator_sets_it_per_organization_in_the_console(client_of, operator, organization):
+    client = client_of(operator)
+    add_page = client.get(reverse("admin:classrooms_organization_add")).content.decode()
+    box = re.search(r'<input type="checkbox" name="two_factor_required"[^>]*>', add_page)
+    assert box is not None
+    assert box.group(0).endswith(" checked>")  # on for a new one
+    change_page = client.get(reverse("admin:classrooms_organization_change", args=[organization.pk]))
+    assert 'name="two_factor_required"' in change_page.content.decode()
+
+    client.post(
+        reverse("admin:classrooms_organization_add"),
+        {
+            "name": "そら小学校",
+            "code": "sora",
+            "school_type": "elementary",
+            "unit_price": "280",
+            "two_factor_required": "on",
+        },
+    )
+
+    assert Organization.objects.get(code="sora").two_factor_required
