@@ -76,6 +76,7 @@ def setup(request):
     request.session[SETUP_KEY_SESSION_KEY] = key  # the same QR code on every visit, until confirmed
     device = two_factor.enrolment_device(user=request.user, key=key)
     form = TwoFactorCodeForm(request.POST or None)
+    form.fields["code"].label = _("6-digit code")  # from the app: no recovery codes yet
     if request.method == "POST" and form.is_valid():
         try:
             device, codes = two_factor.two_factor_enrol(key=key, code=form.cleaned_data["code"], by=request.user)
