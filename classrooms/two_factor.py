@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 # The audit log's action codes written here, and what the org admin reads for each (docs/design.md §9).
 AUDIT_ACTIONS = audit_actions(
     {
-        "two_factor.enrol": gettext_lazy("Two-factor sign-in turned on"),
+        "two_factor.enrol": gettext_lazy("Authenticator app set up for two-factor sign-in"),
         "two_factor.disable": gettext_lazy("Two-factor sign-in turned off"),
         "two_factor.recovery_codes": gettext_lazy("New recovery codes made"),
         "two_factor.recovery_code_used": gettext_lazy("Signed in with a recovery code"),
@@ -223,7 +223,8 @@ def enrolment_device(*, user: User, key: str) -> TOTPDevice:
 
 
 def two_factor_enrol(*, key: str, code: str, by: User) -> tuple[TOTPDevice, list[str]]:
-    """Confirm a new authenticator with a code from it; returns it and ten new recovery codes (shown once).
+    """Confirm a new authenticator with a code from it (it replaces any earlier one); returns it and ten
+    new recovery codes (shown once). The caller makes sure a person who had a device gave it first.
 
     Not throttled: the person was just shown the key, so there is nothing here to guess.
     """
@@ -233,8 +234,7 @@ def two_factor_enrol(*, key: str, code: str, by: User) -> tuple[TOTPDevice, list
     if not (is_app_code(code) and totp.verify(int(code), device.tolerance)):
         raise ServiceError(_("That code is not right. Check it and try again."), code="wrong_code")
     with transaction.atomic():
-        if has_authenticator(by):
-            raise ServiceError(_("Two-factor sign-in is already on."), code="already_on")
+        TOTPDevice.objects.filter(user=by).delete()  # a new phone replaces the old one
         device.confirmed, device.last_t, device.drift = True, totp.t(), totp.drift  # this code is used up
         device.save()
         codes = _new_recovery_codes(by)

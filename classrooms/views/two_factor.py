@@ -67,11 +67,11 @@ def verify(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def setup(request):
-    """Enrolment: scan the QR code (or type the key), confirm with a code, get the recovery codes once."""
-    if two_factor.has_authenticator(request.user):
-        return redirect("classrooms:two_factor_account")
+    """Enrolment, or a new phone: scan the QR code (or type the key), confirm with a code, get the recovery
+    codes once. Someone who has a device must have given the second factor in this session first.
+    """
     if request.two_factor_pending and two_factor.has_any_device(request.user):
-        return redirect("classrooms:two_factor_verify")  # recovery codes, no app: prove one first
+        return redirect("classrooms:two_factor_verify")  # a password alone never sets up an app
     key = request.session.get(SETUP_KEY_SESSION_KEY) or two_factor.new_key()
     request.session[SETUP_KEY_SESSION_KEY] = key  # the same QR code on every visit, until confirmed
     device = two_factor.enrolment_device(user=request.user, key=key)
@@ -94,6 +94,7 @@ def setup(request):
         "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
         "next": _next_url(request),
         "required": two_factor.required_by_role(request.user),
+        "replacing": two_factor.has_authenticator(request.user),
     }
     return render(request, "registration/two_factor_setup.html", context)
 
