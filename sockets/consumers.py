@@ -170,7 +170,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
         socket at all (docs/design.md §1).
         """
         if not await run_db(two_factor.socket_may_open, self.scope):
-            await self.close(code=CLOSE_SIGNED_OUT)
+            await self.close(code=CLOSE_NOT_ALLOWED)  # a refused handshake, like the routes' own
             return
         await super().websocket_connect(message)
 

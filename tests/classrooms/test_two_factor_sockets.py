@@ -9,7 +9,7 @@ from django.conf import settings
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from sockets.consumers import CLOSE_SIGNED_OUT, fresh_users
+from sockets.consumers import CLOSE_NOT_ALLOWED, fresh_users
 from tests.conftest import pass_second_factor
 from tests.websockets import IN_MEMORY_LAYER, Sockets, db, receive
 
@@ -46,7 +46,7 @@ def requiring(organization):
 async def test_an_operator_gets_no_socket_before_the_second_factor(sockets, operator):
     await db(with_authenticator, operator)
     _socket, connected, code = await sockets.connect("/ws/inbox/", await db(password_only, operator))
-    assert (connected, code) == (False, CLOSE_SIGNED_OUT)
+    assert (connected, code) == (False, CLOSE_NOT_ALLOWED)
 
 
 async def test_an_org_admin_of_a_requiring_school_gets_no_socket_before_it(
@@ -55,7 +55,7 @@ async def test_an_org_admin_of_a_requiring_school_gets_no_socket_before_it(
     client = await db(password_only, org_admin)  # enrolment not even done: still nothing
     for path in ("/ws/inbox/", f"/ws/proctor/{proctored_session.pk}/"):
         _socket, connected, code = await sockets.connect(path, client)
-        assert (connected, code) == (False, CLOSE_SIGNED_OUT), path
+        assert (connected, code) == (False, CLOSE_NOT_ALLOWED), path
 
 
 async def test_a_teacher_who_opted_in_gets_no_socket_before_it(sockets, teacher, proctored_session):
@@ -63,7 +63,7 @@ async def test_a_teacher_who_opted_in_gets_no_socket_before_it(sockets, teacher,
     _socket, connected, code = await sockets.connect(
         f"/ws/proctor/{proctored_session.pk}/", await db(password_only, teacher)
     )
-    assert (connected, code) == (False, CLOSE_SIGNED_OUT)
+    assert (connected, code) == (False, CLOSE_NOT_ALLOWED)
 
 
 async def test_after_the_second_factor_the_socket_opens(sockets, teacher, proctored_session):
