@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from classrooms import services
+from classrooms import services, two_factor
 from classrooms.forms import PersonForm
 from classrooms.login_cards import cards_page
 from classrooms.models import AuditEntry, Membership, Organization, SchoolClass, User, audit_actions
@@ -40,8 +44,8 @@ class OrganizationAdmin(ContractPagesMixin, admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:  # a new organization starts pending, with the unit price it will be approved at
-            return ["name", "code", "school_type", "unit_price"]
-        return ["name", "code", "school_type", *self.readonly_fields]
+            return ["name", "code", "school_type", "unit_price", "two_factor_required"]
+        return ["name", "code", "school_type", "two_factor_required", *self.readonly_fields]
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []  # a new organization has no terms yet
@@ -115,13 +119,81 @@ class UserAdmin(admin.ModelAdmin):
     list_display = ["login_id", "name", "role", "is_active", "must_change_password", "date_joined"]
     list_filter = ["role", "is_active"]
     search_fields = ["login_id", "name", "kana"]
-    fields = ["login_id", "name", "kana", "role", "is_active", "must_change_password", "last_login", "date_joined"]
-    readonly_fields = ["login_id", "role", "is_active", "last_login", "date_joined", "must_change_password"]
+    fields = [
+        "login_id",
+        "name",
+        "kana",
+        "role",
+        "is_active",
+        "must_change_password",
+        "two_factor",
+        "last_login",
+        "date_joined",
+    ]
+    readonly_fields = [
+        "login_id",
+        "role",
+        "is_active",
+        "last_login",
+        "date_joined",
+        "must_change_password",
+        "two_factor",
+    ]
     inlines = [MembershipInline]
     actions = ["suspend", "reactivate"]
 
     def has_add_permission(self, request):
         return False  # accounts are issued by org admins and teachers, or with "issue org admin"
+
+    @admin.display(description=_("two-factor sign-in"))
+    def two_factor(self, user: User):
+        if user.is_examinee:
+            return "—"
+        status = two_factor.status_of(user)
+        if not (status.on or status.recovery_codes_left):
+            return pgettext_lazy("two-factor", "off")
+        reset_url = reverse("admin:classrooms_user_two_factor_reset", args=[user.pk])
+        return format_html(
+            '{} ({}: {}) · <a href="{}">{}</a>',
+            pgettext_lazy("two-factor", "on") if status.on else pgettext_lazy("two-factor", "off"),
+            _("recovery codes left"),
+            status.recovery_codes_left,
+            reset_url,
+            _("Reset two-factor sign-in…"),
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:user_id>/two-factor-reset/",
+                self.admin_site.admin_view(self.two_factor_reset),
+                name="classrooms_user_two_factor_reset",
+            ),
+            *super().get_urls(),
+        ]
+
+    def two_factor_reset(self, request, user_id: int):
+        """For a lost phone: after a confirmation, the person's devices go and they set up a new one."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        user = get_object_or_404(User, pk=user_id)
+        back_url = reverse("admin:classrooms_user_change", args=[user.pk])
+        if request.method == "POST" and request.POST.get("confirmed"):
+            try:
+                two_factor.two_factor_reset(user=user, by=request.user)
+            except ServiceError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(request, _("Two-factor sign-in of %(name)s is reset.") % {"name": user})
+            return redirect(back_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "person": user,
+            "status": two_factor.status_of(user),
+            "back_url": back_url,
+            "opts": self.opts,
+        }
+        return render(request, "admin/classrooms/user/two_factor_reset.html", context)
 
     @admin.action(description=_("Suspend (signs them out everywhere)"))
     def suspend(self, request, queryset):
@@ -132,6 +204,12 @@ class UserAdmin(admin.ModelAdmin):
     def reactivate(self, request, queryset):
         for user in queryset:
             services.user_set_active(user=user, active=True, by=request.user)
+
+
+# The console resets a person's devices on their page (UserAdmin.two_factor_reset); it never lists
+# devices, whose secrets django-otp's own pages would show.
+admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)
 
 
 @admin.register(SchoolClass)

@@ -9,7 +9,7 @@ class ClassroomsConfig(AppConfig):
     def ready(self):
         # The modules that write audit entries declare their action codes when imported
         # (classrooms.models.audit_actions); the audit log names every one, whatever ran first.
-        from classrooms import services, transfers  # noqa: F401
+        from classrooms import services, transfers, two_factor  # noqa: F401
 
         # django-axes names its console section "Axes"; operators read what it is.
         apps.get_app_config("axes").verbose_name = _("Sign-in throttling")

@@ -199,3 +199,13 @@ class HistoryConsentForm(forms.Form):
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,
     )
+
+
+class TwoFactorCodeForm(forms.Form):
+    """The six-digit code of an authenticator app, or one recovery code (docs/design.md §1)."""
+
+    code = forms.CharField(
+        label=_("6-digit code or recovery code"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}),
+    )

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils import translation
+from django_htmx.http import HttpResponseClientRedirect
 
+from classrooms import two_factor
 from classrooms.access import account_in_good_standing, active_membership
 from classrooms.models import Organization
 
@@ -13,7 +18,14 @@ from classrooms.models import Organization
 class PasswordChangeRequiredMiddleware:
     """Accounts issued by someone else must choose their own password before anything else."""
 
-    allowed_names = ("classrooms:password_change_required", "classrooms:logout", "set_language")
+    allowed_names = (
+        "classrooms:password_change_required",
+        "classrooms:logout",
+        "set_language",
+        # The second factor comes first (TwoFactorRequiredMiddleware).
+        "classrooms:two_factor_verify",
+        "classrooms:two_factor_setup",
+    )
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -74,6 +86,14 @@ class BetweenSchoolsMiddleware:
     )
     home_names = frozenset({"classrooms:home", "classrooms:examinee_home"})
 
+
+class TwoFactorRequiredMiddleware:
+    """A session that owes its second factor reaches nothing but the two-factor pages, signing out
+    and the language switch (docs/design.md §1). An htmx request is told to load the page instead.
+    """
+
+    allowed_names = ("classrooms:two_factor_verify", "classrooms:two_factor_setup", "classrooms:logout", "set_language")
+
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -97,3 +117,21 @@ class BetweenSchoolsMiddleware:
         if name in self.home_names:
             return redirect("classrooms:examinee_between_schools")
         raise Http404
+
+        request.two_factor_pending = two_factor.is_pending(request)
+        if request.two_factor_pending:
+            allowed = {reverse(name) for name in self.allowed_names}
+            if request.path not in allowed and not request.path.startswith("/static/"):
+                return self.refuse(request)
+        return self.get_response(request)
+
+    @staticmethod
+    def refuse(request):
+        target = reverse(
+            "classrooms:two_factor_verify" if two_factor.has_any_device(request.user) else "classrooms:two_factor_setup"
+        )
+        if request.method == "GET" and not request.htmx:
+            target = f"{target}?{urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})}"
+        if request.htmx:
+            return HttpResponseClientRedirect(target)
+        return redirect(target)

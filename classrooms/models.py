@@ -114,6 +114,13 @@ class Organization(models.Model):
         blank=True,
         help_text=_("Set when the contract is terminated; personal data is deleted after the retention period."),
     )
+    # New organizations require it; those that existed before two-factor sign-in do not, until the
+    # operator turns it on (docs/design.md §1).
+    two_factor_required = models.BooleanField(
+        _("org admins must use two-factor sign-in"),
+        default=True,
+        help_text=_("Org admins confirm each sign-in with a code from an authenticator app."),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from classrooms.views import accounts, examinee, orgadmin, roster_files, teacher, transfers
+from classrooms.views import accounts, examinee, orgadmin, roster_files, teacher, transfers, two_factor
 
 app_name = "classrooms"
 
@@ -11,6 +11,12 @@ urlpatterns = [
     path("logout/", accounts.logout_view, name="logout"),
     path("password/", accounts.password_change, name="password_change"),
     path("password/new/", accounts.password_change_required, name="password_change_required"),
+    # Two-factor sign-in (docs/design.md §1)
+    path("two-factor/", two_factor.verify, name="two_factor_verify"),
+    path("two-factor/setup/", two_factor.setup, name="two_factor_setup"),
+    path("account/two-factor/", two_factor.account, name="two_factor_account"),
+    path("account/two-factor/recovery-codes/", two_factor.recovery_codes_renew, name="two_factor_recovery_codes"),
+    path("account/two-factor/turn-off/", two_factor.disable, name="two_factor_disable"),
     # Teacher: classes and rosters
     path("teacher/classes/", teacher.class_list, name="teacher_class_list"),
     path("teacher/classes/new/", teacher.class_create, name="teacher_class_create"),

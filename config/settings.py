@@ -61,6 +61,10 @@ INSTALLED_APPS = [
     "csp",  # its checks only: the policy is set below (docs/design.md §9.1)
     "django_htmx",
     "axes",
+    # Two-factor sign-in (docs/design.md §1): an authenticator app, and recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "classrooms",
     "exams",
     "proctoring",
@@ -79,11 +83,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # which device verified this session, if any
     # 児童 or 生徒 by school type (docs/design.md §11): after the language and the user are known.
     "classrooms.middleware.SchoolWordsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # The second factor before anything else, even before choosing a new password (docs/design.md §1).
+    "classrooms.middleware.TwoFactorRequiredMiddleware",
     "classrooms.middleware.PasswordChangeRequiredMiddleware",
     # An examinee between schools reaches one page (docs/design.md §7): after the password check.
     "classrooms.middleware.BetweenSchoolsMiddleware",
@@ -300,6 +307,13 @@ AXES_USERNAME_CALLABLE = "classrooms.backends.throttled_login_id"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+
+# Two-factor sign-in (classrooms/two_factor.py). The name authenticator apps show for the account.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", "Kantoku")
+# Wrong codes: after n wrong codes in a row a device accepts the next one only after
+# factor × 2^(n-1) seconds (1, 2, 4, … 512 s after ten), for the app and the recovery codes alike.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 # --- i18n / time ------------------------------------------------------------------
 LANGUAGE_CODE = "ja"

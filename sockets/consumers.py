@@ -37,6 +37,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from classrooms import two_factor
 from classrooms.access import account_in_good_standing
 from classrooms.models import Membership, User
 from classrooms.schoolyear import today
@@ -105,12 +106,28 @@ def fresh_users(pairs: list[tuple[int, str | None]]) -> dict[tuple[int, str | No
             stored_hash = sessions.get(key, {}).get(HASH_SESSION_KEY, "")
             fresh = constant_time_compare(stored_hash, user.get_session_auth_hash())
         found[(user_id, key)] = user if fresh else None
+    # A session that still owes its second factor acts on no socket (docs/design.md §1); e.g. after
+    # the operator's reset deleted the device it was verified with.
+    keyed = [(pair, user) for pair, user in found.items() if user is not None and pair[1] is not None]
+    passed = two_factor.sessions_passed([(user, sessions.get(pair[1], {})) for pair, user in keyed])
+    for (pair, _user), ok in zip(keyed, passed, strict=True):
+        if not ok:
+            found[pair] = None
     return found
 
 
 def fresh_user(user_id: int, session_key: str | None) -> User | None:
     """`fresh_users` for one pair."""
     return fresh_users([(user_id, session_key)])[(user_id, session_key)]
+
+
+def _handshake_verdict(scope) -> str:
+    if not two_factor.socket_may_open(scope):
+        return "second factor owed"
+    user = scope["user"]
+    if user.is_authenticated and not account_in_good_standing(user):
+        return "not in good standing"
+    return "ok"
 
 
 class FrameConsumer(AsyncWebsocketConsumer):
@@ -153,19 +170,24 @@ class FrameConsumer(AsyncWebsocketConsumer):
 
     # --- Connecting ----------------------------------------------------------------------
 
-    async def websocket_connect(self, message):
-        """Only an account that may act in an organization today opens a socket: the backend also
-        signs in an examinee between schools (docs/design.md §7), to one page and nothing live.
-        """
-        user = self.scope["user"]
-        if user.is_authenticated and not await run_db(account_in_good_standing, user):
-            self.scope["user"] = AnonymousUser()  # every route refuses anonymous visitors its own way
-        await super().websocket_connect(message)
-
     async def join(self, *groups: str) -> None:
         self.groups_joined = list(groups)
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
+
+    async def websocket_connect(self, message):
+        """Before the route's own `connect`, in one trip to the database: a browser session that owes
+        its second factor gets no socket at all (docs/design.md §1), and an account that may not act in
+        an organization today (the backend also signs in an examinee between schools, docs/design.md §7,
+        to one page and nothing live) is treated as anonymous, which every route refuses its own way.
+        """
+        verdict = await run_db(_handshake_verdict, self.scope)
+        if verdict == "second factor owed":
+            await self.close(code=CLOSE_NOT_ALLOWED)  # a refused handshake, like the routes' own
+            return
+        if verdict == "not in good standing":
+            self.scope["user"] = AnonymousUser()
+        await super().websocket_connect(message)
 
     async def accept(self, subprotocol=None, headers=None):
         """The handshake's user was loaded by AuthMiddlewareStack just now: that is the first check."""

@@ -19,11 +19,20 @@ from operations.models import ContractTerm
 PASSWORD = "correct-horse-battery"
 
 
-def make_organization(code: str, name: str) -> Organization:
-    """An approved organization whose first contract term began 30 days ago (docs/design.md §8.1)."""
+def make_organization(code: str, name: str, *, two_factor_required: bool = False) -> Organization:
+    """An approved organization whose first contract term began 30 days ago (docs/design.md §8.1).
+
+    Like the schools that existed before two-factor sign-in, it does not require it of its org
+    admins unless asked to (tests/classrooms/test_two_factor*.py turn it on).
+    """
     starts_on = today() - datetime.timedelta(days=30)
     organization = Organization.objects.create(
-        code=code, name=name, status=Organization.Status.APPROVED, contract_starts_on=starts_on, unit_price=300
+        code=code,
+        name=name,
+        status=Organization.Status.APPROVED,
+        contract_starts_on=starts_on,
+        unit_price=300,
+        two_factor_required=two_factor_required,
     )
     ContractTerm.objects.create(
         organization=organization, starts_on=starts_on, ends_on=term_end_after(starts_on), unit_price=300
@@ -147,12 +156,31 @@ def foreign_examinee(other_organization, foreign_class) -> User:
     return user
 
 
+def pass_second_factor(client, user: User) -> None:
+    """What the second step of signing in leaves in the session, for a user who owes it
+    (docs/design.md §1): verified by their authenticator (one is made if they have none).
+    """
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from classrooms import two_factor
+
+    if not two_factor.must_use(user):
+        return
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = device or TOTPDevice.objects.create(user=user, name="authenticator")
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
 @pytest.fixture
 def client_of(client):
-    """`client_of(user)`: the test client signed in as that user."""
+    """`client_of(user)`: the test client signed in as that user, second factor included."""
 
     def sign_in(user: User):
         client.force_login(user)
+        pass_second_factor(client, user)
         return client
 
     return sign_in

@@ -17,6 +17,7 @@ from classrooms.models import User
 from config.asgi import application
 from sockets.executor import close_pool
 from sockets.process import stop_ticking
+from tests.conftest import pass_second_factor
 
 ALLOWED_ORIGIN = b"http://127.0.0.1:8000"
 IN_MEMORY_LAYER = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -27,6 +28,7 @@ async def signed_in(user: User, **client_defaults) -> Client:
     """A test client with a real session for `user`, made by the backend the sign-in form uses."""
     client = Client(**client_defaults)
     await sync_to_async(client.force_login)(user, backend="classrooms.backends.MembershipBackend")
+    await sync_to_async(pass_second_factor)(client, user)
     return client
 
 

@@ -10,7 +10,7 @@ from classrooms.models import AuditEntry, Membership, Organization, User
 from classrooms.schoolyear import today
 from config import settings as project_settings
 from operations.contracts import contract_suspend, contract_terminate
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, pass_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -123,6 +123,9 @@ def test_ended_membership_locks_the_account_out_of_the_organization(client_of, t
 
 def test_operator_belongs_to_no_organization_and_reaches_the_console(client, operator):
     assert sign_in(client, operator.login_id).status_code == 302
+    # The console waits for the second factor (tests/classrooms/test_two_factor.py).
+    assert client.get(reverse("admin:index"))["Location"].startswith(reverse("classrooms:two_factor_setup"))
+    pass_second_factor(client, operator)
     assert client.get(reverse("admin:index")).status_code == 200
 
 
