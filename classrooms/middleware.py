@@ -86,14 +86,6 @@ class BetweenSchoolsMiddleware:
     )
     home_names = frozenset({"classrooms:home", "classrooms:examinee_home"})
 
-
-class TwoFactorRequiredMiddleware:
-    """A session that owes its second factor reaches nothing but the two-factor pages, signing out
-    and the language switch (docs/design.md §1). An htmx request is told to load the page instead.
-    """
-
-    allowed_names = ("classrooms:two_factor_verify", "classrooms:two_factor_setup", "classrooms:logout", "set_language")
-
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -118,6 +110,18 @@ class TwoFactorRequiredMiddleware:
             return redirect("classrooms:examinee_between_schools")
         raise Http404
 
+
+class TwoFactorRequiredMiddleware:
+    """A session that owes its second factor reaches nothing but the two-factor pages, signing out
+    and the language switch (docs/design.md §1). An htmx request is told to load the page instead.
+    """
+
+    allowed_names = ("classrooms:two_factor_verify", "classrooms:two_factor_setup", "classrooms:logout", "set_language")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
         request.two_factor_pending = two_factor.is_pending(request)
         if request.two_factor_pending:
             allowed = {reverse(name) for name in self.allowed_names}

@@ -316,6 +316,8 @@ FILLERS: dict[str, Filler] = {
 ROUTE_FILLERS: dict[tuple[str, str], Filler] = {
     ("classrooms:examinee_history_consent", "transfer_id"): _victim("arrival"),
     ("admin:view_on_site", "object_id"): _victim("examinee"),
+    # The operator's reset of someone's two-factor sign-in (docs/design.md §1).
+    ("admin:classrooms_user_two_factor_reset", "user_id"): _victim("org_admin"),
 }
 
 

@@ -19,7 +19,9 @@ from django.conf import settings
 from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import reverse
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
+from classrooms import two_factor
 from classrooms.models import AuditEntry, User
 from classrooms.views.accounts import HOME_BY_ROLE
 from config.asgi import application
@@ -50,6 +52,7 @@ SIGN_IN_PAGES = ("classrooms:login", "admin:login", "classrooms:password_change_
 ANYONE = frozenset(ROLE_OF.values())
 SIGNED_IN = ANYONE - {"anonymous"}
 STAFF = frozenset({User.Role.ORG_ADMIN, User.Role.TEACHER})
+STAFF_AND_OPERATOR = STAFF | {User.Role.OPERATOR}
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,12 @@ OPEN: dict[str, Open] = {
     "messaging:operator_break_glass": Open(
         {User.Role.OPERATOR}, "break-glass: opening one message, with a reason, recorded", discloses=True
     ),
+    # One's own second factor (docs/design.md §1): a pupil gets 404; without an app, nothing to change.
+    "classrooms:two_factor_verify": Open(STAFF_AND_OPERATOR, "one's own second step of signing in"),
+    "classrooms:two_factor_setup": Open(STAFF_AND_OPERATOR, "setting up one's own authenticator (session only)"),
+    "classrooms:two_factor_account": Open(STAFF_AND_OPERATOR, "one's own two-factor settings"),
+    "classrooms:two_factor_recovery_codes": Open(STAFF_AND_OPERATOR, "one's own recovery codes (needs an app)"),
+    "classrooms:two_factor_disable": Open(STAFF_AND_OPERATOR, "turning off one's own (refused when required)"),
     "operations:export_request": Open(
         {User.Role.ORG_ADMIN}, "requests an export of one's own school (a queued row)", writes=True
     ),
@@ -117,11 +126,25 @@ def sign_in(user: User | None) -> Client:
             {"username": user.login_id, "password": PASSWORD, "csrfmiddlewaretoken": token},
         )
         assert answer.status_code == 302, f"{user.login_id} could not sign in"
+        if two_factor.must_use(user):  # the second step, through its form, with a code of their app
+            answer = client.post(
+                reverse("classrooms:two_factor_verify"),
+                {"code": authenticator_code(user), "csrfmiddlewaretoken": csrf_token(client)},  # rotated at sign-in
+            )
+            assert answer.status_code == 302, f"{user.login_id} could not give the second factor"
         home = client.get(reverse("classrooms:home"))
         # Half signed in (a second factor still to give) would sweep nothing: every answer a redirect.
         landed = (home.status_code, home.get("Location"))
         assert landed == (302, reverse(HOME_BY_ROLE[user.role])), f"{user.login_id} is not fully signed in: {landed}"
     return client
+
+
+def authenticator_code(user: User) -> str:
+    """A fresh recovery code of the user (docs/design.md §1): unlike an app code, which works once per
+    30 s window, one is good for each of the sweep's sign-ins of the same person.
+    """
+    device, _created = StaticDevice.objects.get_or_create(user=user, name="recovery", defaults={"confirmed": True})
+    return device.token_set.create(token=StaticToken.random_token()).token
 
 
 def csrf_token(client: Client) -> str:
