@@ -7,6 +7,10 @@ honest peak of a whole class (docs/benchmarks.md, "Rate limits: the honest peak"
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import subprocess
+import sys
 
 import pytest
 from django.test import Client, RequestFactory
@@ -19,6 +23,7 @@ from exams.models import Attempt
 from messaging.services import message_send
 from proctoring.services import seat_take, session_start
 from tests.conftest import connect, enroll, make_user
+from tests.servers import redis_url_or_own
 
 pytestmark = pytest.mark.django_db
 
@@ -203,3 +208,39 @@ def test_own_password_changes_are_limited(settings, teacher):
     statuses = [client.post(url, wrong).status_code for _ in range(3)]
 
     assert statuses == [200, 200, 429]
+
+
+# --- Several server processes count together ----------------------------------------------------
+
+# One server process: three notices by one user, through the cache of config/settings.py.
+THREE_NOTICES = """
+import django, os
+django.setup()
+from django.test import RequestFactory
+from config.ratelimits import seconds_to_wait
+class Teacher:
+    pk = int(os.environ["TEST_USER_ID"])
+request = RequestFactory().post("/")
+request.user = Teacher()
+print(*("refused" if seconds_to_wait(request, "notice") else "ok" for _ in range(3)))
+"""
+
+
+@pytest.mark.redis
+def test_processes_count_one_users_requests_together_on_redis(tmp_path):
+    for url in redis_url_or_own(tmp_path):
+        environment = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "REDIS_URL": url,
+            "RATE_LIMIT_NOTICE": "5/d",  # a day's window: two processes a second apart share it
+            "TEST_USER_ID": str(10**9 + secrets.randbelow(10**9)),  # no count of an earlier run
+        }
+        runs = [
+            subprocess.run(  # noqa: S603 - this interpreter, this test's own script
+                [sys.executable, "-c", THREE_NOTICES], env=environment, capture_output=True, text=True, check=True
+            ).stdout.split()
+            for _process in range(2)
+        ]
+
+        assert runs == [["ok", "ok", "ok"], ["ok", "ok", "refused"]]
