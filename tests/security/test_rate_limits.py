@@ -11,7 +11,10 @@ import os
 import secrets
 import subprocess
 import sys
+import time
+from types import SimpleNamespace
 
+import django_ratelimit.core
 import pytest
 from django.test import Client, RequestFactory
 from django.urls import reverse
@@ -32,6 +35,15 @@ pytestmark = pytest.mark.django_db
 # 3 changed choices a second for a whole minute, plus the resend of a 20-question test.
 HONEST_ANSWER_PEAK = 3 * 60 + 20
 CLASS_SIZE = 40
+
+
+@pytest.fixture(autouse=True)
+def one_window(monkeypatch):
+    """The counts are per fixed window (a minute for "600/m"): the clock stands still during a test, so a
+    window ending in the middle of it can neither hide a refusal nor make one.
+    """
+    now = time.time()
+    monkeypatch.setattr(django_ratelimit.core, "time", SimpleNamespace(time=lambda: now))
 
 
 def signed_in(user: User) -> Client:
