@@ -10,7 +10,7 @@ STAMP := $(VENV)/.requirements-installed
 ADDR ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test lint fmt constraints pg-stop redis-stop
+.PHONY: help setup run test lint fmt constraints audit pg-stop redis-stop
 
 help:
 	@echo "make setup        create .venv (Python 3.11), install pinned requirements, compile translations"
@@ -21,6 +21,7 @@ help:
 	@echo "make constraints  rewrite constraints.txt from the packages installed in .venv"
 	@echo "make pg-stop      stop the throwaway PostgreSQL cluster of make test"
 	@echo "make redis-stop   stop the throwaway Redis of make test"
+	@echo "make audit        pip-audit: known vulnerabilities of the pinned packages in constraints.txt (needs the network)"
 	@echo "make bench-live   load benchmark of the live websocket path, relay vs Kantoku, 1/4/25 classes (~10 min)"
 
 $(BIN)/python:
@@ -61,6 +62,14 @@ constraints: setup
 	{ echo "# pip freeze of .venv, made by 'make constraints': pins transitive dependencies too."; \
 	  $(BIN)/python -m pip freeze --disable-pip-version-check --exclude-editable | grep -iv '^kantoku'; \
 	} > constraints.txt.new && mv constraints.txt.new constraints.txt
+
+# Every pinned package, transitive ones too, against the Python Packaging Advisory Database (PyPI's
+# vulnerability service): exact pins, so no resolver and no temporary virtualenv (--disable-pip needs
+# --no-deps). --strict: a package the service could not be asked about fails the audit, where pip-audit
+# would otherwise skip it and still say "No known vulnerabilities found". It needs that service over
+# the network, so it is not a test or CI gate (docs/security.md).
+audit: setup
+	$(BIN)/pip-audit --strict --disable-pip --no-deps --progress-spinner off -r constraints.txt
 
 pg-stop:
 	scripts/pgtest stop

@@ -191,6 +191,34 @@ else:
     # per-message scan of every channel.
     CHANNEL_LAYERS = {"default": {"BACKEND": "sockets.layers.LocalChannelLayer", "CONFIG": {"capacity": 500}}}
 
+# --- Cache: the rate limits' counts (config/ratelimits.py) -----------------------
+# Redis when REDIS_URL is set, so that every daphne process counts together; one process's memory
+# otherwise. Short timeouts: a request never waits long on a Redis that stopped answering.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "kantoku",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kantoku"}}
+
+# POSTs per user (docs/design.md §10.6; the honest peaks they are set against: docs/benchmarks.md).
+# "600/m" is at most 600 a minute. django_ratelimit is used as a library, not an installed app: its
+# system check names only django-redis, not Django's own RedisCache, and refuses local memory even
+# for a single process. When the cache cannot be reached, requests go through (fail open).
+RATE_LIMITS = {
+    "answer": env("RATE_LIMIT_ANSWER", "600/m"),  # answer saves of the attempt page
+    "message": env("RATE_LIMIT_MESSAGE", "30/m"),  # messages, new or in a conversation
+    "notice": env("RATE_LIMIT_NOTICE", "60/h"),  # class notices
+    "roster_import": env("RATE_LIMIT_ROSTER_IMPORT", "30/h"),  # roster CSV imports
+    "password": env("RATE_LIMIT_PASSWORD", "100/h"),  # new initial passwords issued, own password changes
+}
+RATELIMIT_FAIL_OPEN = True
+
 # --- The live path (docs/design.md §10, docs/deploy.md for sizing) -------------
 # Threads for the websockets' database work, each keeping its connection (sockets/executor.py).
 # SQLite has one writer at a time: more threads there only wait for each other.

@@ -22,6 +22,7 @@ from classrooms.access import get_class_for_teacher, organization_of, role_requi
 from classrooms.models import SchoolClass, User
 from classrooms.schoolyear import current_school_year
 from config.errors import ServiceError
+from config.ratelimits import rate_limit, too_many_requests
 from messaging import access, metadata, services
 from messaging.forms import BreakGlassForm, MessageForm, NewMessageForm, NoticeForm
 from messaging.models import BreakGlassAccess
@@ -80,6 +81,7 @@ def inbox(request):
 @participant_required
 @sensitive_post_parameters("body")
 @require_http_methods(["GET", "POST"])
+@rate_limit("message")
 def message_new(request):
     """Write to one of your examinees (teachers) or one of your teachers (examinees)."""
     correspondents = access.correspondents_of(request.user)
@@ -120,9 +122,22 @@ def _thread_context(request, conversation, form) -> dict:
     }
 
 
+def _send_refused(request, retry_after: int, thread_id: int):
+    """Over the rate limit: the form again with what was typed and a word about waiting."""
+    if not request.htmx:
+        return too_many_requests(request, retry_after)
+    conversation = access.get_thread_for_writer(request.user, thread_id)
+    form = MessageForm(request.POST)
+    form.is_valid()
+    form.add_error(None, _("Too many messages in a short time. Wait a minute, then send this one again."))
+    response = render(request, "messaging/partials/send_form.html", {"thread": conversation, "form": form}, status=429)
+    return reswap(retarget(response, "#send-form"), "outerHTML")
+
+
 @participant_required
 @sensitive_post_parameters("body")
 @require_POST
+@rate_limit("message", refused=_send_refused)
 def thread_send(request, thread_id: int):
     """Send a message in a conversation: htmx appends it to the page; without htmx, back to the page."""
     conversation = access.get_thread_for_writer(request.user, thread_id)
@@ -147,6 +162,7 @@ def thread_send(request, thread_id: int):
 @teacher_required
 @sensitive_post_parameters("body")
 @require_http_methods(["GET", "POST"])
+@rate_limit("notice")
 def notice_new(request, class_id: int):
     """Send a notice to everyone on the class's roster; the class's earlier notices with read counts."""
     school_class = get_class_for_teacher(request.user, class_id)

@@ -9,6 +9,7 @@ class and examinee. The operator belongs to no organization.
 from __future__ import annotations
 
 import datetime
+import uuid
 
 import pytest
 
@@ -73,6 +74,14 @@ def enroll(school_class: SchoolClass, examinee: User, number: int | None = None)
 def fast_password_hashing(settings):
     """Argon2 is deliberately slow; tests that are not about hashing use a fast hasher."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def rate_limit_counts_of_this_test(settings):
+    """Each test counts its POSTs afresh (config/ratelimits.py): ids are reused across tests and runs,
+    and the counts of a Redis cache outlive a test.
+    """
+    settings.RATELIMIT_CACHE_PREFIX = f"rl:{uuid.uuid4().hex}:"
 
 
 @pytest.fixture

@@ -20,6 +20,9 @@ from sockets.process import stop_ticking
 from tests.conftest import pass_second_factor
 
 ALLOWED_ORIGIN = b"http://127.0.0.1:8000"
+# The Host header a browser on that origin sends: with CSRF_TRUSTED_ORIGINS empty, the site's own
+# origin is the handshake's Host and scheme (sockets/origins.py).
+SITE_HOST = b"127.0.0.1:8000"
 IN_MEMORY_LAYER = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 TIMEOUT = 10  # seconds to wait for a frame that must come (a bound for a loaded machine, not a pause)
 
@@ -41,15 +44,30 @@ class Sockets:
         self.opened: list[WebsocketCommunicator] = []
 
     async def connect(
-        self, path: str, who: User | Client | None, *, origin: bytes | None = ALLOWED_ORIGIN, peer: str | None = None
+        self,
+        path: str,
+        who: User | Client | None,
+        *,
+        origin: bytes | None = ALLOWED_ORIGIN,
+        peer: str | None = None,
+        headers: list[tuple[bytes, bytes]] | None = None,
+        scheme: str = "ws",
     ) -> tuple[WebsocketCommunicator, bool, object]:
-        """Returns (socket, connected, subprotocol or close code). `peer`: the client's IP address."""
+        """Returns (socket, connected, subprotocol or close code). `peer`: the client's IP address.
+
+        `headers`: more handshake headers (a Host other than SITE_HOST replaces it); `scheme`: ws or wss.
+        """
+        extra = list(headers or [])
         headers = [(b"origin", origin)] if origin else []
+        if not any(name == b"host" for name, _value in extra):
+            headers.append((b"host", SITE_HOST))
+        headers += extra
         if who is not None:
             client = who if isinstance(who, Client) else await signed_in(who, **self.client_defaults)
             cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
             headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
         socket = WebsocketCommunicator(application, path, headers=headers)
+        socket.scope["scheme"] = scheme
         if peer is not None:
             socket.scope["client"] = (peer, 50000)  # the application reads the scope when it first runs
         self.opened.append(socket)

@@ -13,6 +13,7 @@ from classrooms.forms import LoginForm
 from classrooms.login_cards import LOGIN_ID_PARAMETER
 from classrooms.password_rules import password_rules
 from classrooms.services import password_set
+from config.ratelimits import rate_limit
 from sockets.publish import close_user_sockets
 
 
@@ -76,6 +77,7 @@ def _change_password(request, form_class, template: str):
 
 
 @login_required
+@rate_limit("password")
 def password_change_required(request):
     """First sign-in with an issued password: choose your own before anything else."""
     if not request.user.must_change_password:
@@ -84,5 +86,6 @@ def password_change_required(request):
 
 
 @login_required
+@rate_limit("password")
 def password_change(request):
     return _change_password(request, PasswordChangeForm, "registration/password_change.html")

@@ -31,6 +31,7 @@ from classrooms.login_cards import cards_page
 from classrooms.models import AuditEntry, Enrollment, Membership, Organization, SchoolClass, User
 from classrooms.schoolyear import current_school_year, parse_school_year, today
 from config.errors import ServiceError
+from config.ratelimits import rate_limit
 
 org_admin_required = role_required(User.Role.ORG_ADMIN)
 
@@ -123,6 +124,7 @@ def teacher_reactivate(request, teacher_id: int):
 @org_admin_required
 @never_cache
 @require_POST
+@rate_limit("password")
 def teacher_password_reissue(request, teacher_id: int):
     return _password_reissue(request, teacher_id, role=User.Role.TEACHER, back="classrooms:orgadmin_teacher_list")
 
@@ -187,6 +189,7 @@ def examinee_reactivate(request, examinee_id: int):
 @org_admin_required
 @never_cache
 @require_POST
+@rate_limit("password")
 def examinee_password_reissue(request, examinee_id: int):
     return _password_reissue(request, examinee_id, role=User.Role.EXAMINEE, back="classrooms:orgadmin_examinee_list")
 

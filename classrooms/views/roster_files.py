@@ -18,6 +18,7 @@ from classrooms.services import examinees_issue
 from classrooms.spreadsheet import csv_download
 from classrooms.views.teacher import slips_page
 from config.errors import ServiceError
+from config.ratelimits import rate_limit
 
 # One-time tokens of the import form, kept in the session: a form is good for one import, so a
 # double click, a resent POST or the back button never issues the same accounts twice. Two POSTs
@@ -58,6 +59,7 @@ def import_token_consume(request, token: str) -> bool:
 
 @role_required(User.Role.TEACHER)
 @require_http_methods(["GET", "POST"])
+@rate_limit("roster_import")
 def roster_import(request, class_id: int):
     school_class = get_class_for_teacher(request.user, class_id)
     problem, line_errors = "", []

@@ -28,6 +28,7 @@ from classrooms.login_cards import cards_page
 from classrooms.models import SchoolClass, User
 from classrooms.schoolyear import current_school_year, parse_school_year
 from config.errors import ServiceError
+from config.ratelimits import rate_limit
 
 teacher_required = role_required(User.Role.TEACHER)
 
@@ -178,6 +179,7 @@ def enrollment_end(request, class_id: int, enrollment_id: int):
 
 @teacher_required
 @require_POST
+@rate_limit("password")
 def password_reissue(request, class_id: int, enrollment_id: int):
     enrollment = get_enrollment_for_teacher(request.user, class_id, enrollment_id)
     credential = services.password_reissue(user=enrollment.examinee, by=request.user)

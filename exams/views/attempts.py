@@ -26,6 +26,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from classrooms.access import role_required
 from classrooms.models import User
 from config.errors import ServiceError
+from config.ratelimits import rate_limit
 from exams import services
 from exams.access import get_attempt_to_take, get_question_of_attempt
 from exams.models import Attempt, Choice
@@ -62,6 +63,9 @@ ATTEMPT_TEXT = {
     ),
     "serverDown": gettext_lazy(
         "The server is not answering. Your answers are saved on this device and will be sent when it is back."
+    ),
+    "busy": gettext_lazy(
+        "Many answers were sent at once. They are saved on this device and will be sent again in a moment."
     ),
     "questionOffline": gettext_lazy("This question will appear when the connection is back."),
     "timeUp": gettext_lazy("Time is up! Your answers are being handed in."),
@@ -207,9 +211,17 @@ def question_fragment(request, attempt_id: int, position: int):
     return render(request, "exams/partials/question.html", context)
 
 
+def _answer_refused(request, retry_after: int, attempt_id: int) -> JsonResponse:
+    """Over the rate limit: attempt.js keeps the answer queued and sends it again after `retry_after` s."""
+    message = _("Many answers at once: yours are kept on this device and sent again shortly.")
+    body = {"saved": False, "error": "rate_limited", "message": message, "retry_after": retry_after}
+    return JsonResponse(body, status=429)
+
+
 @examinee_required
 @require_POST
 @never_cache
+@rate_limit("answer", refused=_answer_refused)
 def answer_save(request, attempt_id: int):
     attempt = get_attempt_to_take(request.user, attempt_id)
     form = _answer_form(request)

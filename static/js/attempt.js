@@ -81,10 +81,11 @@
   }
 
   // --- Connection banner: shown while answers cannot reach the server ---
-  let saveProblem = null; // null, "offline" or "server"
+  let saveProblem = null; // null, "offline", "server" or "busy" (over the rate limit: sent again later)
+  const problemText = { server: text.serverDown, busy: text.busy };
   function showConnectionBanner() {
     const offline = navigator.onLine === false || saveProblem === "offline";
-    const message = offline ? text.offline : saveProblem === "server" ? text.serverDown : "";
+    const message = offline ? text.offline : problemText[saveProblem] || "";
     offlineBanner.textContent = message;
     offlineBanner.hidden = !message;
   }
@@ -236,6 +237,13 @@
       saveProblem = null;
       return "drop";
     }
+    if (response.status === 429) {
+      // Too many saves at once (config/ratelimits.py): the answer stays queued; send it when the server says.
+      saveProblem = "busy";
+      const seconds = Number(body && body.retry_after) || Number(response.headers.get("Retry-After")) || 5;
+      retryNotBefore = Math.min(60, Math.max(1, seconds)) * 1000;
+      return "retry";
+    }
     if (response.status >= 500 || response.status === 409) {
       saveProblem = "server";
       return "retry";
@@ -249,6 +257,7 @@
   let flushing = false;
   let retryTimer = null;
   let retries = 0;
+  let retryNotBefore = 0; // ms the server asked us to wait (a 429), else 0
   let waitingForResume = false;
 
   async function flush() {
@@ -271,7 +280,10 @@
         if (outcome === "wait") {
           waitingForResume = true;
         } else {
-          retryTimer = setTimeout(flush, window.KantokuSocket.delay(retries));
+          // Spread over a second, so that a class told to wait does not come back at the same instant.
+          const wait = retryNotBefore ? retryNotBefore + Math.random() * 1000 : window.KantokuSocket.delay(retries);
+          retryNotBefore = 0;
+          retryTimer = setTimeout(flush, wait);
           retries += 1;
         }
         break;

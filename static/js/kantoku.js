@@ -127,3 +127,12 @@ document.addEventListener("click", (event) => {
     window.print();
   }
 });
+
+// htmx leaves an error response unswapped; a 429 (config/ratelimits.py) is a form that says to wait
+// and keeps what was typed, so it is shown like any other answer.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if (event.detail.xhr.status === 429) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
