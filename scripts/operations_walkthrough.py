@@ -3,8 +3,10 @@
     make run                                               # in another shell, on a fresh demo database
     .venv/bin/python scripts/operations_walkthrough.py     # KANTOKU_URL=http://127.0.0.1:8031 after make run ADDR=…
 
-The operator opens the console's overview, approves the pending ひかり高等学校 through its contract
-page (a date, then a confirmation that says what will happen), and sees the overview change; the
+The operator signs in (password, then a one-time code from `manage.py addstatictoken operator`: run
+the script with the environment of `make run`, e.g. the same SQLITE_PATH), opens the console's
+overview, approves the pending ひかり高等学校 through its contract page (a date, then a
+confirmation that says what will happen), and sees the overview change; the
 org admin of さくら小学校 asks for the school's data export, watches it finish and downloads the ZIP.
 It says what it saw, step by step, and leaves screenshots in KANTOKU_SHOTS (default: the system's
 temporary folder). It changes the database it runs against: use a demo one.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -42,16 +45,26 @@ def browser_page(browser: Browser) -> Page:
     return page
 
 
+def one_time_code(login_id: str) -> str:
+    """A recovery code from django-otp's own command, on the database `make run` serves (same environment)."""
+    manage = Path(__file__).resolve().parent.parent / "manage.py"
+    command = [sys.executable, str(manage), "addstatictoken", login_id]
+    return subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip()  # noqa: S603
+
+
 def overview_text(page: Page) -> str:
     return " ".join(page.locator(".console-overview").inner_text().split())
 
 
 def operator_approves_hikari(browser: Browser) -> None:
     page = browser_page(browser)
-    page.goto("/operator/login/")
+    page.goto("/operator/")  # the console sends to the site's sign-in, then to the second factor
     page.locator("#id_username").fill("operator")
     page.locator("#id_password").fill(OPERATOR_PASSWORD)
-    page.locator('input[type="submit"]').click()
+    page.locator('main form button[type="submit"]').click()
+    page.wait_for_url(re.compile(r"/two-factor/"))
+    page.locator("#id_code").fill(one_time_code("operator"))
+    page.locator('main form button[type="submit"]').click()
     page.wait_for_url(re.compile(r"/operator/$"))
     say("overview before:", overview_text(page))
     page.screenshot(path=SHOTS / "operations-overview.png", full_page=True)

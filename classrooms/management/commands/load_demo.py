@@ -7,10 +7,12 @@ import json
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django_otp.plugins.otp_static.models import StaticDevice
 
 from classrooms import services
 from classrooms.models import Enrollment, Membership, Organization, SchoolClass, User
 from classrooms.schoolyear import current_school_year, school_year_bounds, today
+from classrooms.two_factor import RECOVERY_NAME
 from exams.catalog import load_exam_document
 from exams.models import Exam
 from operations.contracts import contract_approve
@@ -128,6 +130,9 @@ class Command(BaseCommand):
         operator = User.objects.filter(login_id="operator").first()
         if operator is None:
             operator = User.objects.create_superuser("operator", OPERATOR_PASSWORD, name="運営 担当")
+        # Operators always give a second factor (docs/design.md §1). The demo's has recovery codes only,
+        # so that a one-time code from `manage.py addstatictoken operator` signs it in without a phone.
+        StaticDevice.objects.get_or_create(user=operator, defaults={"name": RECOVERY_NAME, "confirmed": True})
         return operator
 
     def _demo_password(self, user: User) -> None:
@@ -138,7 +143,13 @@ class Command(BaseCommand):
     def _school(self, school: dict, operator: User) -> None:
         organization, created = Organization.objects.get_or_create(
             code=school["code"],
-            defaults={"name": school["name"], "school_type": school["school_type"], "unit_price": 300},
+            # Two-factor sign-in stays off for the demo schools' org admins (the operator can turn it on).
+            defaults={
+                "name": school["name"],
+                "school_type": school["school_type"],
+                "unit_price": 300,
+                "two_factor_required": False,
+            },
         )
         if created:
             # Contracts begin with the school year, so the demo shows a realistic term.
@@ -186,6 +197,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Kantoku demo logins ({url})")
         self.stdout.write(line)
         self.stdout.write(f"  operator   operator        / {OPERATOR_PASSWORD}   (console: /operator/)")
+        self.stdout.write("             second factor: the code printed by")
+        self.stdout.write("             .venv/bin/python manage.py addstatictoken operator   (one sign-in each)")
         self.stdout.write(f"  every other login below: password {DEMO_PASSWORD}")
         for school in SCHOOLS:
             self.stdout.write(f"  {school['name']}")
