@@ -234,10 +234,14 @@ def verify_and_remember(key: int, *, incremental: bool) -> ChainReport:
 
 
 def _checkpoint_holds(key: int, checkpoint: AuditCheckpoint) -> bool:
+    """The entry the checkpoint ends at is unchanged, and as many entries lead up to it as then."""
     if checkpoint.broken or checkpoint.sequence == 0:
         return False
     entries = chain_entries(key)
-    last = entries.filter(sequence=checkpoint.sequence).values_list("hash", flat=True).first()
-    return last == checkpoint.entry_hash and entries.filter(sequence__lte=checkpoint.sequence).count() == (
-        checkpoint.count
+    last = entries.filter(sequence=checkpoint.sequence).first()
+    return (
+        last is not None
+        and last.hash == checkpoint.entry_hash
+        and last.compute_hash() == last.hash
+        and entries.filter(sequence__lte=checkpoint.sequence).count() == checkpoint.count
     )

@@ -53,7 +53,7 @@ AUDIT_ACTIONS = audit_actions(
         "class.teacher_change": gettext_lazy("Class handed to a successor"),
     },
     details={
-        "consent": (gettext_lazy("answer"), {"yes": gettext_lazy("may be seen"), "no": gettext_lazy("may not be seen")})
+        "consent": (gettext_lazy("answer"), {"yes": gettext_lazy("consents"), "no": gettext_lazy("does not consent")})
     },
 )
 
