@@ -41,8 +41,10 @@ def link(entry: AuditEntry) -> None:
     """
     if connection.vendor == "postgresql":
         _take_referenced_rows_first(entry)
-    AuditChain.objects.get_or_create(key=entry.chain_key)
-    chain = AuditChain.objects.select_for_update().get(key=entry.chain_key)
+    chain = AuditChain.objects.select_for_update().filter(key=entry.chain_key).first()
+    if chain is None:  # the organization's first entry
+        AuditChain.objects.get_or_create(key=entry.chain_key)
+        chain = AuditChain.objects.select_for_update().get(key=entry.chain_key)
     # What is hashed is exactly what the database gives back when the entry is read again.
     entry.details = json.loads(json.dumps(entry.details))
     entry.sequence = chain.sequence + 1

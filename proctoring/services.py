@@ -49,6 +49,7 @@ AUDIT_ACTIONS = audit_actions(
     details={
         "category": (gettext_lazy("category"), Incident.Category.choices),
         "decision": (gettext_lazy("decision"), Incident.Action.choices),
+        "signals": gettext_lazy("signals"),
     },
 )
 
