@@ -17,7 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from classrooms.models import AuditChain, AuditCheckpoint, AuditEntry, Organization, User
@@ -106,20 +107,21 @@ def purging_organization_id() -> int | None:
 
 @dataclass(frozen=True)
 class ChainBreak:
-    """The first link of a chain that does not hold."""
+    """The first link of a chain that does not hold.
+
+    `kind` is one of KINDS; `entry_id` is None when the entry is missing at the end of the chain.
+    """
+
+    KINDS = ("missing", "inserted", "changed", "link", "reordered")
 
     entry_id: int | None
     sequence: int
-    problem: str
-
-    @property
-    def kind(self) -> str:
-        """One word for the problem: missing, inserted, changed, broken or reordered."""
-        return self.problem.split(":")[0].split()[-1]
+    kind: str
+    detail: str
 
     def __str__(self) -> str:
         entry = f"entry {self.entry_id}" if self.entry_id is not None else "no entry"
-        return f"{entry}, sequence {self.sequence}: {self.problem}"
+        return f"{entry}, sequence {self.sequence}: {self.detail}"
 
 
 @dataclass(frozen=True)
@@ -151,15 +153,16 @@ class _Walk:
     def check(self, entry: AuditEntry) -> ChainBreak | None:
         expected = self.sequence + 1
         if entry.sequence > expected:
-            return ChainBreak(entry.pk, expected, f"entry missing: sequence {expected} to {entry.sequence - 1}")
+            detail = f"entry missing: sequence {expected} to {entry.sequence - 1}"
+            return ChainBreak(entry.pk, expected, "missing", detail)
         if entry.sequence < expected:
-            return ChainBreak(entry.pk, entry.sequence, "entry inserted: this sequence number was already taken")
+            return ChainBreak(entry.pk, entry.sequence, "inserted", "entry inserted: this sequence number is taken")
         if entry.compute_hash() != entry.hash:
-            return ChainBreak(entry.pk, entry.sequence, "content changed: the entry does not match its hash")
+            return ChainBreak(entry.pk, entry.sequence, "changed", "content changed: the entry does not match its hash")
         if entry.prev_hash != self.prev_hash:
-            return ChainBreak(entry.pk, entry.sequence, "link broken: the previous hash differs")
+            return ChainBreak(entry.pk, entry.sequence, "link", "link broken: the previous hash differs")
         if entry.pk < self.last_id:
-            return ChainBreak(entry.pk, entry.sequence, "reordered: written before the entry it follows")
+            return ChainBreak(entry.pk, entry.sequence, "reordered", "reordered: written before the entry it follows")
         self.sequence, self.prev_hash, self.last_id, self.last_at = entry.sequence, entry.hash, entry.pk, entry.at
         self.count += 1
         return None
@@ -192,14 +195,19 @@ def verify_chain(key: int, *, checkpoint: AuditCheckpoint | None = None) -> Chai
 
 
 def _check_head(key: int, walk: _Walk, *, head: int) -> ChainBreak | None:
-    """After the last entry: it is the head read before the walk, and nothing was added past the head since."""
+    """After the last entry: it is the head read before the walk, and nothing lies past the head now.
+
+    The second check reads the head and the entries past it in one statement
+    (one snapshot), so an entry committed meanwhile with its head is not
+    mistaken for an inserted one.
+    """
     if walk.sequence < head:
         missing = walk.sequence + 1
-        return ChainBreak(None, missing, f"entry missing: sequence {missing} to {head} (the newest)")
-    chain = AuditChain.objects.filter(key=key).first() or AuditChain(key=key)
-    beyond = chain_entries(key).filter(sequence__gt=chain.sequence).first()
+        return ChainBreak(None, missing, "missing", f"entry missing: sequence {missing} to {head} (the newest)")
+    head_now = Coalesce(Subquery(AuditChain.objects.filter(key=key).values("sequence")[:1]), Value(0))
+    beyond = chain_entries(key).filter(sequence__gt=head_now).first()
     if beyond is not None:
-        return ChainBreak(beyond.pk, beyond.sequence, "entry inserted: after the newest link of the chain")
+        return ChainBreak(beyond.pk, beyond.sequence, "inserted", "entry inserted: after the newest link of the chain")
     return None
 
 

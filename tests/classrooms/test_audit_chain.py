@@ -154,6 +154,11 @@ def test_an_inserted_entry_is_found(chain, organization):
     assert "sequence 5: entry inserted: after the newest link" in run_refused()
 
 
+def test_a_deleted_chain_head_is_found(chain):
+    forge("DELETE FROM classrooms_auditchain WHERE key = %s", [chain[0].organization_id])
+    assert f"entry {chain[0].pk}, sequence 1: entry inserted: after the newest link" in run_refused()
+
+
 def test_reordered_entries_are_found(chain):
     # Swap two entries' places in the chain (sequence numbers, links and hashes), as a careful forger would.
     first, second = chain[1], chain[2]
