@@ -9,16 +9,6 @@ from django.utils.translation import gettext as _
 
 from classrooms.access import members_today
 from classrooms.models import AuditEntry, Organization, User
-from proctoring.models import Incident
-
-# Detail values that are codes of a choice field: shown with their label. The labels of action codes and
-# detail keys live beside AuditEntry (classrooms/models.py); these stay here because they come from
-# other apps' models, which classrooms.models cannot import.
-AUDIT_DETAIL_CHOICES = {
-    "previous": dict(Organization.Status.choices),
-    "category": dict(Incident.Category.choices),
-    "decision": dict(Incident.Action.choices),
-}
 
 
 @dataclass(frozen=True)
@@ -63,9 +53,10 @@ def audit_rows(entries, organization: Organization) -> list[AuditRow]:
     def details(entry: AuditEntry) -> list[tuple[str, str]]:
         shown: dict[str, list[str]] = {}
         for key, value in _detail_values(entry.details):
-            value = str(AUDIT_DETAIL_CHOICES.get(key, {}).get(value, value))
+            # A code a writer declared words for (a reason, a status) is shown in those words.
+            value = AuditEntry.detail_value_label(key, value, entry.action)
             shown.setdefault(key, []).append(former if value in hidden_login_ids else value)
-        return [(AuditEntry.detail_label(key), ", ".join(values)) for key, values in shown.items()]
+        return [(AuditEntry.detail_label(key, entry.action), ", ".join(values)) for key, values in shown.items()]
 
     return [
         AuditRow(

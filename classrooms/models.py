@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -373,15 +375,25 @@ class Enrollment(models.Model):
 # What the org admin reads for each action code of the audit log. Each module that writes
 # entries declares its codes, with their labels, at its top with `audit_actions` (a new code is one
 # line there, beside the code that writes it); AuditEntry.record refuses a code nobody declared.
+# The same call declares the words for the detail keys those codes write and, for a detail whose
+# values are codes (a reason, a status), the words for each value.
 _AUDIT_ACTION_LABELS: dict[str, str] = {}
+_AUDIT_DETAILS: dict[str, dict[str, tuple[str, dict[str, str]]]] = {}
 
 
-def audit_actions(labels: dict[str, str]) -> dict[str, str]:
-    """Declare the action codes a module writes to the audit log, each with its label."""
+def audit_actions(labels: dict[str, str], *, details: dict | None = None) -> dict[str, str]:
+    """Declare the action codes a module writes to the audit log, each with its label.
+
+    `details` names the detail keys these actions write: `{key: label}`, or
+    `{key: (label, {value: label})}` for a key whose values are codes.
+    """
+    declared = {key: spec if isinstance(spec, tuple) else (spec, {}) for key, spec in (details or {}).items()}
     for code, label in labels.items():
         if _AUDIT_ACTION_LABELS.get(code, label) != label:
             raise ValueError(f"The audit action {code!r} is declared twice with different labels.")
         _AUDIT_ACTION_LABELS[code] = label
+        for key, (key_label, values) in declared.items():
+            _AUDIT_DETAILS.setdefault(code, {})[key] = (key_label, dict(values))
     return labels
 
 
@@ -390,33 +402,107 @@ def audit_action_labels() -> dict[str, str]:
     return dict(_AUDIT_ACTION_LABELS)
 
 
-# What the org admin reads for each key of AuditEntry.details.
+def audit_detail_declarations() -> dict[str, dict[str, tuple[str, dict[str, str]]]]:
+    """Per action code, the detail keys declared beside it: {key: (label, {value: label})}."""
+    return {code: dict(keys) for code, keys in _AUDIT_DETAILS.items()}
+
+
+# Detail keys many modules write alike; a writer declares the others (and any value labels) itself.
 AUDIT_DETAIL_LABELS = {
     "previous": _("before"),
     "count": _("number"),
     "login_ids": _("login ids"),
     "examinee": _("examinee"),
+    "teacher": _("teacher"),
     "fields": _("changed"),
     "exam": _("test"),
     "minutes": _("minutes"),
     "session": _("test no."),
     "attempt": _("attempt no."),
     "incident": _("incident no."),
-    "category": _("category"),
-    "decision": _("decision"),
     "effective_on": _("effective date"),
     "successor": _("successor"),
-    "term_ends_on": _("term end"),
-    "given_on": _("notice received on"),
-    "unit_price": _("unit price"),
 }
+
+# The first entry of a chain links to this instead of a previous hash.
+AUDIT_CHAIN_START = "0" * 64
+
+
+def audit_canonical(entry) -> bytes:
+    """Canonical JSON of an audit entry's unchangeable fields and previous hash (also used by migration 0012)."""
+    fields = {
+        "organization": entry.organization_id,
+        "sequence": entry.sequence,
+        "at": entry.at.astimezone(datetime.UTC).isoformat(timespec="microseconds"),
+        "actor": entry.actor_id,
+        "actor_label": entry.actor_label,
+        "action": entry.action,
+        "target_type": entry.target_type,
+        "target_id": entry.target_id,
+        "target_label": entry.target_label,
+        "details": entry.details,
+        "prev_hash": entry.prev_hash,
+    }
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class AuditQuerySet(models.QuerySet):
+    """The audit log is append-only: no bulk insert past the chain, no update; delete only when purging."""
+
+    def bulk_create(self, *args, **kwargs):
+        raise ValueError("Audit entries are written one by one with AuditEntry.record (they form a chain).")
+
+    def update(self, **kwargs):
+        raise ValueError("Audit entries are append-only.")
+
+    def delete(self):
+        from classrooms.audit_chain import purging
+
+        if not purging(self):
+            raise ValueError("Audit entries are append-only; only a school's data deletion removes them.")
+        return super().delete()
+
+
+class AuditChain(models.Model):
+    """The head of one organization's audit chain (docs/design.md §9).
+
+    `key` is the organization's id, 0 for entries of no organization. Writers
+    lock this row to take the next sequence number, so two entries written at
+    once never fork the chain. `purged_*` says up to where a school's data
+    deletion removed the chain's entries on purpose (docs/design.md §8.4).
+    """
+
+    key = models.PositiveBigIntegerField(unique=True)
+    sequence = models.PositiveBigIntegerField(default=0)
+    head_hash = models.CharField(max_length=64, default=AUDIT_CHAIN_START)
+    purged_through = models.PositiveBigIntegerField(default=0)
+    purged_hash = models.CharField(max_length=64, default=AUDIT_CHAIN_START)
+
+    def __str__(self) -> str:
+        return f"audit chain {self.key} at {self.sequence}"
+
+
+class AuditCheckpoint(models.Model):
+    """How far one chain was last verified, so the audit page re-checks only what is new (docs/design.md §9)."""
+
+    key = models.PositiveBigIntegerField(unique=True)
+    sequence = models.PositiveBigIntegerField(default=0)
+    entry_hash = models.CharField(max_length=64, default=AUDIT_CHAIN_START)
+    entry_at = models.DateTimeField(null=True, blank=True)
+    count = models.PositiveBigIntegerField(default=0)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    broken = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"audit checkpoint {self.key} at {self.sequence}"
 
 
 class AuditEntry(models.Model):
     """Append-only record of who did what, when, to what.
 
     Never holds a password, an answer or a message body: `details` carries
-    identifiers and short labels only.
+    identifiers and short labels only. Each entry carries the hash of the
+    previous entry of its organization (a chain, docs/design.md §9).
     """
 
     organization = models.ForeignKey(
@@ -435,20 +521,47 @@ class AuditEntry(models.Model):
     target_label = models.CharField(_("target"), max_length=200, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    sequence = models.PositiveBigIntegerField(_("sequence"), editable=False)
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
+
+    objects = AuditQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-id"]
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
         indexes = [models.Index(fields=["organization", "-at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "sequence"], name="one_audit_entry_per_chain_link"),
+            models.UniqueConstraint(
+                fields=["sequence"], condition=Q(organization__isnull=True), name="one_audit_entry_per_link_of_no_org"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target_label}"
 
     def save(self, *args, **kwargs):
+        """Insert the entry as the next link of its organization's chain; an entry is never saved twice."""
         if self.pk is not None:
             raise ValueError("Audit entries are append-only.")
-        super().save(*args, **kwargs)
+        from classrooms.audit_chain import link
+
+        with transaction.atomic():
+            link(self)
+            super().save(*args, **kwargs)
+
+    @property
+    def chain_key(self) -> int:
+        return self.organization_id or 0
+
+    def canonical(self) -> bytes:
+        """The entry's unchangeable fields and the previous hash, as canonical JSON (what `hash` is over)."""
+        return audit_canonical(self)
+
+    def compute_hash(self) -> str:
+        return hashlib.sha256(audit_canonical(self)).hexdigest()
 
     @classmethod
     def record(
@@ -481,9 +594,16 @@ class AuditEntry(models.Model):
         return str(_AUDIT_ACTION_LABELS.get(action, action))
 
     @staticmethod
-    def detail_label(key: str) -> str:
+    def detail_label(key: str, action: str = "") -> str:
         """The words for a key of `details`; a key without a label is shown as it is."""
-        return str(AUDIT_DETAIL_LABELS.get(key, key))
+        declared = _AUDIT_DETAILS.get(action, {}).get(key)
+        return str(declared[0] if declared else AUDIT_DETAIL_LABELS.get(key, key))
+
+    @staticmethod
+    def detail_value_label(key: str, value: str, action: str = "") -> str:
+        """The words for a detail value that is a code declared beside its action; any other value as it is."""
+        declared = _AUDIT_DETAILS.get(action, {}).get(key)
+        return str(declared[1].get(value, value) if declared else value)
 
 
 class Transfer(models.Model):

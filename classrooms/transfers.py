@@ -59,7 +59,10 @@ AUDIT_ACTIONS = audit_actions(
         "transfer.teacher_in.file": gettext_lazy("Teacher's arrival filed"),
         "transfer.teacher_in.approve": gettext_lazy("Teacher's arrival approved"),
         "class.teacher_change": gettext_lazy("Class handed to a successor"),
-    }
+    },
+    details={
+        "consent": (gettext_lazy("answer"), {"yes": gettext_lazy("consents"), "no": gettext_lazy("does not consent")})
+    },
 )
 
 

@@ -38,7 +38,11 @@ from sockets.publish import publish
 AUDIT_ACTIONS = audit_actions(
     {
         "message.break_glass": gettext_lazy("Operator opened a message's content (break-glass)"),
-    }
+    },
+    details={
+        "reason": (gettext_lazy("reason"), BreakGlassAccess.Reason.choices),
+        "reference": gettext_lazy("reference"),
+    },
 )
 
 logger = logging.getLogger(__name__)

@@ -30,13 +30,20 @@ AUDIT_ACTIONS = audit_actions(
         "organization.approved": gettext_lazy("Organization approved"),
         "organization.suspended": gettext_lazy("Organization suspended"),
         "organization.reinstated": gettext_lazy("Organization reinstated"),
-        "organization.terminated": gettext_lazy("Organization terminated"),
         "contract.termination_scheduled": gettext_lazy("Contract termination scheduled"),
         "contract.renewed": gettext_lazy("Contract renewed for a year"),
         "contract.notice_given": gettext_lazy("Notice of non-renewal given"),
         "contract.notice_withdrawn": gettext_lazy("Notice of non-renewal withdrawn"),
         "contract.unit_price_changed": gettext_lazy("Unit price changed"),
-    }
+    },
+    details={
+        "term_ends_on": gettext_lazy("term end"),
+        "given_on": gettext_lazy("notice received on"),
+        "unit_price": gettext_lazy("unit price"),
+    },
+) | audit_actions(
+    {"organization.terminated": gettext_lazy("Organization terminated")},
+    details={"previous": (gettext_lazy("before"), Organization.Status.choices)},  # the status it ended from
 )
 
 Status = Organization.Status

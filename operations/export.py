@@ -41,7 +41,8 @@ AUDIT_ACTIONS = audit_actions(
     {
         "export.request": gettext_lazy("Data export requested"),
         "export.download": gettext_lazy("Data export downloaded"),
-    }
+    },
+    details={"size": gettext_lazy("size (bytes)")},
 )
 
 

@@ -45,7 +45,12 @@ AUDIT_ACTIONS = audit_actions(
         "session.resume_all": gettext_lazy("Whole class resumed"),
         "session.extend_all": gettext_lazy("Extra time given to the whole class"),
         "session.acknowledge": gettext_lazy("Examinee's flags and call acknowledged"),
-    }
+    },
+    details={
+        "category": (gettext_lazy("category"), Incident.Category.choices),
+        "decision": (gettext_lazy("decision"), Incident.Action.choices),
+        "signals": gettext_lazy("signals"),
+    },
 )
 
 BURST_WINDOW = datetime.timedelta(seconds=1)

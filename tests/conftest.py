@@ -224,3 +224,18 @@ def proctored_session(school_class, exam, teacher):
     from proctoring.models import ProctoredSession
 
     return ProctoredSession.objects.create(school_class=school_class, exam=exam, teacher=teacher)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Every test runs with the audit table's guard (tests/audit_guard.py): append-only, and every entry labelled."""
+    from django.db import connection
+
+    from tests.audit_guard import AuditGuard
+
+    guard = AuditGuard()
+    with connection.execute_wrapper(guard):
+        result = yield
+    assert not guard.violations, f"audit entries changed: {guard.violations}"
+    assert not guard.missing_labels(), f"audit entries an org admin cannot read: {guard.missing_labels()}"
+    return result

@@ -25,6 +25,7 @@ from classrooms.access import (
     roster_of,
     with_roster_counts,
 )
+from classrooms.audit_chain import verify_and_remember
 from classrooms.audit_log import audit_rows
 from classrooms.forms import ExamineeSearchForm, PersonForm
 from classrooms.login_cards import cards_page
@@ -257,5 +258,7 @@ def audit_log(request):
         "page": page,
         "rows": audit_rows(page.object_list, organization),
         "filter_query": urlencode({"action": action}) if action else "",
+        # Only what was written since the last check is hashed again (docs/design.md §9).
+        "chain": verify_and_remember(organization.pk, incremental=True),
     }
     return render(request, "classrooms/orgadmin/audit_log.html", context)

@@ -9,6 +9,7 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 
+from classrooms.audit_chain import verify_chain
 from classrooms.models import AuditEntry, Enrollment, Membership, Organization, Transfer, User
 from classrooms.schoolyear import today
 from exams.models import Attempt, Exam
@@ -121,9 +122,11 @@ def test_apply_deletes_exactly_the_schools_rows_and_nothing_else(world, django_c
 
     assert before - after == world["alpha_rows"]
     added = after - before
-    assert [row[0] for row in added] == ["classrooms.AuditEntry"]
+    # One new entry, and the head of the school's audit chain moved past it (docs/design.md §9).
+    assert sorted(row[0] for row in added) == ["classrooms.AuditChain", "classrooms.AuditEntry"]
     entry = AuditEntry.objects.get(action="organization.data_deleted")
     assert entry.organization == world["alpha"].organization
+    assert verify_chain(entry.organization_id).ok
     assert entry.details["deleted"]["classrooms.User"] == 4
     assert entry.details["deleted"]["exams.Attempt"] == 3
     assert entry.details["accounts_kept"] == 1
