@@ -61,7 +61,8 @@ AUDIT_ACTIONS = audit_actions(
         "class.teacher_change": gettext_lazy("Class handed to a successor"),
     },
     details={
-        "consent": (gettext_lazy("answer"), {"yes": gettext_lazy("consents"), "no": gettext_lazy("does not consent")})
+        "consent": (gettext_lazy("answer"), {"yes": gettext_lazy("consents"), "no": gettext_lazy("does not consent")}),
+        "expires_on": gettext_lazy("transfer code valid until"),
     },
 )
 

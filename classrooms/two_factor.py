@@ -41,7 +41,13 @@ AUDIT_ACTIONS = audit_actions(
         "two_factor.recovery_code_used": gettext_lazy("Signed in with a recovery code"),
         "two_factor.failed": gettext_lazy("Wrong two-factor code entered"),
         "two_factor.reset": gettext_lazy("Two-factor sign-in reset by the operator"),
-    }
+    },
+    details={
+        "kind": (
+            gettext_lazy("code from"),
+            {"app": gettext_lazy("the authenticator app"), "recovery": gettext_lazy("a recovery code")},
+        )
+    },
 )
 
 RECOVERY_CODE_COUNT = 10
