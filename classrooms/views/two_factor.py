@@ -7,10 +7,12 @@ TwoFactorRequiredMiddleware keeps a session that owes its second factor on the f
 from __future__ import annotations
 
 import base64
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -58,7 +60,9 @@ def verify(request):
         else:
             otp_login(request, device)
             if isinstance(device, StaticDevice) and not two_factor.has_authenticator(request.user):
-                return redirect("classrooms:two_factor_setup")  # signed in with a recovery code: set up a new app
+                # Signed in with a recovery code: offer to set up an app now, or to go on (the setup page's link).
+                query = f"?{urlencode({REDIRECT_FIELD_NAME: _next_url(request)})}" if _next_url(request) else ""
+                return redirect(reverse("classrooms:two_factor_setup") + query)
             return redirect(_next_url(request) or "classrooms:home")
     return render(request, "registration/two_factor_verify.html", {"form": form, "next": _next_url(request)})
 
@@ -95,6 +99,8 @@ def setup(request):
         "next": _next_url(request),
         "required": two_factor.required_by_role(request.user),
         "replacing": two_factor.has_authenticator(request.user),
+        # Already signed in with both factors (a recovery code): the app can wait for another day.
+        "may_skip": not request.two_factor_pending,
     }
     return render(request, "registration/two_factor_setup.html", context)
 
