@@ -16,8 +16,10 @@ from unittest import mock
 import pytest
 from django.db import transaction
 from django.urls import reverse
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from playwright.sync_api import Page, expect
 
+from classrooms import two_factor
 from classrooms.models import User
 from classrooms.schoolyear import today
 from exams.models import Attempt
@@ -42,7 +44,6 @@ FLUSH = "() => new Promise((resolve) => setTimeout(resolve, 0))"  # let queued v
 # (role, URL name, arguments): each argument is a key of `self.ids`, or itself when it is not one.
 PAGES = [
     ("anonymous", "classrooms:login", ()),
-    ("anonymous", "admin:login", ()),
     ("operator", "admin:index", ()),
     ("operator", "admin:classrooms_organization_changelist", ()),
     ("operator", "admin:classrooms_organization_add", ()),
@@ -64,6 +65,8 @@ PAGES = [
     ("operator", "messaging:operator_statistics", ()),
     ("operator", "messaging:operator_break_glass", ()),
     ("operator", "classrooms:password_change", ()),
+    ("operator", "classrooms:two_factor_account", ()),
+    ("operator", "admin:classrooms_user_two_factor_reset", ("teacher",)),
     ("org_admin", "classrooms:orgadmin_teacher_list", ()),
     ("org_admin", "classrooms:orgadmin_teacher_issue", ()),
     ("org_admin", "classrooms:orgadmin_teacher_arrival", ()),
@@ -92,6 +95,8 @@ PAGES = [
     ("teacher", "classrooms:teacher_examinee_transfer_out", ("class", "enrollment")),
     ("teacher", "classrooms:transfer_examinee_arrival", ()),
     ("teacher", "classrooms:password_change", ()),
+    ("teacher", "classrooms:two_factor_setup", ()),
+    ("teacher", "classrooms:two_factor_account", ()),
     ("teacher", "proctoring:session_create", ("class",)),
     ("teacher", "proctoring:session_list", ("class",)),
     ("teacher", "proctoring:session_report", ("ended_session",)),
@@ -145,6 +150,7 @@ class TestContentSecurityPolicy(BrowserTestCase):
                 "sakura-pupil", User.Role.EXAMINEE, organization, name="鈴木 一郎", must_change_password=False
             ),
         }
+        StaticDevice.objects.create(user=self.people["operator"], name="recovery codes", confirmed=True)
         colleague = make_user("sakura-colleague", User.Role.TEACHER, organization, name="佐藤 先生")
         teacher, pupil = self.people["teacher"], self.people["pupil"]
         school_class = make_class(organization, teacher, "5年1組")
@@ -180,10 +186,18 @@ class TestContentSecurityPolicy(BrowserTestCase):
         }
 
     def sign_in(self, page: Page, user: User) -> None:
-        """Through the form; the operator lands on the console, which has no "Sign out" button of ours."""
+        """Through the forms; the operator gives a second factor (a recovery code: the app's setup page is
+        then offered, and scanned like every other page) and lands on the console.
+        """
         page.goto("/login/")
         self.try_password(page, user.login_id, PASSWORD)
         expect(page).not_to_have_url(re.compile(r"/login/"))
+        if two_factor.must_use(user):
+            expect(page).to_have_url(re.compile(r"/two-factor/\?"))
+            device = StaticDevice.objects.get(user=user)  # made with the people, so the code page is asked
+            page.locator("#id_code").fill(device.token_set.create(token=StaticToken.random_token()).token)
+            page.locator('main form button[type="submit"]').click()
+            expect(page).to_have_url(re.compile(r"/two-factor/setup/"))
 
     def watched_page(self) -> tuple[Page, CspWatch]:
         page = self.open_page()
@@ -237,7 +251,9 @@ class TestContentSecurityPolicy(BrowserTestCase):
             self.try_password(page, "nobody", "wrong-password")
         expect(page.get_by_role("heading", name="Too many attempts")).to_be_visible()
         # An operator without the right to change organizations: the 403 page.
-        self.sign_in(page, make_user("operator-reader", User.Role.OPERATOR, is_staff=True))
+        reader = make_user("operator-reader", User.Role.OPERATOR, is_staff=True)
+        StaticDevice.objects.create(user=reader, name="recovery codes", confirmed=True)
+        self.sign_in(page, reader)
         self.visit(page, self.url("admin:classrooms_organization_issue_admin", ("organization",)), status=403)
         expect(page.get_by_role("heading", name="You cannot do this")).to_be_visible()
         assert watch.settle() == []
