@@ -13,7 +13,7 @@ results, name, score and counts alike (docs/design.md §7).
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from classrooms.access import history_shared_until, roster_of
 from classrooms.models import Enrollment, Organization, SchoolClass, User
-from exams.models import Attempt, AttemptQuestion, Question
+from exams.item_statistics import Flag, Option, Response, item_statistics
+from exams.models import Attempt, AttemptQuestion, Choice, Exam, Question
 from proctoring.models import ProctoredSession, Revocation
 
 BUCKET_COUNT = 10  # 0–9 %, 10–19 %, …, 90–100 %
@@ -162,7 +163,7 @@ class ChoiceCount:
 
 @dataclass(frozen=True)
 class ItemRow:
-    """One question of the exam across a session's results: how many had it, got it right, picked what."""
+    """One question of the exam across results: how many had it, got it right, picked what, and how it behaved."""
 
     position: int  # the question's place in the exam (1-based), not in any examinee's draw
     prompt: str
@@ -170,53 +171,87 @@ class ItemRow:
     correct: int
     unanswered: int
     choices: list[ChoiceCount]
+    discrimination: float | None = None  # corrected point-biserial (exams/item_statistics.py); None: undefined
+    upper_lower: float | None = None
+    flags: list[Flag] = field(default_factory=list)
 
     @property
     def percent_correct(self) -> int:
         return self.correct * 100 // self.asked if self.asked else 0
 
 
+def responses_of(attempt_ids) -> list[Response]:
+    """The answers given in these attempts, as the plain rows exams/item_statistics.py reads. Two queries.
+
+    A single-choice answer is an index into the examinee's own choice order; here it becomes the choice id,
+    and the item score is 1 when that choice is correct.
+    """
+    rows = list(
+        AttemptQuestion.objects.filter(attempt_id__in=attempt_ids).values_list(
+            "attempt_id", "question_id", "choice_order", "answer"
+        )
+    )
+    keys = set(
+        Choice.objects.filter(is_correct=True, question_id__in={row[1] for row in rows}).values_list("pk", flat=True)
+    )
+    responses = []
+    for attempt_id, question_id, choice_order, answer in rows:
+        chosen = choice_order[answer] if answer is not None and answer < len(choice_order) else None
+        responses.append(Response(attempt_id, question_id, chosen, 1.0 if chosen in keys else 0.0))
+    return responses
+
+
+def item_rows(responses: list[Response]) -> list[ItemRow]:
+    """Per question the responses touch, in exam order: counts, discrimination and flags. One query."""
+    questions = list(
+        Question.objects.filter(pk__in={response.question for response in responses})
+        .prefetch_related("choices")
+        .order_by("position", "pk")
+    )
+    options = {
+        question.pk: [Option(choice.pk, choice.text, choice.is_correct) for choice in question.choices.all()]
+        for question in questions
+    }
+    statistics = item_statistics(responses, options)
+    return [
+        ItemRow(
+            position=number,
+            prompt=question.prompt,
+            asked=item.n,
+            correct=round(item.correct),
+            unanswered=item.unanswered,
+            choices=[
+                ChoiceCount(
+                    text=count.option.text,
+                    correct=count.option.is_key,
+                    count=count.count,
+                    percent=count.count * 100 // item.n,
+                )
+                for count in item.choices
+            ],
+            discrimination=item.point_biserial,
+            upper_lower=item.upper_lower,
+            flags=item.flags,
+        )
+        for number, (question, item) in enumerate(zip(questions, statistics, strict=True), start=1)
+    ]
+
+
 def item_analysis(results: list[Attempt]) -> list[ItemRow]:
-    """Per question of the results' exam: the correct rate and how often each choice was picked.
+    """Per question of the results' exam: correct rate, choices picked, discrimination and flags.
 
     For the teacher's eyes only (the class results page): it names the correct choice, which never
     reaches an examinee (docs/design.md §3). Each examinee drew their own questions, so a question
-    counts over the results that had it. Two queries, whatever the number of results.
+    counts over the results that had it. Three queries, whatever the number of results.
     """
     if not results:
         return []
-    picked: dict[int, dict[int | None, int]] = {}
-    for question_id, choice_order, answer in AttemptQuestion.objects.filter(
-        attempt_id__in=[result.pk for result in results]
-    ).values_list("question_id", "choice_order", "answer"):
-        chosen = choice_order[answer] if answer is not None and answer < len(choice_order) else None
-        counts = picked.setdefault(question_id, {})
-        counts[chosen] = counts.get(chosen, 0) + 1
-    rows = []
-    questions = Question.objects.filter(pk__in=picked).prefetch_related("choices").order_by("position", "pk")
-    for number, question in enumerate(questions, start=1):
-        counts = picked[question.pk]
-        asked = sum(counts.values())
-        choices = [
-            ChoiceCount(
-                text=choice.text,
-                correct=choice.is_correct,
-                count=counts.get(choice.pk, 0),
-                percent=counts.get(choice.pk, 0) * 100 // asked,
-            )
-            for choice in question.choices.all()
-        ]
-        rows.append(
-            ItemRow(
-                position=number,
-                prompt=question.prompt,
-                asked=asked,
-                correct=sum(choice.count for choice in choices if choice.correct),
-                unanswered=counts.get(None, 0),
-                choices=choices,
-            )
-        )
-    return rows
+    return item_rows(responses_of([result.pk for result in results]))
+
+
+def results_of_exam(exam: Exam) -> QuerySet[Attempt]:
+    """Every result of the exam in every school: what the operator's item analysis counts (docs/design.md §3)."""
+    return _results().filter(exam=exam)
 
 
 def absentees(school_class: SchoolClass, session: ProctoredSession) -> QuerySet[Enrollment]:
