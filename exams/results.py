@@ -13,7 +13,7 @@ results, name, score and counts alike (docs/design.md §7).
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
@@ -157,8 +157,8 @@ def class_summary(results) -> ClassSummary:
 class ChoiceCount:
     text: str
     correct: bool
-    count: int
-    percent: int  # of the results that had the question
+    count: int | None  # None: suppressed, fewer than SUPPRESS_BELOW pupils (the operator's page)
+    percent: int | None  # of the results that had the question
 
 
 @dataclass(frozen=True)
@@ -174,6 +174,8 @@ class ItemRow:
     discrimination: float | None = None  # corrected point-biserial (exams/item_statistics.py); None: undefined
     upper_lower: float | None = None
     flags: list[Flag] = field(default_factory=list)
+    correct_shown: str | None = None  # "<5" when the number right is suppressed (the operator's page)
+    unanswered_shown: str | None = None
 
     @property
     def percent_correct(self) -> int:
@@ -249,9 +251,83 @@ def item_analysis(results: list[Attempt]) -> list[ItemRow]:
     return item_rows(responses_of([result.pk for result in results]))
 
 
-def results_of_exam(exam: Exam) -> QuerySet[Attempt]:
-    """Every result of the exam in every school: what the operator's item analysis counts (docs/design.md §3)."""
-    return _results().filter(exam=exam)
+SUPPRESS_BELOW = 5  # the operator sees no number of fewer pupils than this: "<5" (docs/design.md §3)
+SUPPRESSED = "<5"
+
+
+@dataclass(frozen=True)
+class SchoolGroup:
+    name: str
+    count: int | None  # None: fewer than SUPPRESS_BELOW results, shown as "<5" with nothing else
+    mean_percent: float | None
+    pass_rate: float | None
+
+
+@dataclass(frozen=True)
+class ExamAnalysis:
+    """The operator's item analysis of one exam over every school (docs/design.md §3)."""
+
+    count: int
+    items: list[ItemRow]  # empty when count < SUPPRESS_BELOW: the count alone is shown
+    schools: list[SchoolGroup]
+
+
+def _small(count: int) -> bool:
+    return 0 < count < SUPPRESS_BELOW
+
+
+def _suppressed(row: ItemRow) -> ItemRow:
+    """The row with every count of 1–4 pupils (and its percentage) hidden; a zero says nothing about a pupil."""
+    choices = [replace(choice, count=None, percent=None) if _small(choice.count) else choice for choice in row.choices]
+    return replace(
+        row,
+        choices=choices,
+        correct_shown=SUPPRESSED if _small(row.correct) else None,
+        unanswered_shown=SUPPRESSED if _small(row.unanswered) else None,
+    )
+
+
+def _school_groups(results: QuerySet[Attempt]) -> list[SchoolGroup]:
+    per_school: dict[tuple[str, int], list[tuple[int, int, bool]]] = {}
+    for name, organization_id, score, total, passed in results.values_list(
+        "session__school_class__organization__name",
+        "session__school_class__organization_id",
+        "score",
+        "total",
+        "passed",
+    ):
+        per_school.setdefault((name, organization_id), []).append((score, total, passed))
+    groups = []
+    for (name, _organization_id), rows in sorted(per_school.items()):
+        if len(rows) < SUPPRESS_BELOW:
+            groups.append(SchoolGroup(name=name, count=None, mean_percent=None, pass_rate=None))
+            continue
+        exact = [score * 100 / total if total else 0.0 for score, total, _passed in rows]
+        passed = sum(1 for _score, _total, ok in rows if ok)
+        groups.append(
+            SchoolGroup(
+                name=name,
+                count=len(rows),
+                mean_percent=round(sum(exact) / len(rows), 1),
+                pass_rate=round(passed * 100 / len(rows), 1),
+            )
+        )
+    return groups
+
+
+def exam_analysis(exam: Exam) -> ExamAnalysis:
+    """Item analysis of every finished, non-revoked attempt of the exam in every school, for the operator.
+
+    Not limited to today's rosters: the question is how the test behaved, not who is in which class.
+    Fewer than SUPPRESS_BELOW results in all: the count alone. Otherwise each count of 1–4 pupils, and each
+    school with fewer than SUPPRESS_BELOW results, is shown as "<5".
+    """
+    results = _results().filter(exam=exam)
+    attempt_ids = list(results.values_list("pk", flat=True))
+    if len(attempt_ids) < SUPPRESS_BELOW:
+        return ExamAnalysis(count=len(attempt_ids), items=[], schools=[])
+    items = [_suppressed(row) for row in item_rows(responses_of(attempt_ids))]
+    return ExamAnalysis(count=len(attempt_ids), items=items, schools=_school_groups(results))
 
 
 def absentees(school_class: SchoolClass, session: ProctoredSession) -> QuerySet[Enrollment]:

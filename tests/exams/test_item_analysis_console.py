@@ -1,0 +1,118 @@
+"""The operator's item analysis of an exam across schools, with small cells suppressed (docs/design.md §3)."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from proctoring.models import ProctoredSession
+from tests.conftest import make_exam
+from tests.exams.test_item_analysis import pupil, sit_choosing
+
+# The class of six of tests/exams/test_item_statistics.py (q1–q3 there are q0–q2 here), at さくら.
+SIX = {"q0": "AAABAC", "q1": "BBABBA", "q2": "AABC-D"}
+
+
+@pytest.fixture
+def exam(db):
+    return make_exam(code="three-questions", questions=3, per_attempt=3)
+
+
+def running(exam, school_class, teacher) -> ProctoredSession:
+    return ProctoredSession.objects.create(
+        school_class=school_class, exam=exam, teacher=teacher, status=ProctoredSession.Status.RUNNING
+    )
+
+
+def sit_class(session, school_class, prefix: str, answers: dict[str, str]) -> list:
+    count = len(next(iter(answers.values())))
+    return [
+        sit_choosing(
+            session,
+            pupil(school_class, f"{prefix}-{number + 1}", number + 1),
+            {key: letters[number] for key, letters in answers.items()},
+        )
+        for number in range(count)
+    ]
+
+
+@pytest.fixture
+def two_schools(exam, school_class, teacher, foreign_class, foreign_teacher):
+    """Six pupils at さくら as in the hand-computed class; three at the other school, every answer right."""
+    sit_class(running(exam, school_class, teacher), school_class, "sakura", SIX)
+    sit_class(
+        running(exam, foreign_class, foreign_teacher), foreign_class, "other", {"q0": "AAA", "q1": "AAA", "q2": "AAA"}
+    )
+    return exam
+
+
+def url_of(exam) -> str:
+    return reverse("admin:exams_exam_item_analysis", args=[exam.pk])
+
+
+def test_the_operator_sees_every_school_with_small_cells_suppressed(
+    client_of, operator, two_schools, organization, other_organization
+):
+    response = client_of(operator).get(url_of(two_schools))
+    analysis = response.context["analysis"]
+    assert analysis.count == 9
+    first, second, third = analysis.items
+    # q0: A 4 + 3 = 7, B 1, C 1, D 0 → B and C hidden; a zero says nothing about a pupil and stays
+    assert [(choice.count, choice.percent) for choice in first.choices] == [(7, 77), (None, None), (None, None), (0, 0)]
+    # q1: A 2 + 3 = 5, B 4 → hidden
+    assert [choice.count for choice in second.choices] == [5, None, 0, 0]
+    assert (third.unanswered, third.unanswered_shown) == (1, "<5")
+    assert (first.correct, first.correct_shown) == (7, None)
+    assert first.discrimination is not None
+    schools = {school.name: (school.count, school.mean_percent) for school in analysis.schools}
+    # さくら: totals 2 2 2 0 1 1 of 3 → mean 8/18 = 44.4 %; the other school's three are one hidden group
+    assert schools == {organization.name: (6, 44.4), other_organization.name: (None, None)}
+    html = response.content.decode()
+    assert html.count("&lt;5") >= 4
+    assert "style=" not in html
+
+
+def test_the_numbers_are_those_of_all_results_together(client_of, operator, two_schools):
+    # nine pupils: totals 2 2 2 0 1 1 (さくら) and 3 3 3; q0 right by 7 of 9
+    first = client_of(operator).get(url_of(two_schools)).context["analysis"].items[0]
+    assert (first.asked, first.correct, first.percent_correct) == (9, 7, 77)
+
+
+def test_with_fewer_than_five_results_only_the_count_is_shown(
+    client_of, operator, exam, foreign_class, foreign_teacher
+):
+    sit_class(
+        running(exam, foreign_class, foreign_teacher), foreign_class, "other", {"q0": "AB", "q1": "AA", "q2": "BA"}
+    )
+    response = client_of(operator).get(url_of(exam))
+    assert (response.context["analysis"].count, response.context["analysis"].items) == (2, [])
+    html = response.content.decode()
+    assert "問0" not in html
+    assert "選択肢0-0" not in html
+
+
+def test_revoked_and_unfinished_attempts_are_left_out(client_of, operator, two_schools, teacher):
+    from exams.models import Attempt
+    from proctoring.services import result_revoke
+
+    revoked = Attempt.objects.filter(examinee__login_id="sakura-1").get()
+    result_revoke(attempt=revoked, by=teacher, reason="copied")
+    assert client_of(operator).get(url_of(two_schools)).context["analysis"].count == 8
+
+
+def test_the_exams_console_page_links_to_it(client_of, operator, exam):
+    page = client_of(operator).get(reverse("admin:exams_exam_change", args=[exam.pk])).content.decode()
+    assert url_of(exam) in page
+
+
+def test_an_exam_that_does_not_exist_is_404(client_of, operator, exam):
+    assert client_of(operator).get(reverse("admin:exams_exam_item_analysis", args=[exam.pk + 1000])).status_code == 404
+
+
+@pytest.mark.parametrize("persona", ["teacher", "org_admin", "examinee"])
+def test_school_accounts_get_nothing(client_of, persona, request, two_schools):
+    client = client_of(request.getfixturevalue(persona))
+    response = client.get(url_of(two_schools))
+    assert response.status_code == 302  # to the console's sign-in, which is 404 for anyone signed in
+    assert client.get(response["Location"]).status_code == 404
+    assert "選択肢" not in response.content.decode()
