@@ -117,9 +117,9 @@ def test_the_page_gives_discrimination_and_flags_of_a_hand_computed_class(
     assert (first.flags, third.flags) == ([], [])
     assert [choice.count for choice in second.choices] == [2, 4, 0, 0]
     html = response.content.decode()
-    assert html.count("Check this question") == 1
-    assert "Negative discrimination" in html
-    assert "“選択肢1-1” was picked more often than the correct choice." in html
+    assert html.count('class="item-flag"') == 1  # the icon and 要確認, on the second question only
+    assert "識別力がマイナスです。" in html
+    assert "誤答の「選択肢1-1」が正解より多く選ばれています。" in html
     assert "-0.43" in html
     assert "0.25" in html
 
