@@ -21,12 +21,12 @@ class ItemAnalysisConsole(admin.ModelAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.item_analysis_view)
-        return [path("<int:exam_id>/item-analysis/", view, name="exams_exam_item_analysis"), *super().get_urls()]
+        return [path("<path:object_id>/item-analysis/", view, name="exams_exam_item_analysis"), *super().get_urls()]
 
-    def item_analysis_view(self, request, exam_id: int):
+    def item_analysis_view(self, request, object_id: str):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        exam = self.get_object(request, str(exam_id))
+        exam = self.get_object(request, object_id)
         if exam is None:
             raise Http404
         context = {
