@@ -127,7 +127,7 @@ def test_the_page_gives_discrimination_and_flags_of_a_hand_computed_class(
 def test_the_item_analysis_is_in_japanese_with_bars_and_no_inline_style(client_of, teacher, school_class, class_of_six):
     url = reverse("exams:class_results", args=[school_class.pk]) + f"?session={class_of_six.pk}"
     html = client_of(teacher).get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
-    for label in ("識別力", "正答率", "選択率", "要確認"):
+    for label in ("識別力", "正答率", "選択率", "要確認", "点双列相関", "上位・下位27%の差"):
         assert label in html
     assert html.count('class="choice-bars"') == 3
     assert "style=" not in html
