@@ -171,3 +171,19 @@ def flags_of(statistics: ItemStatistics) -> list[Flag]:
     if statistics.n >= UNUSED_MIN_RESPONSES:
         flags.extend(Flag(UNUSED_DISTRACTOR, choice.option) for choice in wrong if choice.count == 0)
     return flags
+
+
+def cells_to_hide(counts: list[int], below: int) -> tuple[set[int], set[int]]:
+    """Which counts of a set that adds up to a shown total to hide, by index: (under `below`, hidden besides).
+
+    Every count from 1 to below − 1 is hidden (a zero describes no pupil and stays). When that hides a single
+    count, it could be worked out as the total minus the others, so the smallest other non-zero count is hidden
+    besides.
+    """
+    small = {index for index, count in enumerate(counts) if 0 < count < below}
+    besides = set()
+    if len(small) == 1:
+        others = [(count, index) for index, count in enumerate(counts) if count and index not in small]
+        if others:
+            besides.add(min(others)[1])
+    return small, besides

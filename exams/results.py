@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from classrooms.access import history_shared_until, roster_of
 from classrooms.models import Enrollment, Organization, SchoolClass, User
-from exams.item_statistics import Flag, Option, Response, item_statistics
+from exams.item_statistics import Flag, Option, Response, cells_to_hide, item_statistics
 from exams.models import Attempt, AttemptQuestion, Choice, Exam, Question
 from proctoring.models import ProctoredSession, Revocation
 
@@ -157,8 +157,9 @@ def class_summary(results) -> ClassSummary:
 class ChoiceCount:
     text: str
     correct: bool
-    count: int | None  # None: suppressed, fewer than SUPPRESS_BELOW pupils (the operator's page)
+    count: int | None  # None: hidden on the operator's page, `shown` says how
     percent: int | None  # of the results that had the question
+    shown: str = ""  # "<5", or "*" for a count hidden so that a smaller one cannot be subtracted out
 
 
 @dataclass(frozen=True)
@@ -253,14 +254,16 @@ def item_analysis(results: list[Attempt]) -> list[ItemRow]:
 
 SUPPRESS_BELOW = 5  # the operator sees no number of fewer pupils than this: "<5" (docs/design.md §3)
 SUPPRESSED = "<5"
+HIDDEN_BESIDES = "*"  # hidden because a single "<5" in its row could otherwise be subtracted out
 
 
 @dataclass(frozen=True)
 class SchoolGroup:
     name: str
-    count: int | None  # None: fewer than SUPPRESS_BELOW results, shown as "<5" with nothing else
+    count: int | None  # None: hidden with nothing else, `shown` says how (as ChoiceCount.shown)
     mean_percent: float | None
     pass_rate: float | None
+    shown: str = ""
 
 
 @dataclass(frozen=True)
@@ -272,18 +275,25 @@ class ExamAnalysis:
     schools: list[SchoolGroup]
 
 
-def _small(count: int) -> bool:
-    return 0 < count < SUPPRESS_BELOW
+def _mark(index: int, small: set[int], besides: set[int]) -> str:
+    return SUPPRESSED if index in small else HIDDEN_BESIDES if index in besides else ""
 
 
 def _suppressed(row: ItemRow) -> ItemRow:
-    """The row with every count of 1–4 pupils (and its percentage) hidden; a zero says nothing about a pupil."""
-    choices = [replace(choice, count=None, percent=None) if _small(choice.count) else choice for choice in row.choices]
+    """The row with every count of 1–4 pupils hidden, and one more when the hidden one could be subtracted out."""
+    small, besides = cells_to_hide([choice.count for choice in row.choices] + [row.unanswered], SUPPRESS_BELOW)
+    choices = [
+        replace(choice, count=None, percent=None, shown=_mark(index, small, besides))
+        if index in small | besides
+        else choice
+        for index, choice in enumerate(row.choices)
+    ]
+    key_hidden = next((choice.shown for choice in choices if choice.correct and choice.count is None), None)
     return replace(
         row,
         choices=choices,
-        correct_shown=SUPPRESSED if _small(row.correct) else None,
-        unanswered_shown=SUPPRESSED if _small(row.unanswered) else None,
+        correct_shown=key_hidden or (SUPPRESSED if 0 < row.correct < SUPPRESS_BELOW else None),
+        unanswered_shown=_mark(len(row.choices), small, besides) or None,
     )
 
 
@@ -297,10 +307,13 @@ def _school_groups(results: QuerySet[Attempt]) -> list[SchoolGroup]:
         "passed",
     ):
         per_school.setdefault((name, organization_id), []).append((score, total, passed))
+    schools = sorted(per_school.items())
+    small, besides = cells_to_hide([len(rows) for _school, rows in schools], SUPPRESS_BELOW)
     groups = []
-    for (name, _organization_id), rows in sorted(per_school.items()):
-        if len(rows) < SUPPRESS_BELOW:
-            groups.append(SchoolGroup(name=name, count=None, mean_percent=None, pass_rate=None))
+    for index, ((name, _organization_id), rows) in enumerate(schools):
+        if index in small | besides:
+            shown = _mark(index, small, besides)
+            groups.append(SchoolGroup(name=name, count=None, mean_percent=None, pass_rate=None, shown=shown))
             continue
         exact = [score * 100 / total if total else 0.0 for score, total, _passed in rows]
         passed = sum(1 for _score, _total, ok in rows if ok)
@@ -320,7 +333,9 @@ def exam_analysis(exam: Exam) -> ExamAnalysis:
 
     Not limited to today's rosters: the question is how the test behaved, not who is in which class.
     Fewer than SUPPRESS_BELOW results in all: the count alone. Otherwise each count of 1–4 pupils, and each
-    school with fewer than SUPPRESS_BELOW results, is shown as "<5".
+    school with fewer than SUPPRESS_BELOW results, is shown as "<5"; when a row (a question's choices and
+    no-answers, or the schools) has a single "<5", its smallest other count is hidden too ("*"), since the
+    total minus the rest would give it away.
     """
     results = _results().filter(exam=exam)
     attempt_ids = list(results.values_list("pk", flat=True))

@@ -59,17 +59,40 @@ def test_the_operator_sees_every_school_with_small_cells_suppressed(
     first, second, third = analysis.items
     # q0: A 4 + 3 = 7, B 1, C 1, D 0 → B and C hidden; a zero says nothing about a pupil and stays
     assert [(choice.count, choice.percent) for choice in first.choices] == [(7, 77), (None, None), (None, None), (0, 0)]
-    # q1: A 2 + 3 = 5, B 4 → hidden
-    assert [choice.count for choice in second.choices] == [5, None, 0, 0]
+    # q1: A 2 + 3 = 5, B 4 → B hidden; alone, it would be 9 − 5 − 0 − 0, so the key is hidden besides ("*")
+    assert [(choice.count, choice.shown) for choice in second.choices] == [(None, "*"), (None, "<5"), (0, ""), (0, "")]
+    assert second.correct_shown == "*"
     assert (third.unanswered, third.unanswered_shown) == (1, "<5")
     assert (first.correct, first.correct_shown) == (7, None)
     assert first.discrimination is not None
-    schools = {school.name: (school.count, school.mean_percent) for school in analysis.schools}
-    # さくら: totals 2 2 2 0 1 1 of 3 → mean 8/18 = 44.4 %; the other school's three are one hidden group
-    assert schools == {organization.name: (6, 44.4), other_organization.name: (None, None)}
+    schools = {school.name: (school.count, school.shown) for school in analysis.schools}
+    # the other school's three are "<5"; さくら's six would then be 9 − 3 − …: hidden besides
+    assert schools == {organization.name: (None, "*"), other_organization.name: (None, "<5")}
     html = response.content.decode()
     assert html.count("&lt;5") >= 4
     assert "style=" not in html
+
+
+def test_only_the_smallest_other_school_is_hidden_beside_a_small_one(
+    client_of, operator, two_schools, organization, other_organization, foreign_teacher
+):
+    from classrooms.models import Organization
+    from tests.conftest import make_class, make_organization, make_user
+
+    third = make_organization("aoba", "あおば小学校")
+    teacher = make_user("aoba-teacher", "teacher", third)
+    school_class = make_class(third, teacher, "6年1組")
+    sit_class(running(two_schools, school_class, teacher), school_class, "aoba", dict.fromkeys(SIX, "AAAAAAA"))
+    schools = {
+        school.name: (school.count, school.shown, school.mean_percent)
+        for school in client_of(operator).get(url_of(two_schools)).context["analysis"].schools
+    }
+    # 6, 3 and 7: one "<5", so the smallest other (さくら's 6) is hidden besides; あおば's seven all right show
+    assert schools == {
+        organization.name: (None, "*", None),
+        other_organization.name: (None, "<5", None),
+        Organization.objects.get(code="aoba").name: (7, "", 100.0),
+    }
 
 
 def test_the_numbers_are_those_of_all_results_together(client_of, operator, two_schools):

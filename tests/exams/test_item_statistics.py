@@ -12,6 +12,7 @@ from exams.item_statistics import (
     UNUSED_DISTRACTOR,
     Option,
     Response,
+    cells_to_hide,
     item_statistics,
     upper_lower_index,
 )
@@ -135,3 +136,17 @@ def test_the_groups_are_27_percent_when_there_are_no_ties():
     assert upper_lower_index(pairs) == pytest.approx(1.0)
     # a fourth pupil tied with the third joins the upper group: 3 of 4 right
     assert upper_lower_index([*pairs, (8, 0.0)]) == pytest.approx(3 / 4)
+
+
+@pytest.mark.parametrize(
+    ("counts", "small", "besides"),
+    [
+        ([7, 1, 1, 0, 0], {1, 2}, set()),  # two hidden: only their sum (2) can be worked out
+        ([5, 4, 0, 0, 0], {1}, {0}),  # 4 alone would be the total minus 5: the 5 is hidden besides
+        ([9, 6, 3], {2}, {1}),  # the smallest other count goes
+        ([6, 0, 0, 0], set(), set()),  # zeros stay
+        ([5, 5], set(), set()),
+    ],
+)
+def test_cells_to_hide_leave_no_small_count_to_subtract(counts, small, besides):
+    assert cells_to_hide(counts, 5) == (small, besides)
