@@ -70,6 +70,7 @@ def test_the_operator_sees_every_school_with_small_cells_suppressed(
     assert schools == {organization.name: (None, "*"), other_organization.name: (None, "<5")}
     html = response.content.decode()
     assert html.count("&lt;5") >= 4
+    assert "あわせて伏せた数" in html  # what "*" means, in Japanese
     assert "style=" not in html
 
 
