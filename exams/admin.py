@@ -15,6 +15,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
 from exams.catalog import MAX_CHOICES, MIN_CHOICES
+from exams.item_analysis_console import ItemAnalysisConsole
 from exams.models import Choice, Exam, Question
 
 
@@ -37,7 +38,7 @@ class QuestionInline(admin.TabularInline):
 
 
 @admin.register(Exam)
-class ExamAdmin(admin.ModelAdmin):
+class ExamAdmin(ItemAnalysisConsole):
     list_display = [
         "title",
         "code",

@@ -13,7 +13,7 @@ results, name, score and counts alike (docs/design.md §7).
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from django.db.models import Case, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from classrooms.access import history_shared_until, roster_of
 from classrooms.models import Enrollment, Organization, SchoolClass, User
-from exams.models import Attempt, AttemptQuestion, Question
+from exams.item_statistics import Flag, Option, Response, cells_to_hide, item_statistics
+from exams.models import Attempt, AttemptQuestion, Choice, Exam, Question
 from proctoring.models import ProctoredSession, Revocation
 
 BUCKET_COUNT = 10  # 0–9 %, 10–19 %, …, 90–100 %
@@ -156,13 +157,14 @@ def class_summary(results) -> ClassSummary:
 class ChoiceCount:
     text: str
     correct: bool
-    count: int
-    percent: int  # of the results that had the question
+    count: int | None  # None: hidden on the operator's page, `shown` says how
+    percent: int | None  # of the results that had the question
+    shown: str = ""  # "<5", or "*" for a count hidden so that a smaller one cannot be subtracted out
 
 
 @dataclass(frozen=True)
 class ItemRow:
-    """One question of the exam across a session's results: how many had it, got it right, picked what."""
+    """One question of the exam across results: how many had it, got it right, picked what, and how it behaved."""
 
     position: int  # the question's place in the exam (1-based), not in any examinee's draw
     prompt: str
@@ -170,53 +172,177 @@ class ItemRow:
     correct: int
     unanswered: int
     choices: list[ChoiceCount]
+    discrimination: float | None = None  # corrected point-biserial (exams/item_statistics.py); None: undefined
+    upper_lower: float | None = None
+    flags: list[Flag] = field(default_factory=list)
+    correct_shown: str | None = None  # "<5" when the number right is suppressed (the operator's page)
+    unanswered_shown: str | None = None
 
     @property
     def percent_correct(self) -> int:
         return self.correct * 100 // self.asked if self.asked else 0
 
 
+def responses_of(attempt_ids) -> list[Response]:
+    """The answers given in these attempts, as the plain rows exams/item_statistics.py reads. Two queries.
+
+    A single-choice answer is an index into the examinee's own choice order; here it becomes the choice id,
+    and the item score is 1 when that choice is correct.
+    """
+    rows = list(
+        AttemptQuestion.objects.filter(attempt_id__in=attempt_ids).values_list(
+            "attempt_id", "question_id", "choice_order", "answer"
+        )
+    )
+    keys = set(
+        Choice.objects.filter(is_correct=True, question_id__in={row[1] for row in rows}).values_list("pk", flat=True)
+    )
+    responses = []
+    for attempt_id, question_id, choice_order, answer in rows:
+        chosen = choice_order[answer] if answer is not None and answer < len(choice_order) else None
+        responses.append(Response(attempt_id, question_id, chosen, 1.0 if chosen in keys else 0.0))
+    return responses
+
+
+def item_rows(responses: list[Response]) -> list[ItemRow]:
+    """Per question the responses touch, in exam order: counts, discrimination and flags. One query."""
+    questions = list(
+        Question.objects.filter(pk__in={response.question for response in responses})
+        .prefetch_related("choices")
+        .order_by("position", "pk")
+    )
+    options = {
+        question.pk: [Option(choice.pk, choice.text, choice.is_correct) for choice in question.choices.all()]
+        for question in questions
+    }
+    statistics = item_statistics(responses, options)
+    return [
+        ItemRow(
+            position=number,
+            prompt=question.prompt,
+            asked=item.n,
+            correct=round(item.correct),
+            unanswered=item.unanswered,
+            choices=[
+                ChoiceCount(
+                    text=count.option.text,
+                    correct=count.option.is_key,
+                    count=count.count,
+                    percent=count.count * 100 // item.n,
+                )
+                for count in item.choices
+            ],
+            discrimination=item.point_biserial,
+            upper_lower=item.upper_lower,
+            flags=item.flags,
+        )
+        for number, (question, item) in enumerate(zip(questions, statistics, strict=True), start=1)
+    ]
+
+
 def item_analysis(results: list[Attempt]) -> list[ItemRow]:
-    """Per question of the results' exam: the correct rate and how often each choice was picked.
+    """Per question of the results' exam: correct rate, choices picked, discrimination and flags.
 
     For the teacher's eyes only (the class results page): it names the correct choice, which never
     reaches an examinee (docs/design.md §3). Each examinee drew their own questions, so a question
-    counts over the results that had it. Two queries, whatever the number of results.
+    counts over the results that had it. Three queries, whatever the number of results.
     """
     if not results:
         return []
-    picked: dict[int, dict[int | None, int]] = {}
-    for question_id, choice_order, answer in AttemptQuestion.objects.filter(
-        attempt_id__in=[result.pk for result in results]
-    ).values_list("question_id", "choice_order", "answer"):
-        chosen = choice_order[answer] if answer is not None and answer < len(choice_order) else None
-        counts = picked.setdefault(question_id, {})
-        counts[chosen] = counts.get(chosen, 0) + 1
-    rows = []
-    questions = Question.objects.filter(pk__in=picked).prefetch_related("choices").order_by("position", "pk")
-    for number, question in enumerate(questions, start=1):
-        counts = picked[question.pk]
-        asked = sum(counts.values())
-        choices = [
-            ChoiceCount(
-                text=choice.text,
-                correct=choice.is_correct,
-                count=counts.get(choice.pk, 0),
-                percent=counts.get(choice.pk, 0) * 100 // asked,
-            )
-            for choice in question.choices.all()
-        ]
-        rows.append(
-            ItemRow(
-                position=number,
-                prompt=question.prompt,
-                asked=asked,
-                correct=sum(choice.count for choice in choices if choice.correct),
-                unanswered=counts.get(None, 0),
-                choices=choices,
+    return item_rows(responses_of([result.pk for result in results]))
+
+
+SUPPRESS_BELOW = 5  # the operator sees no number of fewer pupils than this: "<5" (docs/design.md §3)
+SUPPRESSED = "<5"
+HIDDEN_BESIDES = "*"  # hidden because a single "<5" in its row could otherwise be subtracted out
+
+
+@dataclass(frozen=True)
+class SchoolGroup:
+    name: str
+    count: int | None  # None: hidden with nothing else, `shown` says how (as ChoiceCount.shown)
+    mean_percent: float | None
+    pass_rate: float | None
+    shown: str = ""
+
+
+@dataclass(frozen=True)
+class ExamAnalysis:
+    """The operator's item analysis of one exam over every school (docs/design.md §3)."""
+
+    count: int
+    items: list[ItemRow]  # empty when count < SUPPRESS_BELOW: the count alone is shown
+    schools: list[SchoolGroup]
+
+
+def _mark(index: int, small: set[int], besides: set[int]) -> str:
+    return SUPPRESSED if index in small else HIDDEN_BESIDES if index in besides else ""
+
+
+def _suppressed(row: ItemRow) -> ItemRow:
+    """The row with every count of 1–4 pupils hidden, and one more when the hidden one could be subtracted out."""
+    small, besides = cells_to_hide([choice.count for choice in row.choices] + [row.unanswered], SUPPRESS_BELOW)
+    choices = [
+        replace(choice, count=None, percent=None, shown=_mark(index, small, besides))
+        if index in small | besides
+        else choice
+        for index, choice in enumerate(row.choices)
+    ]
+    key_hidden = next((choice.shown for choice in choices if choice.correct and choice.count is None), None)
+    return replace(
+        row,
+        choices=choices,
+        correct_shown=key_hidden or (SUPPRESSED if 0 < row.correct < SUPPRESS_BELOW else None),
+        unanswered_shown=_mark(len(row.choices), small, besides) or None,
+    )
+
+
+def _school_groups(results: QuerySet[Attempt]) -> list[SchoolGroup]:
+    per_school: dict[tuple[str, int], list[tuple[int, int, bool]]] = {}
+    for name, organization_id, score, total, passed in results.values_list(
+        "session__school_class__organization__name",
+        "session__school_class__organization_id",
+        "score",
+        "total",
+        "passed",
+    ):
+        per_school.setdefault((name, organization_id), []).append((score, total, passed))
+    schools = sorted(per_school.items())
+    small, besides = cells_to_hide([len(rows) for _school, rows in schools], SUPPRESS_BELOW)
+    groups = []
+    for index, ((name, _organization_id), rows) in enumerate(schools):
+        if index in small | besides:
+            shown = _mark(index, small, besides)
+            groups.append(SchoolGroup(name=name, count=None, mean_percent=None, pass_rate=None, shown=shown))
+            continue
+        exact = [score * 100 / total if total else 0.0 for score, total, _passed in rows]
+        passed = sum(1 for _score, _total, ok in rows if ok)
+        groups.append(
+            SchoolGroup(
+                name=name,
+                count=len(rows),
+                mean_percent=round(sum(exact) / len(rows), 1),
+                pass_rate=round(passed * 100 / len(rows), 1),
             )
         )
-    return rows
+    return groups
+
+
+def exam_analysis(exam: Exam) -> ExamAnalysis:
+    """Item analysis of every finished, non-revoked attempt of the exam in every school, for the operator.
+
+    Not limited to today's rosters: the question is how the test behaved, not who is in which class.
+    Fewer than SUPPRESS_BELOW results in all: the count alone. Otherwise each count of 1–4 pupils, and each
+    school with fewer than SUPPRESS_BELOW results, is shown as "<5"; when a row (a question's choices and
+    no-answers, or the schools) has a single "<5", its smallest other count is hidden too ("*"), since the
+    total minus the rest would give it away.
+    """
+    results = _results().filter(exam=exam)
+    attempt_ids = list(results.values_list("pk", flat=True))
+    if len(attempt_ids) < SUPPRESS_BELOW:
+        return ExamAnalysis(count=len(attempt_ids), items=[], schools=[])
+    items = [_suppressed(row) for row in item_rows(responses_of(attempt_ids))]
+    return ExamAnalysis(count=len(attempt_ids), items=items, schools=_school_groups(results))
 
 
 def absentees(school_class: SchoolClass, session: ProctoredSession) -> QuerySet[Enrollment]:

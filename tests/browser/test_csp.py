@@ -67,6 +67,7 @@ PAGES = [
     ("operator", "classrooms:password_change", ()),
     ("operator", "classrooms:two_factor_account", ()),
     ("operator", "admin:classrooms_user_two_factor_reset", ("teacher",)),
+    ("operator", "admin:exams_exam_item_analysis", ("exam",)),
     ("org_admin", "classrooms:orgadmin_teacher_list", ()),
     ("org_admin", "classrooms:orgadmin_teacher_issue", ()),
     ("org_admin", "classrooms:orgadmin_teacher_arrival", ()),
@@ -171,6 +172,7 @@ class TestContentSecurityPolicy(BrowserTestCase):
         self.school_class = school_class
         self.ids = {
             "organization": organization.pk,
+            "exam": self.exam.pk,
             "teacher": teacher.pk,
             "colleague": colleague.pk,
             "pupil": pupil.pk,

@@ -74,3 +74,65 @@ def test_a_revoked_result_leaves_the_question_counts(client_of, teacher, school_
     result_revoke(attempt=revoked, by=teacher, reason="copied")
     first, _second = page(client_of, teacher, school_class, session).context["items"]
     assert (first.asked, first.correct) == (1, 1)
+
+
+def sit_choosing(session, examinee, letters: dict[str, str]) -> Attempt:
+    """An attempt answering each question (by key) with the choice at that letter (A = the correct one) or "-"."""
+    with transaction.atomic():
+        attempt, _created = services.attempt_start(session=session, examinee=examinee)
+    for row in attempt.questions.select_related("question"):
+        letter = letters[row.question.key]
+        if letter == "-":
+            continue
+        wanted = Choice.objects.get(question=row.question, position="ABCD".index(letter)).pk
+        services.answer_save(attempt=attempt, position=row.position, choice=row.choice_order.index(wanted), seq=1)
+    services.attempt_finish(attempt=attempt, reason=Attempt.FinishReason.SUBMITTED)
+    return attempt
+
+
+@pytest.fixture
+def class_of_six(school_class, teacher):
+    """The class of tests/exams/test_item_statistics.py, taking the test for real: q1 of that file is q0 here."""
+    exam = make_exam(code="three-questions", questions=3, per_attempt=3)
+    session = ProctoredSession.objects.create(
+        school_class=school_class, exam=exam, teacher=teacher, status=ProctoredSession.Status.RUNNING
+    )
+    answers = {"q0": "AAABAC", "q1": "BBABBA", "q2": "AABC-D"}
+    for number in range(6):
+        examinee = pupil(school_class, f"pupil-{number + 1}", number + 1)
+        sit_choosing(session, examinee, {key: letters[number] for key, letters in answers.items()})
+    return session
+
+
+def test_the_page_gives_discrimination_and_flags_of_a_hand_computed_class(
+    client_of, teacher, school_class, class_of_six
+):
+    response = page(client_of, teacher, school_class, class_of_six)
+    first, second, third = response.context["items"]
+    assert first.discrimination == pytest.approx(0.25)  # the arithmetic is in test_item_statistics.py
+    assert second.discrimination == pytest.approx(-(3**0.5) / 4)
+    assert third.discrimination == pytest.approx(0.0)
+    assert (first.upper_lower, second.upper_lower) == (pytest.approx(2 / 3), pytest.approx(0.0))
+    assert [flag.code for flag in second.flags] == ["negative_discrimination", "distractor_beats_key"]
+    assert (first.flags, third.flags) == ([], [])
+    assert [choice.count for choice in second.choices] == [2, 4, 0, 0]
+    html = response.content.decode()
+    assert html.count('class="item-flag"') == 1  # the icon and 要確認, on the second question only
+    assert "識別力がマイナスです。" in html
+    assert "誤答の「選択肢1-1」が正解より多く選ばれています。" in html
+    assert "-0.43" in html
+    assert "0.25" in html
+
+
+def test_the_item_analysis_is_in_japanese_with_bars_and_no_inline_style(client_of, teacher, school_class, class_of_six):
+    url = reverse("exams:class_results", args=[school_class.pk]) + f"?session={class_of_six.pk}"
+    html = client_of(teacher).get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    for label in ("識別力", "正答率", "選択率", "要確認", "点双列相関", "上位・下位27%の差"):
+        assert label in html
+    assert html.count('class="choice-bars"') == 3
+    assert "style=" not in html
+
+
+def test_another_schools_teacher_gets_404_for_the_class_results(client_of, foreign_teacher, school_class, class_of_six):
+    url = reverse("exams:class_results", args=[school_class.pk]) + f"?session={class_of_six.pk}"
+    assert client_of(foreign_teacher).get(url).status_code == 404
