@@ -153,14 +153,14 @@ def test_both_pages_carry_the_words_of_the_shared_script(waiting_room, attempt_p
 def test_a_question_shows_furigana_as_ruby_and_everything_else_as_text(client_of, examinee, attempt):
     row = attempt.questions.order_by("position").first()
     Question.objects.filter(pk=row.question_id).update(
-        passage="{胞子|ほうし}の話。<script>alert(1)</script>", prompt="{<b>|x}はどれですか。"
+        passage="胞子《ほうし》の話。<script>alert(1)</script>", prompt="{<b>|x}はどれですか。"
     )
     first_choice = Choice.objects.get(pk=row.choice_order[0])
-    Choice.objects.filter(pk=first_choice.pk).update(text="山の上の{畑|はたけ}<img src=x>")
+    Choice.objects.filter(pk=first_choice.pk).update(text="山の上の｜畑《はたけ》<img src=x>")
     html = client_of(examinee).get(reverse("exams:question", args=[attempt.pk, row.position])).content.decode()
-    assert "<ruby>胞子<rt>ほうし</rt></ruby>の話。&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "<ruby>&lt;b&gt;<rt>x</rt></ruby>はどれですか。" in html
-    assert "山の上の<ruby>畑<rt>はたけ</rt></ruby>&lt;img src=x&gt;" in html
+    assert "<ruby>胞子<rp>（</rp><rt>ほうし</rt><rp>）</rp></ruby>の話。&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<ruby>&lt;b&gt;<rp>（</rp><rt>x</rt><rp>）</rp></ruby>はどれですか。" in html
+    assert "山の上の<ruby>畑<rp>（</rp><rt>はたけ</rt><rp>）</rp></ruby>&lt;img src=x&gt;" in html
     assert "<script>" not in html
     assert "<b>" not in html
     assert "<img" not in html
