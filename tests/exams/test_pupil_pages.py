@@ -164,3 +164,19 @@ def test_a_question_shows_furigana_as_ruby_and_everything_else_as_text(client_of
     assert "<script>" not in html
     assert "<b>" not in html
     assert "<img" not in html
+
+
+def test_the_attempt_page_lets_the_pupil_hide_furigana_and_the_waiting_room_has_no_control(waiting_room, attempt_page):
+    page = Page(attempt_page)
+    assert page.ids["furigana-label"]["tag"] == "span"
+    assert ">ふりがな<" in attempt_page
+    choices = [(b["data-furigana"], b["aria-pressed"], b["type"]) for b in page.buttons if "data-furigana" in b]
+    assert choices == [("shown", "true", "button"), ("hidden", "false", "button")]
+    assert ">あり<" in attempt_page
+    assert ">なし<" in attempt_page
+    assert 'aria-labelledby="furigana-label"' in attempt_page
+    assert "data-furigana" not in waiting_room  # no exam text there
+    script = (Path(settings.BASE_DIR) / "static" / "js" / "exam_shared.js").read_text(encoding="utf-8")
+    assert "furigana-hidden" in script
+    css = (Path(settings.BASE_DIR) / "static" / "css" / "exam.css").read_text(encoding="utf-8")
+    assert ":root.furigana-hidden .exam-text rt" in css
