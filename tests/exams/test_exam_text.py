@@ -35,6 +35,8 @@ def test_a_bar_can_put_the_reading_on_kana_and_mixed_words():
     # Without the bar only kanji take a reading; with it any word does.
     assert ruby("｜東京スカイツリー《とうきょうスカイツリー》") == r("東京スカイツリー", "とうきょうスカイツリー")
     assert ruby("｜お母さん《おかあさん》") == r("お母さん", "おかあさん")
+    # Or only part of a run of kanji.
+    assert ruby("日本｜語学《ごがく》") == "日本" + r("語学", "ごがく")
 
 
 def test_without_a_bar_the_reading_goes_on_the_run_of_kanji_before_it():
