@@ -45,23 +45,29 @@ NOTATION = re.compile(
 
 
 def _pieces(text: str):
-    """(base, reading) for each piece of `text` in order; plain text has reading None."""
+    """(text, reading, written) for each piece of `text` in order: plain text has reading None;
+    `written` is False for a piece that is not what the author wrote as text (`｜《`'s 《).
+    """
     position = 0
     for match in NOTATION.finditer(text):
         if match.start() > position:
-            yield text[position : match.start()], None
+            yield text[position : match.start()], None, True
         position = match.end()
         if match["escape"]:
-            yield "《", None
+            yield "《", None, False
             continue
         base = match["base"] or match["kanji"] or match["old_base"]
         reading = match["reading"] or match["kanji_reading"] or match["old_reading"]
         if base.strip() and reading.strip():
-            yield base, reading
+            yield base, reading, False
         else:  # a blank base or reading is no notation: shown as written
-            yield match.group(0), None
+            yield match.group(0), None, True
     if position < len(text):
-        yield text[position:], None
+        yield text[position:], None, True
+
+
+# What looks like notation the author meant but that is shown as written (see `unread_notation`).
+_LOOKS_LIKE_NOTATION = re.compile(r"[^\s《》]{0,8}《[^\n《》]{0,21}》?|\{[^{}\n]*\|[^{}\n]*\}")
 
 
 @register.filter(is_safe=True)
@@ -72,7 +78,7 @@ def ruby(value) -> SafeString:
     before `linebreaks` and `linebreaksbr`, which keep safe input as it is.
     """
     html = []
-    for base, reading in _pieces(str(value)):
+    for base, reading, _written in _pieces(str(value)):
         if reading is None:
             html.append(escape(base))
         else:
@@ -87,4 +93,19 @@ def without_ruby(value) -> str:
     For places that show exam text in one line or outside the page (a results table, a CSV);
     the result is plain text and is escaped like any other.
     """
-    return "".join(base for base, _reading in _pieces(str(value)))
+    return "".join(base for base, _reading, _written in _pieces(str(value)))
+
+
+def unread_notation(value) -> list[str]:
+    """The bits of `value` that look like furigana but are shown as written, for an author to fix.
+
+    A `《` left in the text (no kanji or bar before it, an empty or too long reading, an unclosed
+    bracket) and a `{…|…}` that is no pair, each with a few characters around it as the author
+    wrote them; `[]` when every reading is read. A literal `｜《` and a lone `》` are not reported.
+    For an editor's list of problems before publishing; rendering never needs it.
+    """
+    found = []
+    for text, reading, written in _pieces(str(value)):
+        if reading is None and written:
+            found += [match.group(0) for match in _LOOKS_LIKE_NOTATION.finditer(text)]
+    return found

@@ -14,7 +14,7 @@ from django.template import Context, Template
 from django.utils.safestring import SafeString
 
 import exams
-from exams.templatetags.exam_text import MAX_RUBY, ruby, without_ruby
+from exams.templatetags.exam_text import MAX_RUBY, ruby, unread_notation, without_ruby
 
 
 def r(base: str, reading: str) -> str:
@@ -248,3 +248,27 @@ def test_the_sample_exams_use_the_new_notation():
     rendered = [ruby(text) for text in texts if "《" in text]
     assert rendered
     assert all("<ruby>" in html and "《" not in html for html in rendered)
+    assert [bit for text in texts for bit in unread_notation(text)] == []
+
+
+# --- What an author should fix ---
+
+
+@pytest.mark.parametrize(
+    ("text", "unread"),
+    [
+        ("春の土手《どて》で｜つくし《土筆》と{筆|ふで}", []),
+        ("本文｜《注》を見よ", []),  # a literal 《, and its 》
+        ("a | b、| 表 | 値 |", []),
+        ("かな《よみ》です", ["かな《よみ》"]),
+        ("漢字《》と", ["漢字《》"]),
+        ("漢字《かんじ", ["漢字《かんじ"]),
+        ("漢字《" + "あ" * 21 + "》", ["漢字《" + "あ" * 21 + "》"]),
+        ("{漢字|}と{|かんじ}", ["{漢字|}", "{|かんじ}"]),
+        ("春の土手《どて》で、ひらがな《よみ》", ["で、ひらがな《よみ》"]),
+    ],
+)
+def test_unread_notation_lists_what_is_shown_as_written(text, unread):
+    assert unread_notation(text) == unread
+    for bit in unread:
+        assert bit in ruby(text)  # shown as written, brackets and all
