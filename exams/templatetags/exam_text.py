@@ -46,7 +46,7 @@ NOTATION = re.compile(
 
 def _pieces(text: str):
     """(text, reading, written) for each piece of `text` in order: plain text has reading None;
-    `written` is False for a piece that is not what the author wrote as text (`｜《`'s 《).
+    `written` is True for text shown as the author wrote it, False for a reading and for `｜《`'s 《.
     """
     position = 0
     for match in NOTATION.finditer(text):
