@@ -1,7 +1,7 @@
 // What the waiting room (static/js/waiting_room.js) and the attempt page (static/js/attempt.js)
 // share: the page's configuration (the json_script "exam-config"), the exam socket, and reloading
 // without a loop; and the parts of templates/exams/partials/exam_header.html and exam_tools.html:
-// the text size, the help button (the `hand` frame) and the teacher's announcements (the
+// the text size and furigana, the help button (the `hand` frame) and the teacher's announcements (the
 // `announcement` frame, docs/protocol.md §2.1). Plain JS, no build step. Loaded after
 // static/js/socket.js and before the page's own script, it gives them
 // window.KantokuExam = {config, connect(options), reloadOnce(reason), afterStop(info, then)}.
@@ -37,35 +37,55 @@ window.KantokuExam = (() => {
     else then();
   }
 
-  // --- Text size: 小・中・大, a class on the page root, kept on this device for every test ---
+  // --- Kept on this device for every test: the text size and whether furigana show ---
+  function stored(key) {
+    try {
+      return window.localStorage.getItem(key);
+    } catch {
+      return null; // no localStorage: the default
+    }
+  }
+  function keep(key, value) {
+    try {
+      window.localStorage.setItem(key, value);
+    } catch {
+      // not kept on this device: this page still shows it
+    }
+  }
+
+  // --- Text size: 小・中・大, a class on the page root ---
   const TEXT_SIZES = ["small", "medium", "large"];
   const TEXT_SIZE_KEY = "kantoku.exam.textSize";
 
-  function setTextSize(size, keep) {
+  function setTextSize(size, save) {
     if (!TEXT_SIZES.includes(size)) size = "medium";
     const root = document.documentElement;
     for (const other of TEXT_SIZES) root.classList.toggle(`text-size-${other}`, other === size);
     document.querySelectorAll("[data-text-size]").forEach((button) => {
       button.setAttribute("aria-pressed", String(button.dataset.textSize === size));
     });
-    if (!keep) return;
-    try {
-      window.localStorage.setItem(TEXT_SIZE_KEY, size);
-    } catch {
-      // not kept on this device: this page still shows it
-    }
+    if (save) keep(TEXT_SIZE_KEY, size);
   }
 
-  let storedSize = null;
-  try {
-    storedSize = window.localStorage.getItem(TEXT_SIZE_KEY);
-  } catch {
-    // no localStorage: medium
+  // --- Furigana: ふりがな あり・なし, the class furigana-hidden on the page root hides <rt> (static/css/exam.css) ---
+  const FURIGANA_KEY = "kantoku.exam.furigana";
+
+  function setFurigana(state, save) {
+    if (state !== "hidden") state = "shown";
+    document.documentElement.classList.toggle("furigana-hidden", state === "hidden");
+    document.querySelectorAll("[data-furigana]").forEach((button) => {
+      button.setAttribute("aria-pressed", String(button.dataset.furigana === state));
+    });
+    if (save) keep(FURIGANA_KEY, state);
   }
-  setTextSize(storedSize, false);
+
+  setTextSize(stored(TEXT_SIZE_KEY), false);
+  setFurigana(stored(FURIGANA_KEY), false);
   document.addEventListener("click", (event) => {
-    const button = event.target.closest("[data-text-size]");
-    if (button) setTextSize(button.dataset.textSize, true);
+    const size = event.target.closest("[data-text-size]");
+    if (size) setTextSize(size.dataset.textSize, true);
+    const furigana = event.target.closest("[data-furigana]");
+    if (furigana) setFurigana(furigana.dataset.furigana, true);
   });
 
   // --- The teacher's announcements: a banner, text only ---

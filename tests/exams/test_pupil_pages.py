@@ -153,14 +153,30 @@ def test_both_pages_carry_the_words_of_the_shared_script(waiting_room, attempt_p
 def test_a_question_shows_furigana_as_ruby_and_everything_else_as_text(client_of, examinee, attempt):
     row = attempt.questions.order_by("position").first()
     Question.objects.filter(pk=row.question_id).update(
-        passage="{胞子|ほうし}の話。<script>alert(1)</script>", prompt="{<b>|x}はどれですか。"
+        passage="胞子《ほうし》の話。<script>alert(1)</script>", prompt="{<b>|x}はどれですか。"
     )
     first_choice = Choice.objects.get(pk=row.choice_order[0])
-    Choice.objects.filter(pk=first_choice.pk).update(text="山の上の{畑|はたけ}<img src=x>")
+    Choice.objects.filter(pk=first_choice.pk).update(text="山の上の｜畑《はたけ》<img src=x>")
     html = client_of(examinee).get(reverse("exams:question", args=[attempt.pk, row.position])).content.decode()
-    assert "<ruby>胞子<rt>ほうし</rt></ruby>の話。&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "<ruby>&lt;b&gt;<rt>x</rt></ruby>はどれですか。" in html
-    assert "山の上の<ruby>畑<rt>はたけ</rt></ruby>&lt;img src=x&gt;" in html
+    assert "<ruby>胞子<rp>（</rp><rt>ほうし</rt><rp>）</rp></ruby>の話。&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<ruby>&lt;b&gt;<rp>（</rp><rt>x</rt><rp>）</rp></ruby>はどれですか。" in html
+    assert "山の上の<ruby>畑<rp>（</rp><rt>はたけ</rt><rp>）</rp></ruby>&lt;img src=x&gt;" in html
     assert "<script>" not in html
     assert "<b>" not in html
     assert "<img" not in html
+
+
+def test_the_attempt_page_lets_the_pupil_hide_furigana_and_the_waiting_room_has_no_control(waiting_room, attempt_page):
+    page = Page(attempt_page)
+    assert page.ids["furigana-label"]["tag"] == "span"
+    assert ">ふりがな<" in attempt_page
+    choices = [(b["data-furigana"], b["aria-pressed"], b["type"]) for b in page.buttons if "data-furigana" in b]
+    assert choices == [("shown", "true", "button"), ("hidden", "false", "button")]
+    assert ">あり<" in attempt_page
+    assert ">なし<" in attempt_page
+    assert 'aria-labelledby="furigana-label"' in attempt_page
+    assert "data-furigana" not in waiting_room  # no exam text there
+    script = (Path(settings.BASE_DIR) / "static" / "js" / "exam_shared.js").read_text(encoding="utf-8")
+    assert "furigana-hidden" in script
+    css = (Path(settings.BASE_DIR) / "static" / "css" / "exam.css").read_text(encoding="utf-8")
+    assert ":root.furigana-hidden .exam-text rt" in css
