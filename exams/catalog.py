@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 
-from exams.models import Choice, Exam, Question
+from exams.models import Choice, Exam, ExamVersion, Question
 
 FORMAT = "kantoku-exam/1"
 
@@ -353,10 +354,13 @@ def _write(document: ExamDocument, exam: Exam | None) -> Exam:
         for name, value in settings.items():
             setattr(exam, name, value)
         exam.save(update_fields=list(settings))
-        exam.questions.all().delete()  # cascades to their choices; no attempt refers to them (checked above)
+        exam.versions.all().delete()  # cascades to questions and choices; no attempt refers to them (checked above)
+    version = ExamVersion.objects.create(
+        exam=exam, number=1, status=ExamVersion.Status.PUBLISHED, published_at=timezone.now(), **settings
+    )
     for position, spec in enumerate(document.questions):
         question = Question.objects.create(
-            exam=exam, key=spec.key, passage=spec.passage, prompt=spec.prompt, position=position
+            exam=exam, version=version, key=spec.key, passage=spec.passage, prompt=spec.prompt, position=position
         )
         Choice.objects.bulk_create(
             Choice(question=question, text=choice.text, is_correct=choice.correct, position=index)

@@ -61,12 +61,12 @@ def attempts_start(*, session, examinee_ids: list[int], now: datetime.datetime |
     new_ids = [examinee_id for examinee_id in dict.fromkeys(examinee_ids) if examinee_id not in have]
     if not new_ids:
         return []
-    exam = session.exam
-    questions = list(exam.questions.all())
+    version = session.version
+    questions = list(version.questions.all())
     choice_ids: dict[int, list[int]] = {}
     for choice in Choice.objects.filter(question__in=questions).only("id", "question_id"):
         choice_ids.setdefault(choice.question_id, []).append(choice.id)
-    draws = [_random.sample(questions, min(exam.questions_per_attempt, len(questions))) for _ in new_ids]
+    draws = [draw_questions(questions, version.questions_per_attempt) for _ in new_ids]
     # A pupil's standing accommodation from the roster stretches their time limit (docs/design.md §4).
     multipliers = dict(
         roster_of(session.school_class).filter(examinee_id__in=new_ids).values_list("examinee_id", "time_multiplier")
@@ -75,9 +75,10 @@ def attempts_start(*, session, examinee_ids: list[int], now: datetime.datetime |
         Attempt(
             session=session,
             examinee_id=examinee_id,
-            exam=exam,
+            exam_id=version.exam_id,
+            version=version,
             started_at=now,
-            deadline=now + exam.time_limit * float(multipliers.get(examinee_id, 1)),
+            deadline=now + version.time_limit * float(multipliers.get(examinee_id, 1)),
             total=len(drawn),
         )
         for examinee_id, drawn in zip(new_ids, draws, strict=True)
@@ -85,11 +86,32 @@ def attempts_start(*, session, examinee_ids: list[int], now: datetime.datetime |
     rows = []
     for attempt, drawn in zip(attempts, draws, strict=True):
         for position, question in enumerate(drawn):
-            order = choice_ids[question.id][:]
+            order = choice_ids.get(question.id, [])[:]
             _random.shuffle(order)
             rows.append(AttemptQuestion(attempt=attempt, position=position, question=question, choice_order=order))
     AttemptQuestion.objects.bulk_create(rows)
     return attempts
+
+
+def draw_questions(questions: list, count: int) -> list:
+    """A random draw of `count` questions; the questions of one passage come together (docs/design.md §3).
+
+    Units (a lone question, or a passage with all its questions in their order) are taken in a random
+    order; a unit that would go past `count` is passed over, so a draw may hold fewer questions
+    when passages do not fit exactly.
+    """
+    units: dict[object, list] = {}
+    for question in sorted(questions, key=lambda question: (question.position, question.pk)):
+        units.setdefault(("passage", question.group_id) if question.group_id else ("question", question.pk), []).append(
+            question
+        )
+    order = list(units.values())
+    _random.shuffle(order)
+    drawn: list = []
+    for unit in order:
+        if len(drawn) + len(unit) <= count:
+            drawn.extend(unit)
+    return drawn
 
 
 @dataclass(frozen=True)
@@ -165,7 +187,7 @@ def attempt_finish(*, attempt: Attempt, reason: str, now: datetime.datetime | No
     now = now or timezone.now()
     with transaction.atomic():
         _lock_session_of(attempt)
-        attempt = Attempt.objects.select_for_update().select_related("exam", "session").get(pk=attempt.pk)
+        attempt = Attempt.objects.select_for_update().select_related("version", "session").get(pk=attempt.pk)
         if attempt.status == Attempt.Status.FINISHED:
             return False
         if reason == Attempt.FinishReason.DEADLINE:
@@ -175,7 +197,7 @@ def attempt_finish(*, attempt: Attempt, reason: str, now: datetime.datetime | No
         attempt.finished_at = now
         attempt.finish_reason = reason
         attempt.score = score
-        attempt.passed = attempt.exam.passes(score, attempt.total)
+        attempt.passed = attempt.version.passes(score, attempt.total)
         attempt.paused_at = None
         attempt.save(update_fields=["status", "finished_at", "finish_reason", "score", "passed", "paused_at"])
         realtime.announce_tile(attempt.session, attempt.examinee_id)
