@@ -102,7 +102,8 @@ def test_a_session_keeps_its_version_after_the_test_is_edited(organization, teac
     assert session.version == first
 
     draft = exam_draft_next_version(exam=exam, by=teacher)
-    assert draft.number == 2 and draft.status == ExamVersion.Status.DRAFT
+    assert draft.number == 2
+    assert draft.status == ExamVersion.Status.DRAFT
     assert exam_draft_next_version(exam=exam, by=teacher) == draft  # one draft at a time
     assert sorted(draft.questions.values_list("key", flat=True)) == ["q0", "q1"]
     draft.questions.filter(key="q0").update(prompt="書き直した問")
