@@ -9,8 +9,10 @@ others see it finished and change nothing.
 from __future__ import annotations
 
 import datetime
+import math
 import random
 from dataclasses import dataclass
+from fractions import Fraction
 
 from django.db import transaction
 from django.db.models import Q
@@ -19,11 +21,15 @@ from django.utils.translation import gettext as _
 
 from classrooms.access import roster_of
 from config.errors import ServiceError
-from exams.models import Attempt, AttemptQuestion, Choice
+from exams import scoring
+from exams.models import Attempt, AttemptQuestion, Choice, Question
 from proctoring import realtime
 from proctoring.models import ProctoredSession
 
 _random = random.SystemRandom()
+
+# An AttemptQuestion with an answer of any kind.
+ANSWERED = Q(answer__isnull=False) | Q(response__isnull=False)
 
 
 def _lock_session_of(attempt: Attempt) -> None:
@@ -123,12 +129,17 @@ class SaveOutcome:
     applied: bool
 
 
-def answer_save(*, attempt: Attempt, position: int, choice: int | None, seq: int) -> SaveOutcome:
+def answer_save(
+    *, attempt: Attempt, position: int, seq: int, choice: int | None = None, response: object = None
+) -> SaveOutcome:
     """Record the examinee's answer to one question.
 
     Idempotent and ordered: `seq` is the browser's per-attempt sequence number;
     the answer with the highest seq wins, whatever order the saves arrive in.
-    `choice` is an index into the question's choice order, or None to clear.
+    A single-choice answer is `choice`, an index into the question's choice
+    order; the other kinds give `response` (docs/design.md §3): multiple choice
+    a list of distinct indexes, ordering every index once in the pupil's order,
+    short answer the text. None clears the answer.
     Past the deadline nothing is saved and the attempt is finished instead.
     """
     with transaction.atomic():
@@ -137,25 +148,51 @@ def answer_save(*, attempt: Attempt, position: int, choice: int | None, seq: int
         refusal = _refusal(attempt)
         applied = False
         if refusal is None:
-            row = attempt.questions.select_for_update().filter(position=position).first()
-            if row is None:
-                refusal = ServiceError(_("There is no such question."), code="bad_question")
-            elif choice is not None and not 0 <= choice < len(row.choice_order):
-                refusal = ServiceError(_("There is no such choice."), code="bad_choice")
-            elif seq > row.save_seq:
+            row = attempt.questions.select_for_update().select_related("question").filter(position=position).first()
+            refusal = _answer_refusal(row, choice, response)
+            if refusal is None and seq > row.save_seq:
                 applied = True
-                was_answered = row.answer is not None
-                row.answer, row.save_seq, row.answered_at = choice, seq, timezone.now()
-                row.save(update_fields=["answer", "save_seq", "answered_at"])
-                if was_answered != (choice is not None):  # the answered count changed: only that
-                    answered = attempt.questions.filter(answer__isnull=False).count()
-                    session = ProctoredSession(pk=attempt.session_id)  # its number and group are all it takes
-                    realtime.announce_progress(session, attempt.examinee_id, answered, attempt.total)
+                _apply_answer(attempt, row, choice, response, seq)
     if refusal is not None:
         if refusal.code == "time_up":
             attempt_finish(attempt=attempt, reason=Attempt.FinishReason.DEADLINE)
         raise refusal
     return SaveOutcome(attempt=attempt, position=position, applied=applied)
+
+
+MAX_SHORT_ANSWER_LENGTH = 200
+
+
+def _answer_refusal(row: AttemptQuestion | None, choice: int | None, response: object) -> ServiceError | None:
+    if row is None:
+        return ServiceError(_("There is no such question."), code="bad_question")
+    size, kind = len(row.choice_order), row.question.kind
+    if kind == Question.Kind.SINGLE:
+        valid = choice is None or 0 <= choice < size
+    elif response is None:
+        valid = True
+    elif kind == Question.Kind.SHORT:
+        valid = isinstance(response, str) and len(response) <= MAX_SHORT_ANSWER_LENGTH
+    else:
+        indexes = response if isinstance(response, list) else None
+        valid = (
+            indexes is not None
+            and all(type(index) is int and 0 <= index < size for index in indexes)
+            and len(set(indexes)) == len(indexes)
+            and (kind != Question.Kind.ORDERING or len(indexes) == size)
+        )
+    return None if valid else ServiceError(_("There is no such choice."), code="bad_choice")
+
+
+def _apply_answer(attempt: Attempt, row: AttemptQuestion, choice: int | None, response: object, seq: int) -> None:
+    was_answered = row.answer is not None or row.response is not None
+    row.answer, row.response = (choice, None) if row.question.kind == Question.Kind.SINGLE else (None, response)
+    row.save_seq, row.answered_at = seq, timezone.now()
+    row.save(update_fields=["answer", "response", "save_seq", "answered_at"])
+    if was_answered != (row.answer is not None or row.response is not None):  # the answered count changed
+        answered = attempt.questions.filter(ANSWERED).count()
+        session = ProctoredSession(pk=attempt.session_id)  # its number and group are all it takes
+        realtime.announce_progress(session, attempt.examinee_id, answered, attempt.total)
 
 
 def _refusal(attempt: Attempt) -> ServiceError | None:
@@ -169,13 +206,41 @@ def _refusal(attempt: Attempt) -> ServiceError | None:
 
 
 def _score(attempt: Attempt) -> int:
-    drawn = attempt.questions.values("question")
-    correct = set(Choice.objects.filter(question__in=drawn, is_correct=True).values_list("id", flat=True))
-    return sum(
-        1
-        for row in attempt.questions.all()
-        if row.answer is not None and row.answer < len(row.choice_order) and row.choice_order[row.answer] in correct
-    )
+    """Whole points: each question earns 0 to 1 (exams/scoring.py); a partial-credit sum is rounded down
+    until Attempt.score stores fractions (docs/design.md §3).
+    """
+    rows = list(attempt.questions.select_related("question"))
+    choices: dict[int, list[Choice]] = {}
+    for choice in Choice.objects.filter(question__in=[row.question_id for row in rows]).order_by("position", "pk"):
+        choices.setdefault(choice.question_id, []).append(choice)
+    return math.floor(sum((question_points(row, choices.get(row.question_id, [])) for row in rows), Fraction(0)))
+
+
+def question_points(row: AttemptQuestion, choices: list[Choice]) -> Fraction:
+    """The points one drawn question earned, from its answer in the examinee's choice order."""
+    question, order = row.question, row.choice_order
+    correct = [choice.id for choice in choices if choice.is_correct]
+    if question.kind == Question.Kind.SINGLE:
+        chosen = order[row.answer] if row.answer is not None and row.answer < len(order) else None
+        return scoring.score_single(correct_ids=correct, chosen_id=chosen)
+    if question.kind == Question.Kind.SHORT:
+        return scoring.score_short(accepted=question.accepted_answers, text=_text_response(row.response))
+    picked = _picked(row.response, order)
+    if question.kind == Question.Kind.MULTIPLE:
+        partial = question.credit == Question.Credit.PARTIAL
+        return scoring.score_multiple(correct_ids=correct, chosen_ids=picked or [], partial=partial)
+    return scoring.score_ordering(right_order=[choice.id for choice in choices], given_order=picked)
+
+
+def _text_response(response) -> str | None:
+    return response if isinstance(response, str) else None
+
+
+def _picked(response, order: list[int]) -> list[int] | None:
+    """Choice ids of a list of indexes into the choice order; None if the response is not one."""
+    if not isinstance(response, list) or not all(type(i) is int and 0 <= i < len(order) for i in response):
+        return None
+    return [order[index] for index in response]
 
 
 def attempt_finish(*, attempt: Attempt, reason: str, now: datetime.datetime | None = None) -> bool:
