@@ -79,6 +79,6 @@ def get_attempt_to_take(user: User, attempt_id: int) -> Attempt:
 def get_question_of_attempt(attempt: Attempt, position: int) -> AttemptQuestion:
     """The attempt's question at `position` (the attempt came from an access helper above)."""
     try:
-        return attempt.questions.select_related("question").get(position=position)
+        return attempt.questions.select_related("question__group").get(position=position)
     except AttemptQuestion.DoesNotExist:
         raise Http404 from None
