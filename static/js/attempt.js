@@ -211,8 +211,8 @@
   function responseOf(form) {
     const kind = form.dataset.kind;
     if (kind === "short") {
-      const text = form.querySelector('input[name="text"]').value;
-      return text.trim() ? text : null;
+      const typed = form.querySelector('input[name="text"]').value;
+      return typed.trim() ? typed : null;
     }
     if (kind === "ordering") {
       return Array.from(form.querySelectorAll(".ordering li"), (item) => Number(item.dataset.index));
@@ -391,8 +391,8 @@
       form.querySelectorAll('input[name="choices"]').forEach((input) => {
         input.checked = false;
       });
-      const text = form.querySelector('input[name="text"]');
-      if (text) text.value = "";
+      const field = form.querySelector('input[name="text"]');
+      if (field) field.value = "";
       answerResponse(position, null);
       return;
     }
