@@ -2,11 +2,56 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.http import Http404
 
-from classrooms.access import roster_of
+from classrooms.access import active_membership, roster_of
 from classrooms.models import User
-from exams.models import Attempt, AttemptQuestion
+from exams.models import Attempt, AttemptQuestion, Exam, ExamVersion
+
+# --- The two catalogs (docs/design.md §3) ------------------------------------------------------
+
+
+def startable_exams(organization):
+    """The tests a school's teacher may start: the operator's available ones and the school's own
+    published ones (opening a session still checks that a published version has questions).
+    """
+    published = Exam.objects.filter(organization=organization, versions__status=ExamVersion.Status.PUBLISHED)
+    return Exam.objects.filter(Q(organization__isnull=True) | Q(pk__in=published), is_active=True)
+
+
+def exam_may_be_started(exam: Exam, organization) -> bool:
+    return exam.is_active and exam.organization_id in (None, organization.pk)
+
+
+def exams_for_teacher(user: User):
+    """The exams of a teacher's school catalog, drafts included (none without a membership today)."""
+    membership = active_membership(user) if user.is_authenticated and user.is_teacher else None
+    if membership is None:
+        return Exam.objects.none()
+    return Exam.objects.filter(organization=membership.organization)
+
+
+def get_exam_to_edit(user: User, exam_id: int) -> Exam:
+    """A school's own exam, for a teacher of that school (the author's door); 404 for the operator's
+    catalog and for every other school's exams.
+    """
+    try:
+        return exams_for_teacher(user).get(pk=exam_id)
+    except Exam.DoesNotExist:
+        raise Http404 from None
+
+
+def may_read_questions(user: User, exam: Exam) -> bool:
+    """Whether the person may read the exam's questions and keys outside an attempt: the operator's
+    catalog only in the operators' console, a school's own exam by its teachers and admins.
+    """
+    if not user.is_authenticated:
+        return False
+    if exam.organization_id is None:
+        return user.is_operator
+    membership = active_membership(user) if user.is_teacher or user.is_org_admin else None
+    return membership is not None and membership.organization_id == exam.organization_id
 
 
 def get_attempt_for_examinee(user: User, attempt_id: int) -> Attempt:
@@ -34,6 +79,6 @@ def get_attempt_to_take(user: User, attempt_id: int) -> Attempt:
 def get_question_of_attempt(attempt: Attempt, position: int) -> AttemptQuestion:
     """The attempt's question at `position` (the attempt came from an access helper above)."""
     try:
-        return attempt.questions.select_related("question").get(position=position)
+        return attempt.questions.select_related("question__group").get(position=position)
     except AttemptQuestion.DoesNotExist:
         raise Http404 from None

@@ -17,10 +17,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 
-from exams.models import Choice, Exam, Question
+from exams.models import Choice, Exam, ExamVersion, Passage, Question
 
-FORMAT = "kantoku-exam/1"
+FORMAT_V1 = "kantoku-exam/1"
+FORMAT = "kantoku-exam/2"  # what export_exam writes; both are read
+FORMATS = (FORMAT_V1, FORMAT)
 
 CODE_MAX_LENGTH = 40
 TITLE_MAX_LENGTH = 200
@@ -49,6 +52,19 @@ EXAM_FIELDS = {
 }
 QUESTION_FIELDS = {"key": True, "passage": False, "prompt": True, "choices": True}
 CHOICE_FIELDS = {"text": True, "correct": False}
+# Format 2 (docs/exam-format.md): passages of their own, and a `type` per question with its own fields.
+EXAM_FIELDS_V2 = {**EXAM_FIELDS, "passages": False}
+PASSAGE_FIELDS = {"key": True, "title": False, "text": True}
+QUESTION_FIELDS_V2 = {
+    "single": {"key": True, "type": False, "passage": False, "prompt": True, "choices": True},
+    "multiple": {"key": True, "type": True, "passage": False, "prompt": True, "choices": True, "credit": False},
+    "short": {"key": True, "type": True, "passage": False, "prompt": True, "accepted": True},
+    "ordering": {"key": True, "type": True, "passage": False, "prompt": True, "items": True},
+}
+CREDITS = ("all", "partial")
+MAX_ACCEPTED, ACCEPTED_MAX_LENGTH = 20, 200
+MIN_ITEMS, MAX_ITEMS = 3, 6
+MAX_PASSAGES = 200
 
 
 class CatalogError(Exception):
@@ -66,11 +82,21 @@ class ChoiceSpec:
 
 
 @dataclass(frozen=True)
+class PassageSpec:
+    key: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
 class QuestionSpec:
     key: str
-    passage: str
+    passage: str  # format 1: the passage's text; format 2: the key of one of the document's passages
     prompt: str
-    choices: tuple[ChoiceSpec, ...]
+    choices: tuple[ChoiceSpec, ...]  # an ordering question's items, in the right order
+    kind: str = "single"
+    credit: str = "all"
+    accepted: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,6 +110,8 @@ class ExamDocument:
     questions_per_attempt: int
     pass_mark_percent: int
     questions: tuple[QuestionSpec, ...]
+    passages: tuple[PassageSpec, ...] = ()
+    format: str = FORMAT_V1
 
 
 @dataclass(frozen=True)
@@ -135,10 +163,11 @@ def parse_exam_document(data: object) -> ExamDocument:
     problems: list[str] = []
     if not isinstance(data, dict):
         raise CatalogError([f"document: must be a JSON object, not {_kind(data)}"])
-    _check_fields(data, "", EXAM_FIELDS, problems)
+    version = data.get("format")
+    _check_fields(data, "", EXAM_FIELDS_V2 if version == FORMAT else EXAM_FIELDS, problems)
 
-    if "format" in data and data["format"] != FORMAT:
-        problems.append(f'format: must be "{FORMAT}"{_got(data["format"])}')
+    if "format" in data and version not in FORMATS:
+        problems.append(f'format: must be "{FORMAT}" or "{FORMAT_V1}"{_got(version)}')
     code = _slug(data, "code", "", problems)
     title = _text(data, "title", "", problems, max_length=TITLE_MAX_LENGTH)
     description = _text(data, "description", "", problems, max_length=DESCRIPTION_MAX_LENGTH, optional=True)
@@ -148,7 +177,8 @@ def parse_exam_document(data: object) -> ExamDocument:
     if per_attempt is not None and 0 < pool < per_attempt:
         problems.append(f"questions_per_attempt: must not be more than the number of questions ({pool})")
     pass_mark = _integer(data, "pass_mark_percent", "", problems, *PASS_MARK_RANGE)
-    questions = _questions(data, problems)
+    passages = _passages(data, problems) if version == FORMAT else []
+    questions = _questions(data, problems, version == FORMAT, {passage.key for passage in passages})
 
     if problems:
         raise CatalogError(problems)
@@ -160,10 +190,36 @@ def parse_exam_document(data: object) -> ExamDocument:
         questions_per_attempt=per_attempt,
         pass_mark_percent=pass_mark,
         questions=tuple(questions),
+        passages=tuple(passages),
+        format=version,
     )
 
 
-def _questions(data: dict, problems: list[str]) -> list[QuestionSpec]:
+def _passages(data: dict, problems: list[str]) -> list[PassageSpec]:
+    passages = data.get("passages", [])
+    if not isinstance(passages, list) or len(passages) > MAX_PASSAGES:
+        problems.append(f"passages: must be a list of at most {MAX_PASSAGES} passages{_got(passages)}")
+        return []
+    checked, keys = [], set()
+    for index, passage in enumerate(passages):
+        path = f"passages[{index}]"
+        if not isinstance(passage, dict):
+            problems.append(f"{path}: must be an object, not {_kind(passage)}")
+            continue
+        _check_fields(passage, path, PASSAGE_FIELDS, problems)
+        key = _slug(passage, "key", path, problems)
+        if key in keys:
+            problems.append(f'{path}.key: "{key}" is the key of an earlier passage')
+        keys.add(key)
+        title = _text(passage, "title", path, problems, max_length=TITLE_MAX_LENGTH, optional=True)
+        text = _text(passage, "text", path, problems, max_length=PASSAGE_MAX_LENGTH)
+        checked.append(PassageSpec(key=key, title=title, text=text))
+    return checked
+
+
+def _questions(
+    data: dict, problems: list[str], v2: bool = False, passage_keys: set | None = None
+) -> list[QuestionSpec]:
     if "questions" not in data:
         return []
     questions = data["questions"]
@@ -177,20 +233,87 @@ def _questions(data: dict, problems: list[str]) -> list[QuestionSpec]:
         if not isinstance(question, dict):
             problems.append(f"{path}: must be an object, not {_kind(question)}")
             continue
-        _check_fields(question, path, QUESTION_FIELDS, problems)
-        key = _slug(question, "key", path, problems)
-        if key is not None:
-            if key in first_with_key:
-                problems.append(f'{path}.key: "{key}" is already the key of questions[{first_with_key[key]}]')
-            first_with_key.setdefault(key, index)
-        passage = _text(question, "passage", path, problems, max_length=PASSAGE_MAX_LENGTH, optional=True)
-        prompt = _text(question, "prompt", path, problems, max_length=PROMPT_MAX_LENGTH)
-        choices = _choices(question, path, problems)
-        checked.append(QuestionSpec(key=key, passage=passage, prompt=prompt, choices=tuple(choices)))
+        spec = (
+            _question_v2(question, path, problems, passage_keys or set())
+            if v2
+            else _question_v1(question, path, problems)
+        )
+        if spec.key is not None:
+            if spec.key in first_with_key:
+                problems.append(f'{path}.key: "{spec.key}" is already the key of questions[{first_with_key[spec.key]}]')
+            first_with_key.setdefault(spec.key, index)
+        checked.append(spec)
     return checked
 
 
-def _choices(question: dict, path: str, problems: list[str]) -> list[ChoiceSpec]:
+def _question_v1(question: dict, path: str, problems: list[str]) -> QuestionSpec:
+    _check_fields(question, path, QUESTION_FIELDS, problems)
+    key = _slug(question, "key", path, problems)
+    passage = _text(question, "passage", path, problems, max_length=PASSAGE_MAX_LENGTH, optional=True)
+    prompt = _text(question, "prompt", path, problems, max_length=PROMPT_MAX_LENGTH)
+    choices = _choices(question, path, problems)
+    return QuestionSpec(key=key, passage=passage, prompt=prompt, choices=tuple(choices))
+
+
+def _question_v2(question: dict, path: str, problems: list[str], passage_keys: set) -> QuestionSpec:
+    kind = question.get("type", "single")
+    if kind not in QUESTION_FIELDS_V2:
+        problems.append(f"{path}.type: must be one of {', '.join(QUESTION_FIELDS_V2)}{_got(kind)}")
+        return QuestionSpec(key=None, passage="", prompt="", choices=())
+    _check_fields(question, path, QUESTION_FIELDS_V2[kind], problems)
+    key = _slug(question, "key", path, problems)
+    passage = question.get("passage", "")
+    if passage and passage not in passage_keys:
+        problems.append(f"{path}.passage: must be the key of one of the passages{_got(passage)}")
+    prompt = _text(question, "prompt", path, problems, max_length=PROMPT_MAX_LENGTH)
+    credit = question.get("credit", "all")
+    if credit not in CREDITS:
+        problems.append(f'{path}.credit: must be "all" or "partial"{_got(credit)}')
+    choices, accepted = [], []
+    if kind in ("single", "multiple"):
+        choices = _choices(question, path, problems, exactly_one=kind == "single")
+    elif kind == "ordering":
+        choices = _items(question, path, problems)
+    else:
+        accepted = _accepted(question, path, problems)
+    return QuestionSpec(
+        key=key,
+        passage=passage if isinstance(passage, str) else "",
+        prompt=prompt,
+        choices=tuple(choices),
+        kind=kind,
+        credit=credit,
+        accepted=tuple(accepted),
+    )
+
+
+def _items(question: dict, path: str, problems: list[str]) -> list[ChoiceSpec]:
+    items = question.get("items")
+    valid = isinstance(items, list) and MIN_ITEMS <= len(items) <= MAX_ITEMS
+    texts = [item.strip() for item in items if isinstance(item, str)] if valid else []
+    if not valid or len(texts) != len(items) or not all(texts) or len(set(texts)) != len(texts):
+        problems.append(
+            f"{path}.items: must be a list of {MIN_ITEMS} to {MAX_ITEMS} different texts, in the right order"
+            f"{_got(items)}"
+        )
+        return []
+    return [ChoiceSpec(text=text[:CHOICE_MAX_LENGTH], correct=False) for text in texts]
+
+
+def _accepted(question: dict, path: str, problems: list[str]) -> list[str]:
+    accepted = question.get("accepted")
+    valid = isinstance(accepted, list) and 1 <= len(accepted) <= MAX_ACCEPTED
+    texts = [text.strip() for text in accepted if isinstance(text, str)] if valid else []
+    if not valid or len(texts) != len(accepted) or not all(texts) or max(map(len, texts)) > ACCEPTED_MAX_LENGTH:
+        problems.append(
+            f"{path}.accepted: must be a list of 1 to {MAX_ACCEPTED} non-empty answers of at most "
+            f"{ACCEPTED_MAX_LENGTH} characters{_got(accepted)}"
+        )
+        return []
+    return texts
+
+
+def _choices(question: dict, path: str, problems: list[str], *, exactly_one: bool = True) -> list[ChoiceSpec]:
     if "choices" not in question:
         return []
     choices = question["choices"]
@@ -219,8 +342,10 @@ def _choices(question: dict, path: str, problems: list[str]) -> list[ChoiceSpec]
             all_readable = False
         checked.append(ChoiceSpec(text=text, correct=correct is True))
     marked = sum(choice.correct for choice in checked)
-    if all_readable and marked != 1:
+    if all_readable and exactly_one and marked != 1:
         problems.append(f'{path}: exactly one choice must have "correct": true (found {marked})')
+    elif all_readable and marked < 1:
+        problems.append(f'{path}: at least one choice must have "correct": true')
     return checked
 
 
@@ -308,7 +433,7 @@ def catalog_import(*, documents: Sequence[ExamDocument], dry_run: bool = False) 
     """Write every document in one transaction, or none of them.
 
     A document whose code exists replaces that exam's settings and questions,
-    unless the exam has been taken in an attempt: then CatalogError, for every
+    unless the exam has been used in a session: then CatalogError, for every
     such exam, and nothing is written. With `dry_run`, the same checks run and
     nothing is written either way.
     """
@@ -319,13 +444,14 @@ def catalog_import(*, documents: Sequence[ExamDocument], dry_run: bool = False) 
     with transaction.atomic():
         # The lock keeps two imports of the same exam apart.
         existing = {exam.code: exam for exam in Exam.objects.select_for_update().filter(code__in=codes)}
-        used = set(Exam.objects.filter(code__in=codes, attempts__isnull=False).values_list("code", flat=True))
+        # A session pins a version (docs/design.md §3): even one nobody started yet keeps it.
+        used = set(Exam.objects.filter(code__in=codes, sessions__isnull=False).values_list("code", flat=True))
         if used:
             raise CatalogError(
                 [
-                    f'code "{code}": the exam 「{existing[code].title}」 has been taken in attempts, so its content '
-                    "must not change; import the new version under a new code (and mark the old exam as not "
-                    "available in the operator console)"
+                    f'code "{code}": the exam 「{existing[code].title}」 has been used in test sessions, '
+                    "so its content must not change; import the new version under a new code (and mark the old "
+                    "exam as not available in the operator console)"
                     for code in sorted(used)
                 ]
             )
@@ -353,13 +479,64 @@ def _write(document: ExamDocument, exam: Exam | None) -> Exam:
         for name, value in settings.items():
             setattr(exam, name, value)
         exam.save(update_fields=list(settings))
-        exam.questions.all().delete()  # cascades to their choices; no attempt refers to them (checked above)
+        exam.versions.all().delete()  # cascades to questions and choices; no attempt refers to them (checked above)
+    version = ExamVersion.objects.create(
+        exam=exam, number=1, status=ExamVersion.Status.PUBLISHED, published_at=timezone.now(), **settings
+    )
+    passages = {
+        spec.key: Passage.objects.create(version=version, key=spec.key, title=spec.title, text=spec.text, position=i)
+        for i, spec in enumerate(document.passages)
+    }
+    v2 = document.format == FORMAT
     for position, spec in enumerate(document.questions):
         question = Question.objects.create(
-            exam=exam, key=spec.key, passage=spec.passage, prompt=spec.prompt, position=position
+            exam=exam,
+            version=version,
+            key=spec.key,
+            passage="" if v2 else spec.passage,
+            group=passages.get(spec.passage) if v2 else None,
+            kind=spec.kind,
+            credit=spec.credit,
+            accepted_answers=list(spec.accepted),
+            prompt=spec.prompt,
+            position=position,
         )
         Choice.objects.bulk_create(
             Choice(question=question, text=choice.text, is_correct=choice.correct, position=index)
             for index, choice in enumerate(spec.choices)
         )
     return exam
+
+
+# --- Exporting --------------------------------------------------------------------
+
+
+def export_exam_document(version: ExamVersion) -> dict:
+    """A version as a format 2 document, which imports back to the same content (docs/exam-format.md)."""
+    document = {"format": FORMAT, "code": version.exam.code}
+    document.update({name: getattr(version, name) for name in ExamVersion.SETTINGS})
+    document["passages"] = [
+        {"key": passage.key, **({"title": passage.title} if passage.title else {}), "text": passage.text}
+        for passage in version.passages.all()
+    ]
+    document["questions"] = [_export_question(question) for question in version.questions.prefetch_related("choices")]
+    if not document["description"]:
+        del document["description"]
+    return document
+
+
+def _export_question(question: Question) -> dict:
+    exported = {"key": question.key, "type": question.kind}
+    if question.group_id:
+        exported["passage"] = question.group.key
+    exported["prompt"] = question.prompt
+    choices = list(question.choices.all())
+    if question.kind == Question.Kind.SHORT:
+        exported["accepted"] = list(question.accepted_answers)
+    elif question.kind == Question.Kind.ORDERING:
+        exported["items"] = [choice.text for choice in choices]
+    else:
+        exported["choices"] = [{"text": c.text, **({"correct": True} if c.is_correct else {})} for c in choices]
+    if question.kind == Question.Kind.MULTIPLE:
+        exported["credit"] = question.credit
+    return exported

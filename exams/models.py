@@ -19,6 +19,25 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Exam(models.Model):
+    """A test in one of two catalogs (docs/design.md §3).
+
+    `organization` null: the operator's catalog, which every school may proctor
+    and whose questions no teacher reads. Set: that school's own catalog, written
+    by its teachers. The settings here are the working copy; what pupils sit is
+    always an `ExamVersion`, frozen when published.
+    """
+
+    organization = models.ForeignKey(
+        "classrooms.Organization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="exams",
+        verbose_name=_("school"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     code = models.SlugField(_("code"), max_length=40, unique=True)
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
@@ -49,22 +68,146 @@ class Exam(models.Model):
     def passes(self, score: int, total: int) -> bool:
         return total > 0 and score * 100 >= self.pass_mark_percent * total
 
+    @property
+    def is_operator_catalog(self) -> bool:
+        return self.organization_id is None
+
+    def published_version(self) -> ExamVersion | None:
+        """The newest published version: what a new session pins."""
+        return self.versions.filter(status=ExamVersion.Status.PUBLISHED).order_by("-number").first()
+
+    def latest_version(self) -> ExamVersion:
+        """The newest version, draft or published; an exam without any gets version 1, published, from
+        its own settings (the path of code that writes questions straight onto an exam).
+        """
+        version = self.versions.order_by("-number").first()
+        if version is None:
+            version = ExamVersion.objects.create(
+                exam=self,
+                number=1,
+                status=ExamVersion.Status.PUBLISHED,
+                published_at=timezone.now(),
+                **{name: getattr(self, name) for name in ExamVersion.SETTINGS},
+            )
+        return version
+
+
+class ExamVersion(models.Model):
+    """One frozen edition of an exam (docs/design.md §3).
+
+    A draft may change; publishing freezes it, and a session pins the version
+    it started with, so results always say which questions were sat.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    # The settings a version freezes, named as on Exam (its working copy).
+    SETTINGS = ("title", "description", "time_limit_minutes", "questions_per_attempt", "pass_mark_percent")
+
+    exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="versions", verbose_name=_("exam"))
+    number = models.PositiveSmallIntegerField(_("version"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("instructions"), blank=True)
+    time_limit_minutes = models.PositiveSmallIntegerField(
+        _("time limit (minutes)"), validators=[MinValueValidator(1), MaxValueValidator(600)]
+    )
+    questions_per_attempt = models.PositiveSmallIntegerField(
+        _("questions per attempt"), validators=[MinValueValidator(1), MaxValueValidator(200)]
+    )
+    pass_mark_percent = models.PositiveSmallIntegerField(
+        _("pass mark (%)"), validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+
+    class Meta:
+        ordering = ["exam", "number"]
+        verbose_name = _("exam version")
+        verbose_name_plural = _("exam versions")
+        constraints = [
+            models.UniqueConstraint(fields=["exam", "number"], name="exam_version_number_unique"),
+            models.UniqueConstraint(
+                fields=["exam"], condition=Q(status="draft"), name="exam_has_at_most_one_draft_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (v{self.number})"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    @property
+    def time_limit(self) -> datetime.timedelta:
+        return datetime.timedelta(minutes=self.time_limit_minutes)
+
+    def passes(self, score: int, total: int) -> bool:
+        return total > 0 and score * 100 >= self.pass_mark_percent * total
+
+
+class Passage(models.Model):
+    """A text (本文) several questions of one version refer to; drawn together with them."""
+
+    version = models.ForeignKey(ExamVersion, on_delete=models.CASCADE, related_name="passages")
+    key = models.SlugField(_("key"), max_length=40)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    text = models.TextField(_("passage"))
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["version", "position"]
+        verbose_name = _("passage")
+        verbose_name_plural = _("passages")
+        constraints = [models.UniqueConstraint(fields=["version", "key"], name="passage_key_unique_per_version")]
+
+    def __str__(self) -> str:
+        return self.title or self.key
+
 
 class Question(models.Model):
+    class Kind(models.TextChoices):
+        SINGLE = "single", _("Single choice")
+        MULTIPLE = "multiple", _("Multiple choice")
+        SHORT = "short", _("Short answer")
+        ORDERING = "ordering", _("Ordering")
+
+    class Credit(models.TextChoices):
+        ALL_OR_NOTHING = "all", _("All or nothing")
+        PARTIAL = "partial", _("Partial credit")
+
     exam = models.ForeignKey(Exam, on_delete=models.CASCADE, related_name="questions", verbose_name=_("exam"))
+    version = models.ForeignKey(
+        ExamVersion, on_delete=models.CASCADE, related_name="questions", verbose_name=_("version")
+    )
+    group = models.ForeignKey(
+        Passage, on_delete=models.CASCADE, null=True, blank=True, related_name="questions", verbose_name=_("passage")
+    )
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices, default=Kind.SINGLE)
+    credit = models.CharField(_("scoring"), max_length=8, choices=Credit.choices, default=Credit.ALL_OR_NOTHING)
+    accepted_answers = models.JSONField(
+        _("accepted answers"), default=list, blank=True, help_text=_("Short answer: every answer counted right.")
+    )
     key = models.SlugField(_("key"), max_length=40, help_text=_("Stable id of the question within its exam."))
     passage = models.TextField(_("passage"), blank=True)
     prompt = models.TextField(_("question"))
     position = models.PositiveSmallIntegerField(_("order"), default=0)
 
     class Meta:
-        ordering = ["exam", "position"]
+        ordering = ["version", "position"]
         verbose_name = _("question")
         verbose_name_plural = _("questions")
-        constraints = [models.UniqueConstraint(fields=["exam", "key"], name="question_key_unique_per_exam")]
+        constraints = [models.UniqueConstraint(fields=["version", "key"], name="question_key_unique_per_version")]
 
     def __str__(self) -> str:
         return f"{self.exam.code}/{self.key}"
+
+    def save(self, *args, **kwargs):
+        if self.version_id is None:
+            self.version = self.exam.latest_version()
+        super().save(*args, **kwargs)
 
 
 class Choice(models.Model):
@@ -100,6 +243,7 @@ class Attempt(models.Model):
     session = models.ForeignKey("proctoring.ProctoredSession", on_delete=models.PROTECT, related_name="attempts")
     examinee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attempts")
     exam = models.ForeignKey(Exam, on_delete=models.PROTECT, related_name="attempts")
+    version = models.ForeignKey(ExamVersion, on_delete=models.PROTECT, related_name="attempts")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     started_at = models.DateTimeField(default=timezone.now)
     deadline = models.DateTimeField()
@@ -123,6 +267,11 @@ class Attempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.examinee} – {self.exam}"
+
+    def save(self, *args, **kwargs):
+        if self.version_id is None:
+            self.version_id = self.session.version_id
+        super().save(*args, **kwargs)
 
     @property
     def is_open(self) -> bool:
@@ -170,6 +319,9 @@ class AttemptQuestion(models.Model):
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
     choice_order = models.JSONField(help_text="Choice ids in the order this examinee sees them.")
     answer = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Index into choice_order.")
+    # The other kinds' answers (docs/design.md §3): multiple choice and ordering a list of indexes into
+    # choice_order, short answer the text typed. Null: not answered.
+    response = models.JSONField(null=True, blank=True)
     save_seq = models.PositiveIntegerField(default=0)
     answered_at = models.DateTimeField(null=True, blank=True)
 

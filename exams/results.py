@@ -39,7 +39,7 @@ def _results() -> QuerySet[Attempt]:
 def result_of(attempt: Attempt) -> Attempt:
     """The examinee's result for a finished attempt they may see (from `get_attempt_for_examinee`); else 404."""
     try:
-        return _results().select_related("exam").get(pk=attempt.pk)
+        return _results().select_related("exam", "version").get(pk=attempt.pk)
     except Attempt.DoesNotExist:
         raise Http404 from None
 
@@ -56,7 +56,7 @@ def revocations_for_examinee(user: User) -> QuerySet[Revocation]:
 
 def results_for_examinee(user: User) -> QuerySet[Attempt]:
     """The examinee's own results, newest first. Theirs to keep wherever they move (docs/design.md §7)."""
-    return _results().filter(examinee=user).select_related("exam").order_by("-finished_at", "-pk")
+    return _results().filter(examinee=user).select_related("exam", "version").order_by("-finished_at", "-pk")
 
 
 def results_seen_by_school(examinee: User, organization: Organization) -> QuerySet[Attempt]:
@@ -74,7 +74,7 @@ def results_seen_by_school(examinee: User, organization: Organization) -> QueryS
     return (
         _results()
         .filter(visible, examinee=examinee)
-        .select_related("exam", "session__school_class")
+        .select_related("exam", "version", "session__school_class")
         .order_by("-finished_at", "-pk")
     )
 
@@ -95,7 +95,7 @@ def results_for_class(school_class: SchoolClass, session: ProctoredSession | Non
         results = results.filter(session=session)
     return (
         results.annotate(number=Subquery(roster.filter(examinee_id=OuterRef("examinee_id")).values("number")[:1]))
-        .select_related("examinee", "exam", "session")
+        .select_related("examinee", "exam", "version", "session")
         .order_by(
             "-session__created_at", "-session_id", F("number").asc(nulls_last=True), "examinee__kana", "examinee__name"
         )

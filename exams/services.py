@@ -9,8 +9,10 @@ others see it finished and change nothing.
 from __future__ import annotations
 
 import datetime
+import math
 import random
 from dataclasses import dataclass
+from fractions import Fraction
 
 from django.db import transaction
 from django.db.models import Q
@@ -19,11 +21,15 @@ from django.utils.translation import gettext as _
 
 from classrooms.access import roster_of
 from config.errors import ServiceError
-from exams.models import Attempt, AttemptQuestion, Choice
+from exams import scoring
+from exams.models import Attempt, AttemptQuestion, Choice, Question
 from proctoring import realtime
 from proctoring.models import ProctoredSession
 
 _random = random.SystemRandom()
+
+# An AttemptQuestion with an answer of any kind.
+ANSWERED = Q(answer__isnull=False) | Q(response__isnull=False)
 
 
 def _lock_session_of(attempt: Attempt) -> None:
@@ -61,12 +67,12 @@ def attempts_start(*, session, examinee_ids: list[int], now: datetime.datetime |
     new_ids = [examinee_id for examinee_id in dict.fromkeys(examinee_ids) if examinee_id not in have]
     if not new_ids:
         return []
-    exam = session.exam
-    questions = list(exam.questions.all())
+    version = session.version
+    questions = list(version.questions.all())
     choice_ids: dict[int, list[int]] = {}
     for choice in Choice.objects.filter(question__in=questions).only("id", "question_id"):
         choice_ids.setdefault(choice.question_id, []).append(choice.id)
-    draws = [_random.sample(questions, min(exam.questions_per_attempt, len(questions))) for _ in new_ids]
+    draws = [draw_questions(questions, version.questions_per_attempt) for _ in new_ids]
     # A pupil's standing accommodation from the roster stretches their time limit (docs/design.md §4).
     multipliers = dict(
         roster_of(session.school_class).filter(examinee_id__in=new_ids).values_list("examinee_id", "time_multiplier")
@@ -75,9 +81,10 @@ def attempts_start(*, session, examinee_ids: list[int], now: datetime.datetime |
         Attempt(
             session=session,
             examinee_id=examinee_id,
-            exam=exam,
+            exam_id=version.exam_id,
+            version=version,
             started_at=now,
-            deadline=now + exam.time_limit * float(multipliers.get(examinee_id, 1)),
+            deadline=now + version.time_limit * float(multipliers.get(examinee_id, 1)),
             total=len(drawn),
         )
         for examinee_id, drawn in zip(new_ids, draws, strict=True)
@@ -85,11 +92,32 @@ def attempts_start(*, session, examinee_ids: list[int], now: datetime.datetime |
     rows = []
     for attempt, drawn in zip(attempts, draws, strict=True):
         for position, question in enumerate(drawn):
-            order = choice_ids[question.id][:]
+            order = choice_ids.get(question.id, [])[:]
             _random.shuffle(order)
             rows.append(AttemptQuestion(attempt=attempt, position=position, question=question, choice_order=order))
     AttemptQuestion.objects.bulk_create(rows)
     return attempts
+
+
+def draw_questions(questions: list, count: int) -> list:
+    """A random draw of `count` questions; the questions of one passage come together (docs/design.md §3).
+
+    Units (a lone question, or a passage with all its questions in their order) are taken in a random
+    order; a unit that would go past `count` is passed over, so a draw may hold fewer questions
+    when passages do not fit exactly.
+    """
+    units: dict[object, list] = {}
+    for question in sorted(questions, key=lambda question: (question.position, question.pk)):
+        units.setdefault(("passage", question.group_id) if question.group_id else ("question", question.pk), []).append(
+            question
+        )
+    order = list(units.values())
+    _random.shuffle(order)
+    drawn: list = []
+    for unit in order:
+        if len(drawn) + len(unit) <= count:
+            drawn.extend(unit)
+    return drawn
 
 
 @dataclass(frozen=True)
@@ -101,12 +129,17 @@ class SaveOutcome:
     applied: bool
 
 
-def answer_save(*, attempt: Attempt, position: int, choice: int | None, seq: int) -> SaveOutcome:
+def answer_save(
+    *, attempt: Attempt, position: int, seq: int, choice: int | None = None, response: object = None
+) -> SaveOutcome:
     """Record the examinee's answer to one question.
 
     Idempotent and ordered: `seq` is the browser's per-attempt sequence number;
     the answer with the highest seq wins, whatever order the saves arrive in.
-    `choice` is an index into the question's choice order, or None to clear.
+    A single-choice answer is `choice`, an index into the question's choice
+    order; the other kinds give `response` (docs/design.md §3): multiple choice
+    a list of distinct indexes, ordering every index once in the pupil's order,
+    short answer the text. None clears the answer.
     Past the deadline nothing is saved and the attempt is finished instead.
     """
     with transaction.atomic():
@@ -115,25 +148,51 @@ def answer_save(*, attempt: Attempt, position: int, choice: int | None, seq: int
         refusal = _refusal(attempt)
         applied = False
         if refusal is None:
-            row = attempt.questions.select_for_update().filter(position=position).first()
-            if row is None:
-                refusal = ServiceError(_("There is no such question."), code="bad_question")
-            elif choice is not None and not 0 <= choice < len(row.choice_order):
-                refusal = ServiceError(_("There is no such choice."), code="bad_choice")
-            elif seq > row.save_seq:
+            row = attempt.questions.select_for_update().select_related("question").filter(position=position).first()
+            refusal = _answer_refusal(row, choice, response)
+            if refusal is None and seq > row.save_seq:
                 applied = True
-                was_answered = row.answer is not None
-                row.answer, row.save_seq, row.answered_at = choice, seq, timezone.now()
-                row.save(update_fields=["answer", "save_seq", "answered_at"])
-                if was_answered != (choice is not None):  # the answered count changed: only that
-                    answered = attempt.questions.filter(answer__isnull=False).count()
-                    session = ProctoredSession(pk=attempt.session_id)  # its number and group are all it takes
-                    realtime.announce_progress(session, attempt.examinee_id, answered, attempt.total)
+                _apply_answer(attempt, row, choice, response, seq)
     if refusal is not None:
         if refusal.code == "time_up":
             attempt_finish(attempt=attempt, reason=Attempt.FinishReason.DEADLINE)
         raise refusal
     return SaveOutcome(attempt=attempt, position=position, applied=applied)
+
+
+MAX_SHORT_ANSWER_LENGTH = 200
+
+
+def _answer_refusal(row: AttemptQuestion | None, choice: int | None, response: object) -> ServiceError | None:
+    if row is None:
+        return ServiceError(_("There is no such question."), code="bad_question")
+    size, kind = len(row.choice_order), row.question.kind
+    if kind == Question.Kind.SINGLE:
+        valid = choice is None or 0 <= choice < size
+    elif response is None:
+        valid = True
+    elif kind == Question.Kind.SHORT:
+        valid = isinstance(response, str) and len(response) <= MAX_SHORT_ANSWER_LENGTH
+    else:
+        indexes = response if isinstance(response, list) else None
+        valid = (
+            indexes is not None
+            and all(type(index) is int and 0 <= index < size for index in indexes)
+            and len(set(indexes)) == len(indexes)
+            and (kind != Question.Kind.ORDERING or len(indexes) == size)
+        )
+    return None if valid else ServiceError(_("There is no such choice."), code="bad_choice")
+
+
+def _apply_answer(attempt: Attempt, row: AttemptQuestion, choice: int | None, response: object, seq: int) -> None:
+    was_answered = row.answer is not None or row.response is not None
+    row.answer, row.response = (choice, None) if row.question.kind == Question.Kind.SINGLE else (None, response)
+    row.save_seq, row.answered_at = seq, timezone.now()
+    row.save(update_fields=["answer", "response", "save_seq", "answered_at"])
+    if was_answered != (row.answer is not None or row.response is not None):  # the answered count changed
+        answered = attempt.questions.filter(ANSWERED).count()
+        session = ProctoredSession(pk=attempt.session_id)  # its number and group are all it takes
+        realtime.announce_progress(session, attempt.examinee_id, answered, attempt.total)
 
 
 def _refusal(attempt: Attempt) -> ServiceError | None:
@@ -147,13 +206,41 @@ def _refusal(attempt: Attempt) -> ServiceError | None:
 
 
 def _score(attempt: Attempt) -> int:
-    drawn = attempt.questions.values("question")
-    correct = set(Choice.objects.filter(question__in=drawn, is_correct=True).values_list("id", flat=True))
-    return sum(
-        1
-        for row in attempt.questions.all()
-        if row.answer is not None and row.answer < len(row.choice_order) and row.choice_order[row.answer] in correct
-    )
+    """Whole points: each question earns 0 to 1 (exams/scoring.py); a partial-credit sum is rounded down
+    until Attempt.score stores fractions (docs/design.md §3).
+    """
+    rows = list(attempt.questions.select_related("question"))
+    choices: dict[int, list[Choice]] = {}
+    for choice in Choice.objects.filter(question__in=[row.question_id for row in rows]).order_by("position", "pk"):
+        choices.setdefault(choice.question_id, []).append(choice)
+    return math.floor(sum((question_points(row, choices.get(row.question_id, [])) for row in rows), Fraction(0)))
+
+
+def question_points(row: AttemptQuestion, choices: list[Choice]) -> Fraction:
+    """The points one drawn question earned, from its answer in the examinee's choice order."""
+    question, order = row.question, row.choice_order
+    correct = [choice.id for choice in choices if choice.is_correct]
+    if question.kind == Question.Kind.SINGLE:
+        chosen = order[row.answer] if row.answer is not None and row.answer < len(order) else None
+        return scoring.score_single(correct_ids=correct, chosen_id=chosen)
+    if question.kind == Question.Kind.SHORT:
+        return scoring.score_short(accepted=question.accepted_answers, text=_text_response(row.response))
+    picked = _picked(row.response, order)
+    if question.kind == Question.Kind.MULTIPLE:
+        partial = question.credit == Question.Credit.PARTIAL
+        return scoring.score_multiple(correct_ids=correct, chosen_ids=picked or [], partial=partial)
+    return scoring.score_ordering(right_order=[choice.id for choice in choices], given_order=picked)
+
+
+def _text_response(response) -> str | None:
+    return response if isinstance(response, str) else None
+
+
+def _picked(response, order: list[int]) -> list[int] | None:
+    """Choice ids of a list of indexes into the choice order; None if the response is not one."""
+    if not isinstance(response, list) or not all(type(i) is int and 0 <= i < len(order) for i in response):
+        return None
+    return [order[index] for index in response]
 
 
 def attempt_finish(*, attempt: Attempt, reason: str, now: datetime.datetime | None = None) -> bool:
@@ -165,7 +252,7 @@ def attempt_finish(*, attempt: Attempt, reason: str, now: datetime.datetime | No
     now = now or timezone.now()
     with transaction.atomic():
         _lock_session_of(attempt)
-        attempt = Attempt.objects.select_for_update().select_related("exam", "session").get(pk=attempt.pk)
+        attempt = Attempt.objects.select_for_update().select_related("version", "session").get(pk=attempt.pk)
         if attempt.status == Attempt.Status.FINISHED:
             return False
         if reason == Attempt.FinishReason.DEADLINE:
@@ -175,7 +262,7 @@ def attempt_finish(*, attempt: Attempt, reason: str, now: datetime.datetime | No
         attempt.finished_at = now
         attempt.finish_reason = reason
         attempt.score = score
-        attempt.passed = attempt.exam.passes(score, attempt.total)
+        attempt.passed = attempt.version.passes(score, attempt.total)
         attempt.paused_at = None
         attempt.save(update_fields=["status", "finished_at", "finish_reason", "score", "passed", "paused_at"])
         realtime.announce_tile(attempt.session, attempt.examinee_id)

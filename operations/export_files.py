@@ -72,15 +72,19 @@ class ExportContext:
 
     @cached_property
     def questions(self) -> dict[int, tuple[str, str]]:
-        """Key and text of every question of the exams the school's tests used."""
+        """Key and text of every question of the school's own exams its tests used; the operator's
+        catalog's questions stay unread by schools (docs/design.md §3): blank key and text.
+        """
         used = Question.objects.filter(exam__sessions__school_class__organization=self.organization).distinct()
-        return {pk: (key, prompt) for pk, key, prompt in used.values_list("pk", "key", "prompt")}
+        rows = used.values_list("pk", "key", "prompt", "exam__organization_id")
+        return {pk: (key, prompt) if owner else ("", "") for pk, key, prompt, owner in rows}
 
     @cached_property
     def choices(self) -> dict[int, tuple[str, bool]]:
-        """Text and correctness of every choice of those questions."""
+        """Text (blank for the operator's catalog) and correctness of every choice of those questions."""
         used = Choice.objects.filter(question_id__in=list(self.questions))
-        return {pk: (text, correct) for pk, text, correct in used.values_list("pk", "text", "is_correct")}
+        rows = used.values_list("pk", "text", "is_correct", "question__exam__organization_id")
+        return {pk: (text if owner else "", correct) for pk, text, correct, owner in rows}
 
 
 def people(prefix: str) -> list[str]:

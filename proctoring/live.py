@@ -63,7 +63,9 @@ def tiles(session: ProctoredSession, examinee_ids: list[int] | None = None) -> l
     attempts = {
         attempt.examinee_id: attempt
         for attempt in Attempt.objects.filter(session=session, examinee_id__in=ids).annotate(
-            answered=Count("questions", filter=Q(questions__answer__isnull=False)),
+            answered=Count(
+                "questions", filter=Q(questions__answer__isnull=False) | Q(questions__response__isnull=False)
+            ),
             revoked=Exists(Revocation.objects.filter(attempt=OuterRef("pk"))),
         )
     }

@@ -21,6 +21,8 @@ class ProctoredSession(models.Model):
 
     school_class = models.ForeignKey("classrooms.SchoolClass", on_delete=models.PROTECT, related_name="sessions")
     exam = models.ForeignKey("exams.Exam", on_delete=models.PROTECT, related_name="sessions")
+    # The version pinned when the session opened: editing the test later never changes it (docs/design.md §3).
+    version = models.ForeignKey("exams.ExamVersion", on_delete=models.PROTECT, related_name="sessions")
     teacher = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="proctored_sessions")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     seq = models.PositiveBigIntegerField(default=0, help_text="Sequence number of the last event broadcast.")
@@ -37,6 +39,11 @@ class ProctoredSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.exam} – {self.school_class}"
+
+    def save(self, *args, **kwargs):
+        if self.version_id is None:
+            self.version = self.exam.published_version() or self.exam.latest_version()
+        super().save(*args, **kwargs)
 
     @property
     def proctor_group(self) -> str:

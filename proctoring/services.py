@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from classrooms.models import AuditEntry, Organization, SchoolClass, User, audit_actions
 from config.errors import ServiceError
 from exams import services as exam_services
+from exams.access import exam_may_be_started
 from exams.models import Attempt, Exam
 from proctoring import realtime
 from proctoring.live import examinee_state, examinee_states
@@ -50,6 +51,7 @@ AUDIT_ACTIONS = audit_actions(
         "category": (gettext_lazy("category"), Incident.Category.choices),
         "decision": (gettext_lazy("decision"), Incident.Action.choices),
         "signals": gettext_lazy("signals"),
+        "version": gettext_lazy("version"),
     },
 )
 
@@ -91,10 +93,11 @@ def session_open(*, school_class: SchoolClass, exam: Exam, by: User) -> Proctore
             .exists()
         ):
             raise ServiceError(_("This class already has a test open. End it first."), code="already_open")
-        if not exam.is_active or not exam.questions.exists():
+        version = exam.published_version()
+        if not exam_may_be_started(exam, school_class.organization) or not version or not version.questions.exists():
             raise ServiceError(_("This test is not available."), code="exam_unavailable")
-        session = ProctoredSession.objects.create(school_class=school_class, exam=exam, teacher=by)
-        _record_session(session, by=by, action="session.open", exam=exam.code)
+        session = ProctoredSession.objects.create(school_class=school_class, exam=exam, version=version, teacher=by)
+        _record_session(session, by=by, action="session.open", exam=exam.code, version=version.number)
     return session
 
 

@@ -24,6 +24,7 @@ from classrooms.access import get_class_for_teacher, organization_of, role_requi
 from classrooms.models import User
 from classrooms.spreadsheet import csv_download
 from config.errors import ServiceError
+from exams.access import startable_exams
 from exams.models import Attempt, Exam
 from exams.results import revocation_of
 from proctoring import services
@@ -132,6 +133,7 @@ def session_create(request, class_id: int):
     """Open the waiting room of a test for one of the teacher's classes."""
     school_class = get_class_for_teacher(request.user, class_id)
     form = SessionOpenForm(request.POST or None)
+    form.fields["exam"].queryset = startable_exams(school_class.organization)
     if request.method == "POST" and form.is_valid():
         try:
             session = services.session_open(school_class=school_class, exam=form.cleaned_data["exam"], by=request.user)

@@ -96,21 +96,37 @@ class AnswerForm(forms.Form):
         return super().clean()
 
 
+class ResponseForm(forms.Form):
+    """An answer of the other kinds (docs/design.md §3): `position` and `seq` as above; the JSON body's
+    `response` (a list of indexes into the choice order, or the text typed) is checked by the service.
+    """
+
+    position = forms.IntegerField(min_value=0, max_value=32767)
+    seq = forms.IntegerField(min_value=1, max_value=MAX_SEQ)
+
+
 class QuestionPageForm(forms.Form):
     q = forms.IntegerField(min_value=1, required=False)
 
 
-def _answer_form(request) -> AnswerForm | None:
-    """The form for a JSON or a form-encoded body; None for a body that is neither."""
+def _answer_form(request) -> tuple[forms.Form | None, object]:
+    """The form for a JSON or a form-encoded body (None for a body that is neither) and the raw
+    `response` of a JSON body that gives one (an answer of a kind other than single choice).
+    """
     if request.content_type != "application/json":
-        return AnswerForm(request.POST)
+        return AnswerForm(request.POST), None
     try:
         data = json.loads(request.body)
     except ValueError:
-        return None
-    if not isinstance(data, dict) or not strict_types(data, AnswerForm):
-        return None
-    return AnswerForm(data)
+        return None, None
+    form_class = ResponseForm if isinstance(data, dict) and "response" in data else AnswerForm
+    if not isinstance(data, dict) or not strict_types(data, form_class):
+        return None, None
+    return form_class(data), data.get("response")
+
+
+def _answered(row) -> bool:
+    return row.answer is not None or row.response is not None
 
 
 def _result_url(attempt: Attempt) -> str:
@@ -158,10 +174,10 @@ def attempt_page(request, attempt_id: int):
     attempt = get_attempt_to_take(request.user, attempt_id)
     if _finished(attempt):
         return redirect(_result_url(attempt))
-    rows = list(attempt.questions.only("position", "answer", "save_seq"))
+    rows = list(attempt.questions.only("position", "answer", "response", "save_seq"))
     page = QuestionPageForm(request.GET)
     wanted = page.cleaned_data["q"] if page.is_valid() else None
-    first_unanswered = next((row.position for row in rows if row.answer is None), 0)
+    first_unanswered = next((row.position for row in rows if not _answered(row)), 0)
     start = wanted - 1 if wanted is not None and wanted <= len(rows) else first_unanswered
     config = {
         "attempt": attempt.pk,
@@ -175,9 +191,7 @@ def attempt_page(request, attempt_id: int):
         "resultUrl": _result_url(attempt),
         "csrfToken": get_token(request),
     }
-    questions = [
-        {"position": row.position, "number": row.position + 1, "answered": row.answer is not None} for row in rows
-    ]
+    questions = [{"position": row.position, "number": row.position + 1, "answered": _answered(row)} for row in rows]
     context = {"attempt": attempt, "questions": questions, "start": start, "config": config, "i18n": ATTEMPT_TEXT}
     return render(request, "exams/attempt.html", context)
 
@@ -195,20 +209,33 @@ def question_fragment(request, attempt_id: int, position: int):
     if attempt.status == Attempt.Status.PAUSED:  # the clock stands still: no reading either
         return render(request, "exams/partials/paused.html", {"position": row.position})
     texts = dict(Choice.objects.filter(pk__in=row.choice_order).values_list("pk", "text"))
-    # Only what the page shows: the template never holds a choice id or a Choice.
+    question = row.question
+    choices = [(index, texts.get(choice_id, "")) for index, choice_id in enumerate(row.choice_order)]
+    # Only what the page shows: the template never holds a choice id, a Choice, a key or an accepted answer.
     context = {
         "attempt": attempt,
         "position": row.position,
-        "passage": row.question.passage,
-        "prompt": row.question.prompt,
+        "kind": question.kind,
+        "passage_title": question.group.title if question.group_id else "",
+        "passage": question.group.text if question.group_id else question.passage,
+        "prompt": question.prompt,
         "answer": row.answer,
+        "chosen": row.response if question.kind == question.Kind.MULTIPLE and row.response else [],
+        "text": row.response if question.kind == question.Kind.SHORT and row.response else "",
+        "choices": _in_given_order(choices, row.response) if question.kind == question.Kind.ORDERING else choices,
         "number": row.position + 1,
         "total": attempt.total,
-        "choices": [(index, texts.get(choice_id, "")) for index, choice_id in enumerate(row.choice_order)],
         "previous": row.position - 1 if row.position > 0 else None,
         "next": row.position + 1 if row.position + 1 < attempt.total else None,
     }
     return render(request, "exams/partials/question.html", context)
+
+
+def _in_given_order(choices: list, response) -> list:
+    """An ordering question's items in the order the pupil last saved (as shuffled when not yet)."""
+    if isinstance(response, list) and sorted(response) == list(range(len(choices))):
+        return [choices[index] for index in response]
+    return choices
 
 
 def _answer_refused(request, retry_after: int, attempt_id: int) -> JsonResponse:
@@ -224,7 +251,7 @@ def _answer_refused(request, retry_after: int, attempt_id: int) -> JsonResponse:
 @rate_limit("answer", refused=_answer_refused)
 def answer_save(request, attempt_id: int):
     attempt = get_attempt_to_take(request.user, attempt_id)
-    form = _answer_form(request)
+    form, response = _answer_form(request)
     if form is None or not form.is_valid():
         errors = form.errors.get_json_data() if form is not None else {}
         return JsonResponse(
@@ -234,7 +261,7 @@ def answer_save(request, attempt_id: int):
     data = form.cleaned_data
     try:
         outcome = services.answer_save(
-            attempt=attempt, position=data["position"], choice=data["choice"], seq=data["seq"]
+            attempt=attempt, position=data["position"], choice=data.get("choice"), response=response, seq=data["seq"]
         )
     except ServiceError as error:
         status = ANSWER_REFUSAL_STATUS.get(error.code, 409)

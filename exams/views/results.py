@@ -39,7 +39,7 @@ from proctoring.models import ProctoredSession
 
 examinee_required = role_required(User.Role.EXAMINEE)
 
-CSV_HEADER = ["番号", "氏名", "利用者ID", "テスト", "受検日時", "得点", "満点", "得点率(%)", "合否"]
+CSV_HEADER = ["番号", "氏名", "利用者ID", "テスト", "版", "受検日時", "得点", "満点", "得点率(%)", "合否"]
 
 
 @examinee_required
@@ -234,6 +234,7 @@ def _result_rows(results):
             result.examinee.name,
             result.examinee.login_id,
             result.exam.title,
+            str(result.version.number),
             timezone.localtime(result.finished_at).strftime("%Y-%m-%d %H:%M"),
             str(result.score),
             str(result.total),

@@ -163,7 +163,9 @@
     navButton(position)?.setAttribute("aria-current", "step");
     // What this device chose but has not sent yet is newer than what the server showed.
     const queued = loadQueue().find((entry) => entry.position === position);
-    if (queued) {
+    if (queued && "response" in queued) {
+      showResponse(question, queued.response);
+    } else if (queued) {
       question.querySelectorAll('input[name="choice"]').forEach((input) => {
         input.checked = queued.choice !== null && Number(input.value) === queued.choice;
       });
@@ -185,12 +187,57 @@
   }
 
   function answer(position, choice) {
-    const entry = { position, choice, seq: nextSeq() };
-    const queue = loadQueue().filter((queued) => queued.position !== position);
+    enqueue({ position, choice, seq: nextSeq() }, choice !== null);
+  }
+
+  // The other kinds (docs/design.md §3): `response` is a list of indexes into the choice order
+  // (multiple choice, ordering) or the text typed (short answer); null clears. The server judges.
+  function answerResponse(position, response) {
+    enqueue({ position, response, seq: nextSeq() }, response !== null);
+  }
+
+  function enqueue(entry, answered) {
+    const queue = loadQueue().filter((queued) => queued.position !== entry.position);
     queue.push(entry);
     store.set(queueKey, queue);
-    markNav(position, choice !== null);
+    markNav(entry.position, answered);
     flush();
+  }
+
+  function isAnswered(entry) {
+    return "response" in entry ? entry.response !== null : entry.choice !== null;
+  }
+
+  function responseOf(form) {
+    const kind = form.dataset.kind;
+    if (kind === "short") {
+      const typed = form.querySelector('input[name="text"]').value;
+      return typed.trim() ? typed : null;
+    }
+    if (kind === "ordering") {
+      return Array.from(form.querySelectorAll(".ordering li"), (item) => Number(item.dataset.index));
+    }
+    const chosen = Array.from(form.querySelectorAll('input[name="choices"]:checked'), (input) => Number(input.value));
+    return chosen.length ? chosen : null;
+  }
+
+  function showResponse(question, response) {
+    const form = question.querySelector(".answer-form");
+    if (!form) return;
+    const kind = form.dataset.kind;
+    if (kind === "short") {
+      form.querySelector('input[name="text"]').value = typeof response === "string" ? response : "";
+    } else if (kind === "ordering" && Array.isArray(response)) {
+      const list = form.querySelector(".ordering");
+      for (const index of response) {
+        const item = list.querySelector(`li[data-index="${index}"]`);
+        if (item) list.appendChild(item);
+      }
+    } else if (kind === "multiple") {
+      form.querySelectorAll('input[name="choices"]').forEach((input) => {
+        input.checked = Array.isArray(response) && response.includes(Number(input.value));
+      });
+    }
   }
 
   function dequeue(entry) {
@@ -305,18 +352,58 @@
 
   document.addEventListener("change", (event) => {
     const input = event.target;
-    if (!input.matches('.answer-form input[name="choice"]')) return;
-    answer(Number(input.form.dataset.position), Number(input.value));
+    if (input.matches('.answer-form input[name="choice"]')) {
+      answer(Number(input.form.dataset.position), Number(input.value));
+    } else if (input.matches('.answer-form input[name="choices"], .answer-form input[name="text"]')) {
+      answerResponse(Number(input.form.dataset.position), responseOf(input.form));
+    }
+  });
+
+  // A short answer is also saved a moment after typing stops, not only when the field is left.
+  let typingTimer = null;
+  document.addEventListener("input", (event) => {
+    const input = event.target;
+    if (!input.matches('.answer-form input[name="text"]')) return;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(() => answerResponse(Number(input.form.dataset.position), responseOf(input.form)), 800);
+  });
+
+  document.addEventListener("click", (event) => {
+    const move = event.target.closest(".ordering .move-up, .ordering .move-down");
+    if (!move) return;
+    const item = move.closest("li");
+    const up = move.classList.contains("move-up");
+    const other = up ? item.previousElementSibling : item.nextElementSibling;
+    if (!other) return;
+    item.parentNode.insertBefore(up ? item : other, up ? other : item);
+    move.focus();
+    const form = move.closest(".answer-form");
+    answerResponse(Number(form.dataset.position), responseOf(form));
   });
 
   document.addEventListener("click", (event) => {
     const clear = event.target.closest(".clear-answer");
     if (!clear) return;
     const form = clear.closest(".answer-form");
+    const position = Number(form.dataset.position);
+    const kind = form.dataset.kind;
+    if (kind === "short" || kind === "multiple") {
+      form.querySelectorAll('input[name="choices"]').forEach((input) => {
+        input.checked = false;
+      });
+      const field = form.querySelector('input[name="text"]');
+      if (field) field.value = "";
+      answerResponse(position, null);
+      return;
+    }
+    if (kind === "ordering") {
+      answerResponse(position, null);
+      return;
+    }
     const checked = form.querySelector('input[name="choice"]:checked');
     if (!checked) return;
     checked.checked = false;
-    answer(Number(form.dataset.position), null);
+    answer(position, null);
   });
 
   // --- Submit: ask first, and send every queued answer before handing in ---
@@ -599,7 +686,7 @@
   });
 
   // Answers given on this device but not sent yet (a reload, a crash) count as given.
-  for (const entry of loadQueue()) markNav(entry.position, entry.choice !== null);
+  for (const entry of loadQueue()) markNav(entry.position, isAnswered(entry));
   markPending();
   showConnectionBanner();
   flush();

@@ -179,7 +179,7 @@ def test_the_command_imports_nothing_when_one_exam_has_been_taken(taken_exam, tm
 
 VIOLATIONS = [
     # (what is wrong, where, the bad value) -> the path expected in the problem
-    ("format-wrong", ("format",), "kantoku-exam/2", "format"),
+    ("format-wrong", ("format",), "kantoku-exam/3", "format"),
     ("format-missing", ("format",), MISSING, "format"),
     ("code-not-a-slug", ("code",), "reading spring", "code"),
     ("code-too-long", ("code",), "a" * 41, "code"),

@@ -30,7 +30,7 @@ def english(settings):
 
 
 BOM = "\ufeff"
-CSV_HEADER = ["番号", "氏名", "利用者ID", "テスト", "受検日時", "得点", "満点", "得点率(%)", "合否"]
+CSV_HEADER = ["番号", "氏名", "利用者ID", "テスト", "版", "受検日時", "得点", "満点", "得点率(%)", "合否"]
 
 
 def page_url(school_class, **query) -> str:
@@ -336,8 +336,8 @@ def test_it_downloads_utf8_with_bom_and_the_japanese_header(
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = rows_of(response)
     assert rows[0] == CSV_HEADER
-    assert rows[1][:4] == ["1", "鈴木 一郎", "sakura-pupil", "読解テスト"]
-    assert rows[1][5:] == ["8", "10", "80", "合格"]
+    assert rows[1][:5] == ["1", "鈴木 一郎", "sakura-pupil", "読解テスト", "1"]
+    assert rows[1][6:] == ["8", "10", "80", "合格"]
 
 
 def test_it_writes_finished_at_in_japan_time(client_of, teacher, school_class, examinee, proctored_session):
@@ -345,8 +345,8 @@ def test_it_writes_finished_at_in_japan_time(client_of, teacher, school_class, e
         proctored_session, examinee, score=4, finished_at=datetime.datetime(2026, 5, 1, 0, 30, tzinfo=datetime.UTC)
     )
     rows = rows_of(client_of(teacher).get(export_url(school_class)))
-    assert rows[1][4] == "2026-05-01 09:30"
-    assert rows[1][8] == "不合格"
+    assert rows[1][5] == "2026-05-01 09:30"
+    assert rows[1][9] == "不合格"
 
 
 def test_it_neutralises_spreadsheet_formulas_in_the_csv(client_of, teacher, organization, school_class, exam):
@@ -366,7 +366,7 @@ def test_it_exports_only_the_chosen_session(client_of, teacher, school_class, ex
     finished_attempt(proctored_session, examinee, score=2)
     finished_attempt(later, examinee, score=9)
     rows = rows_of(client_of(teacher).get(export_url(school_class, session=later.pk)))
-    assert [row[5] for row in rows[1:]] == ["9"]
+    assert [row[6] for row in rows[1:]] == ["9"]
 
 
 def test_it_names_the_file_after_the_class_and_year(client_of, teacher, school_class):

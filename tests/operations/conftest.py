@@ -57,6 +57,7 @@ def populate(organization: Organization, tag: str, operator: User) -> SimpleName
     enroll(school_class, cheat, number=8)
     exam = make_exam(code=f"{low}-exam")
     exam.title = f"{tag}テスト"
+    exam.organization = organization  # the school's own test: its questions are the school's to keep
     exam.save()
     session = ProctoredSession.objects.create(
         school_class=school_class, exam=exam, teacher=teacher, status=ProctoredSession.Status.ENDED

@@ -86,7 +86,7 @@ def world(db, operator):
     )
     _finished_attempt(filled.session, mover, score=2)
     build_export(alpha, filled.admin)
-    catalog = {"exams.Exam", "exams.Question", "exams.Choice"}
+    catalog = {"exams.Exam", "exams.ExamVersion", "exams.Passage", "exams.Question", "exams.Choice"}
     alpha_rows = {row for row in snapshot() - before_alpha if row[0] not in catalog}
     terminate(alpha, ended_days_ago=100)
     terminate(bravo.organization, ended_days_ago=10)
