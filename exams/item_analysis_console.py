@@ -36,5 +36,6 @@ class ItemAnalysisConsole(admin.ModelAdmin):
             "title": _("Item analysis: %(title)s") % {"title": exam.title},
             "analysis": exam_analysis(exam),
             "suppress_below": SUPPRESS_BELOW,
+            "questions_readable": True,  # the operator's own console
         }
         return render(request, "admin/exams/exam/item_analysis.html", context)

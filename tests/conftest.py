@@ -195,10 +195,14 @@ def client_of(client):
     return sign_in
 
 
-def make_exam(code: str = "reading-test", questions: int = 6, per_attempt: int = 5, minutes: int = 10):
+def make_exam(
+    code: str = "reading-test", questions: int = 6, per_attempt: int = 5, minutes: int = 10, organization=None
+):
+    """A published single-choice test: of the operator's catalog, or of `organization`'s own."""
     from exams.models import Choice, Exam, Question
 
     exam = Exam.objects.create(
+        organization=organization,
         code=code,
         title="読解テスト",
         time_limit_minutes=minutes,

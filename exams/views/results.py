@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 from classrooms.access import get_class_for_org_admin, get_class_for_teacher, get_enrollment_for_teacher, role_required
 from classrooms.models import SchoolClass, User
 from classrooms.spreadsheet import csv_download
-from exams.access import get_attempt_for_examinee
+from exams.access import get_attempt_for_examinee, may_read_questions
 from exams.results import (
     ClassSummary,
     absentees,
@@ -170,6 +170,8 @@ def _class_results_page(
         "summary": summary,
         "chart": ScoreChart.of(summary),
         "items": item_analysis(results) if session is not None else [],
+        # A test of the operator's catalog: its questions, choices and key stay unknown to schools (docs/design.md §3).
+        "questions_readable": session is not None and may_read_questions(request.user, session.exam),
         "absentees": absentees(school_class, session) if session is not None else [],
         "back_url": back_url,
         "export_url": export_url,

@@ -15,7 +15,7 @@ from tests.conftest import enroll, make_exam, make_user
 
 @pytest.fixture
 def session(school_class, teacher):
-    exam = make_exam(code="two-questions", questions=2, per_attempt=2)
+    exam = make_exam(code="two-questions", questions=2, per_attempt=2, organization=school_class.organization)
     return ProctoredSession.objects.create(
         school_class=school_class, exam=exam, teacher=teacher, status=ProctoredSession.Status.RUNNING
     )
@@ -93,7 +93,7 @@ def sit_choosing(session, examinee, letters: dict[str, str]) -> Attempt:
 @pytest.fixture
 def class_of_six(school_class, teacher):
     """The class of tests/exams/test_item_statistics.py, taking the test for real: q1 of that file is q0 here."""
-    exam = make_exam(code="three-questions", questions=3, per_attempt=3)
+    exam = make_exam(code="three-questions", questions=3, per_attempt=3, organization=school_class.organization)
     session = ProctoredSession.objects.create(
         school_class=school_class, exam=exam, teacher=teacher, status=ProctoredSession.Status.RUNNING
     )
@@ -136,3 +136,20 @@ def test_the_item_analysis_is_in_japanese_with_bars_and_no_inline_style(client_o
 def test_another_schools_teacher_gets_404_for_the_class_results(client_of, foreign_teacher, school_class, class_of_six):
     url = reverse("exams:class_results", args=[school_class.pk]) + f"?session={class_of_six.pk}"
     assert client_of(foreign_teacher).get(url).status_code == 404
+
+
+def test_a_test_of_the_operators_catalog_shows_rates_but_no_question_choice_or_key(
+    client_of, teacher, school_class, class_of_six
+):
+    """Proctors must not learn a certification test's questions or key (docs/design.md §3)."""
+    from exams.models import Choice, Exam
+
+    exam = Exam.objects.get(code="three-questions")
+    Exam.objects.filter(pk=exam.pk).update(organization=None)
+    content = client_of(teacher).get(reverse("exams:class_results", args=[school_class.pk])).content.decode()
+    assert "識別力" in content
+    for text in Choice.objects.filter(question__exam=exam).values_list("text", flat=True):
+        assert text not in content
+    assert "問0" not in content
+    assert 'class="choice-bars"' not in content  # nor the picks, which would mark the key with ✓
+    assert "choice-counts" not in content
