@@ -195,7 +195,10 @@ class Received:
         try:
             body = response.body()
         except PlaywrightError:
-            self.unreadable.append(response.url)
+            # A static file (the favicon, say) can be gone from the browser's memory once the page moved
+            # on; static files are the same for everyone and are not read below (`dynamic`).
+            if "/static/" not in response.url:
+                self.unreadable.append(response.url)
             return
         content_type = response.headers.get("content-type", "")
         self.bodies.append((response.url, content_type, body.decode("utf-8", errors="replace")))
