@@ -100,20 +100,27 @@ def sessions_passed(checks: list[tuple[User, Mapping]]) -> list[bool]:
     """For each (user, browser session data): did this session give its second factor, or does the
     user owe none? For the websockets (sockets/consumers.py); at most three queries however many.
     """
-    owing = [user for user, _data in checks if may_use(user)]
-    if not owing:
+    if not any(may_use(user) for user, _data in checks):
         return [True] * len(checks)
-    with_authenticator = set(
-        TOTPDevice.objects.filter(user__in=owing, confirmed=True).values_list("user_id", flat=True)
-    )
     session_devices = {data.get(DEVICE_ID_SESSION_KEY) for _user, data in checks} - {None}
     verified = _confirmed_devices(session_devices)
-    results = []
-    for user, data in checks:
-        gave_it = verified.get(data.get(DEVICE_ID_SESSION_KEY)) == user.pk
-        owes_it = may_use(user) and (required_by_role(user) or user.pk in with_authenticator)
-        results.append(gave_it or not owes_it)
-    return results
+    gave_it = [verified.get(data.get(DEVICE_ID_SESSION_KEY)) == user.pk for user, data in checks]
+    owed_by_role = [may_use(user) and required_by_role(user) for user, _data in checks]
+    # Only where neither settles it does the person's own choice (an authenticator) need a query.
+    undecided = [
+        user
+        for (user, _data), gave, by_role in zip(checks, gave_it, owed_by_role, strict=True)
+        if may_use(user) and not gave and not by_role
+    ]
+    with_authenticator = (
+        set(TOTPDevice.objects.filter(user__in=undecided, confirmed=True).values_list("user_id", flat=True))
+        if undecided
+        else set()
+    )
+    return [
+        gave or not (by_role or user.pk in with_authenticator)
+        for (user, _data), gave, by_role in zip(checks, gave_it, owed_by_role, strict=True)
+    ]
 
 
 def _confirmed_devices(persistent_ids: set[str]) -> dict[str, int]:
