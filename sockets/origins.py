@@ -17,6 +17,7 @@ before it is accepted (daphne answers HTTP 403) and before any application code 
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -72,12 +73,18 @@ def _own_origin(scope: dict) -> Origin | None:
     return parse_origin(f"{'https' if _is_secure(scope) else 'http'}://{host}")
 
 
-def site_origins(scope: dict) -> set[Origin]:
+@functools.lru_cache(maxsize=4)
+def _trusted_origins(entries: tuple[str, ...]) -> frozenset[Origin]:
+    """CSRF_TRUSTED_ORIGINS parsed once per value of the setting, not once per handshake."""
+    return frozenset(origin for origin in map(parse_origin, entries) if origin is not None)
+
+
+def site_origins(scope: dict) -> frozenset[Origin]:
     """The origins whose pages may open a websocket in this handshake."""
     if settings.CSRF_TRUSTED_ORIGINS:
-        return {origin for origin in map(parse_origin, settings.CSRF_TRUSTED_ORIGINS) if origin is not None}
+        return _trusted_origins(tuple(settings.CSRF_TRUSTED_ORIGINS))
     own = _own_origin(scope)
-    return {own} if own is not None else set()
+    return frozenset() if own is None else frozenset({own})
 
 
 def _allowed_hosts() -> list[str]:
