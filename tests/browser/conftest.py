@@ -164,6 +164,18 @@ class BrowserTestCase(ChannelsLiveServerTestCase):
         expect(page.get_by_text("Please wait. The test starts when your teacher says so.")).to_be_visible()
         expect(page.locator("#connection-status")).to_have_attribute("data-state", "connected")
 
+    def start_with_the_pupil_waiting(self, pupil: Page, teacher: Page) -> None:
+        """Of `one_pupil_in_a_session`: the examinee waits on `pupil`, the teacher starts the test on
+        `teacher`, and the pupil's page moves to the attempt.
+        """
+        self.sign_in(pupil, self.examinee)
+        self.enter_waiting_room(pupil)
+        self.sign_in(teacher, self.teacher)
+        teacher.goto(f"/proctor/sessions/{self.session.pk}/")
+        expect(teacher.locator(f"#tile-{self.examinee.pk}")).to_have_attribute("data-state", "waiting")
+        teacher.get_by_role("button", name="Start the test").click()
+        expect(pupil).to_have_url(ATTEMPT_URL)
+
     def attempt_of(self, examinee: User) -> Attempt:
         return Attempt.objects.get(examinee=examinee)
 

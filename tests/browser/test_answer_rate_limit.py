@@ -12,7 +12,7 @@ import re
 import pytest
 from playwright.sync_api import Route, expect
 
-from tests.browser.conftest import ANSWERED, ATTEMPT_URL, PENDING, BrowserTestCase
+from tests.browser.conftest import ANSWERED, PENDING, BrowserTestCase
 from tests.conftest import make_exam
 
 pytestmark = pytest.mark.browser
@@ -31,13 +31,7 @@ class TestAnswerSavesOverTheRateLimit(BrowserTestCase):
 
     def test_a_refused_save_is_kept_and_sent_again_after_retry_after(self):
         pupil, teacher = self.open_page(), self.open_page()
-        self.sign_in(pupil, self.examinee)
-        self.enter_waiting_room(pupil)
-        self.sign_in(teacher, self.teacher)
-        teacher.goto(f"/proctor/sessions/{self.session.pk}/")
-        expect(teacher.locator(f"#tile-{self.examinee.pk}")).to_have_attribute("data-state", "waiting")
-        teacher.get_by_role("button", name="Start the test").click()
-        expect(pupil).to_have_url(ATTEMPT_URL)
+        self.start_with_the_pupil_waiting(pupil, teacher)
 
         posts: list[str] = []
 

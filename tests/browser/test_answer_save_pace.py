@@ -13,7 +13,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ATTEMPT_URL, BrowserTestCase
+from tests.browser.conftest import BrowserTestCase
 from tests.conftest import make_exam
 
 pytestmark = pytest.mark.browser
@@ -28,13 +28,7 @@ class TestAnswerSavePace(BrowserTestCase):
 
     def start(self) -> tuple[Page, list[float]]:
         pupil, teacher = self.open_page(), self.open_page()
-        self.sign_in(pupil, self.examinee)
-        self.enter_waiting_room(pupil)
-        self.sign_in(teacher, self.teacher)
-        teacher.goto(f"/proctor/sessions/{self.session.pk}/")
-        expect(teacher.locator(f"#tile-{self.examinee.pk}")).to_have_attribute("data-state", "waiting")
-        teacher.get_by_role("button", name="Start the test").click()
-        expect(pupil).to_have_url(ATTEMPT_URL)
+        self.start_with_the_pupil_waiting(pupil, teacher)
         posts: list[float] = []
         pupil.on("request", lambda request: SAVES.search(request.url) and posts.append(time.monotonic()))
         return pupil, posts

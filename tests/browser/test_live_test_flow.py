@@ -254,13 +254,7 @@ class TestCorrectAnswersStayOnTheServer(BrowserTestCase):
         pupil.on("websocket", received.record_websocket)
         teacher = self.open_page()
 
-        self.sign_in(pupil, self.examinee)
-        self.enter_waiting_room(pupil)
-        self.sign_in(teacher, self.teacher)
-        teacher.goto(f"/proctor/sessions/{self.session.pk}/")
-        expect(teacher.locator(f"#tile-{self.examinee.pk}")).to_have_attribute("data-state", "waiting")
-        teacher.get_by_role("button", name="Start the test").click()
-        expect(pupil).to_have_url(ATTEMPT_URL)
+        self.start_with_the_pupil_waiting(pupil, teacher)
 
         # Every question once, the first two right and the others wrong, then hand in.
         correct = self.correct_indexes(self.examinee)
