@@ -120,10 +120,9 @@ def sign_in(user: User | None) -> Client:
     client = Client(enforce_csrf_checks=True)
     client.get(reverse("classrooms:login"))
     if user is not None:
-        token = client.cookies[settings.CSRF_COOKIE_NAME].value
         answer = client.post(
             reverse("classrooms:login"),
-            {"username": user.login_id, "password": PASSWORD, "csrfmiddlewaretoken": token},
+            {"username": user.login_id, "password": PASSWORD, "csrfmiddlewaretoken": csrf_token(client)},
         )
         assert answer.status_code == 302, f"{user.login_id} could not sign in"
         if two_factor.must_use(user):  # the second step, through its form, with a code of their app
