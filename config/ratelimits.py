@@ -49,10 +49,8 @@ def seconds_to_wait(request: HttpRequest, group: str) -> int | None:
 
 
 def too_many_requests(request: HttpRequest, retry_after: int, *args, **kwargs) -> HttpResponse:
-    """The default refusal: a page in the site's look (templates/429.html)."""
-    response = render(request, "429.html", {"retry_after": retry_after}, status=429)
-    response["Retry-After"] = str(retry_after)
-    return response
+    """The default refusal: a page in the site's look (templates/429.html); `rate_limit` adds Retry-After."""
+    return render(request, "429.html", {"retry_after": retry_after}, status=429)
 
 
 def rate_limit(group: str, *, refused: Refusal = too_many_requests):
