@@ -168,6 +168,8 @@ def dashboard(request, session_id: int):
         "now": timezone.now().isoformat(),  # the server's clock, to count "offline for" without the device's
         # + "<examinee id>/": the incident form of one examinee, loaded into the dialog by htmx
         "incident_url": reverse("proctoring:incident_new", args=[session.pk, 0]).removesuffix("0/"),
+        # The "back to normal" signal kinds: listed after the others, never flagging a tile (docs/design.md §4).
+        "return_kinds": sorted(Signal.RETURN_KINDS),
     }
     return render(
         request,

@@ -27,8 +27,8 @@
   const FRESH_FLAG_MS = 5000;
   const PULSE_MS = 2500; // the tile's pulse: three beats of dashboard.css's tile-pulse
   const ERROR_SHOWN_MS = 20000;
-  // Signals that mean "back to normal": shown as evidence, but they do not flag a tile.
-  const RETURN_KINDS = new Set(["focus_returned", "tab_visible", "fullscreen_enter", "connection_restored"]);
+  // Signals that mean "back to normal": shown as evidence, but they do not flag a tile (the server's list).
+  const RETURN_KINDS = new Set(config.return_kinds || []);
   const STATE_ICONS = { absent: "—", waiting: "…", answering: "✎", paused: "‖", submitted: "✓" };
 
   const tilesList = document.getElementById("tiles");
