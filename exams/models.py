@@ -333,3 +333,8 @@ class AttemptQuestion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.attempt_id}#{self.position}"
+
+    @property
+    def is_answered(self) -> bool:
+        """An answer of any kind (as `exams.services.ANSWERED` in a query)."""
+        return self.answer is not None or self.response is not None

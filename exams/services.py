@@ -185,11 +185,11 @@ def _answer_refusal(row: AttemptQuestion | None, choice: int | None, response: o
 
 
 def _apply_answer(attempt: Attempt, row: AttemptQuestion, choice: int | None, response: object, seq: int) -> None:
-    was_answered = row.answer is not None or row.response is not None
+    was_answered = row.is_answered
     row.answer, row.response = (choice, None) if row.question.kind == Question.Kind.SINGLE else (None, response)
     row.save_seq, row.answered_at = seq, timezone.now()
     row.save(update_fields=["answer", "response", "save_seq", "answered_at"])
-    if was_answered != (row.answer is not None or row.response is not None):  # the answered count changed
+    if was_answered != row.is_answered:  # the answered count changed
         answered = attempt.questions.filter(ANSWERED).count()
         session = ProctoredSession(pk=attempt.session_id)  # its number and group are all it takes
         realtime.announce_progress(session, attempt.examinee_id, answered, attempt.total)
