@@ -23,6 +23,7 @@ from classrooms.access import history_shared_until, roster_of
 from classrooms.models import Enrollment, Organization, SchoolClass, User
 from exams.item_statistics import Flag, Option, Response, cells_to_hide, item_statistics
 from exams.models import Attempt, AttemptQuestion, Choice, Exam, Question
+from exams.scoring import chosen_choice
 from proctoring.models import ProctoredSession, Revocation
 
 BUCKET_COUNT = 10  # 0–9 %, 10–19 %, …, 90–100 %
@@ -199,7 +200,7 @@ def responses_of(attempt_ids) -> list[Response]:
     )
     responses = []
     for attempt_id, question_id, choice_order, answer in rows:
-        chosen = choice_order[answer] if answer is not None and answer < len(choice_order) else None
+        chosen = chosen_choice(choice_order, answer)
         responses.append(Response(attempt_id, question_id, chosen, 1.0 if chosen in keys else 0.0))
     return responses
 

@@ -221,8 +221,7 @@ def question_points(row: AttemptQuestion, choices: list[Choice]) -> Fraction:
     question, order = row.question, row.choice_order
     correct = [choice.id for choice in choices if choice.is_correct]
     if question.kind == Question.Kind.SINGLE:
-        chosen = order[row.answer] if row.answer is not None and row.answer < len(order) else None
-        return scoring.score_single(correct_ids=correct, chosen_id=chosen)
+        return scoring.score_single(correct_ids=correct, chosen_id=scoring.chosen_choice(order, row.answer))
     if question.kind == Question.Kind.SHORT:
         return scoring.score_short(accepted=question.accepted_answers, text=_text_response(row.response))
     picked = _picked(row.response, order)
