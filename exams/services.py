@@ -106,11 +106,10 @@ def draw_questions(questions: list, count: int) -> list:
     order; a unit that would go past `count` is passed over, so a draw may hold fewer questions
     when passages do not fit exactly.
     """
-    units: dict[object, list] = {}
+    units: dict[tuple[str, int], list] = {}
     for question in sorted(questions, key=lambda question: (question.position, question.pk)):
-        units.setdefault(("passage", question.group_id) if question.group_id else ("question", question.pk), []).append(
-            question
-        )
+        unit = ("passage", question.group_id) if question.group_id else ("question", question.pk)
+        units.setdefault(unit, []).append(question)
     order = list(units.values())
     _random.shuffle(order)
     drawn: list = []
