@@ -519,7 +519,8 @@ def export_exam_document(version: ExamVersion) -> dict:
         {"key": passage.key, **({"title": passage.title} if passage.title else {}), "text": passage.text}
         for passage in version.passages.all()
     ]
-    document["questions"] = [_export_question(question) for question in version.questions.prefetch_related("choices")]
+    questions = version.questions.select_related("group").prefetch_related("choices")
+    document["questions"] = [_export_question(question) for question in questions]
     if not document["description"]:
         del document["description"]
     return document

@@ -18,7 +18,23 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
-class Exam(models.Model):
+class _ExamSettings(models.Model):
+    """The rules both an exam's working copy and its frozen versions apply to their settings (no fields:
+    the two models' fields stay their own, so their admin forms and verbose names are unchanged).
+    """
+
+    class Meta:
+        abstract = True
+
+    @property
+    def time_limit(self) -> datetime.timedelta:
+        return datetime.timedelta(minutes=self.time_limit_minutes)
+
+    def passes(self, score: int, total: int) -> bool:
+        return total > 0 and score * 100 >= self.pass_mark_percent * total
+
+
+class Exam(_ExamSettings):
     """A test in one of two catalogs (docs/design.md §3).
 
     `organization` null: the operator's catalog, which every school may proctor
@@ -62,13 +78,6 @@ class Exam(models.Model):
         return self.title
 
     @property
-    def time_limit(self) -> datetime.timedelta:
-        return datetime.timedelta(minutes=self.time_limit_minutes)
-
-    def passes(self, score: int, total: int) -> bool:
-        return total > 0 and score * 100 >= self.pass_mark_percent * total
-
-    @property
     def is_operator_catalog(self) -> bool:
         return self.organization_id is None
 
@@ -92,7 +101,7 @@ class Exam(models.Model):
         return version
 
 
-class ExamVersion(models.Model):
+class ExamVersion(_ExamSettings):
     """One frozen edition of an exam (docs/design.md §3).
 
     A draft may change; publishing freezes it, and a session pins the version
@@ -139,13 +148,6 @@ class ExamVersion(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
-
-    @property
-    def time_limit(self) -> datetime.timedelta:
-        return datetime.timedelta(minutes=self.time_limit_minutes)
-
-    def passes(self, score: int, total: int) -> bool:
-        return total > 0 and score * 100 >= self.pass_mark_percent * total
 
 
 class Passage(models.Model):
@@ -331,3 +333,8 @@ class AttemptQuestion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.attempt_id}#{self.position}"
+
+    @property
+    def is_answered(self) -> bool:
+        """An answer of any kind (as `exams.services.ANSWERED` in a query)."""
+        return self.answer is not None or self.response is not None

@@ -23,6 +23,7 @@ from classrooms.access import history_shared_until, roster_of
 from classrooms.models import Enrollment, Organization, SchoolClass, User
 from exams.item_statistics import Flag, Option, Response, cells_to_hide, item_statistics
 from exams.models import Attempt, AttemptQuestion, Choice, Exam, Question
+from exams.scoring import chosen_choice
 from proctoring.models import ProctoredSession, Revocation
 
 BUCKET_COUNT = 10  # 0–9 %, 10–19 %, …, 90–100 %
@@ -127,6 +128,13 @@ def bucket_of(percent: int) -> int:
     return min(max(percent, 0) // 10, BUCKET_COUNT - 1)
 
 
+def _rates(rows: list[tuple[int, int, bool]]) -> tuple[float, float]:
+    """The mean exact percentage and the pass rate of (score, total, passed) rows, to one decimal."""
+    exact = [score * 100 / total if total else 0.0 for score, total, _passed in rows]
+    passed = sum(1 for _score, _total, ok in rows if ok)
+    return round(sum(exact) / len(rows), 1), round(passed * 100 / len(rows), 1)
+
+
 def class_summary(results) -> ClassSummary:
     """Count, mean percentage, pass rate and distribution of results (from `results_for_class`).
 
@@ -142,13 +150,12 @@ def class_summary(results) -> ClassSummary:
     ]
     if not results:
         return ClassSummary(count=0, passed=0, mean_percent=None, pass_rate=None, buckets=buckets)
-    passed = sum(1 for result in results if result.passed)
-    exact = [result.score * 100 / result.total if result.total else 0.0 for result in results]
+    mean_percent, pass_rate = _rates([(result.score, result.total, result.passed) for result in results])
     return ClassSummary(
         count=len(results),
-        passed=passed,
-        mean_percent=round(sum(exact) / len(results), 1),
-        pass_rate=round(passed * 100 / len(results), 1),
+        passed=sum(1 for result in results if result.passed),
+        mean_percent=mean_percent,
+        pass_rate=pass_rate,
         buckets=buckets,
     )
 
@@ -199,7 +206,7 @@ def responses_of(attempt_ids) -> list[Response]:
     )
     responses = []
     for attempt_id, question_id, choice_order, answer in rows:
-        chosen = choice_order[answer] if answer is not None and answer < len(choice_order) else None
+        chosen = chosen_choice(choice_order, answer)
         responses.append(Response(attempt_id, question_id, chosen, 1.0 if chosen in keys else 0.0))
     return responses
 
@@ -315,16 +322,8 @@ def _school_groups(results: QuerySet[Attempt]) -> list[SchoolGroup]:
             shown = _mark(index, small, besides)
             groups.append(SchoolGroup(name=name, count=None, mean_percent=None, pass_rate=None, shown=shown))
             continue
-        exact = [score * 100 / total if total else 0.0 for score, total, _passed in rows]
-        passed = sum(1 for _score, _total, ok in rows if ok)
-        groups.append(
-            SchoolGroup(
-                name=name,
-                count=len(rows),
-                mean_percent=round(sum(exact) / len(rows), 1),
-                pass_rate=round(passed * 100 / len(rows), 1),
-            )
-        )
+        mean_percent, pass_rate = _rates(rows)
+        groups.append(SchoolGroup(name=name, count=len(rows), mean_percent=mean_percent, pass_rate=pass_rate))
     return groups
 
 

@@ -34,6 +34,11 @@ def normalize_answer(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def chosen_choice(choice_order: Sequence[int], answer: int | None) -> int | None:
+    """The choice id a single-choice answer picked: `answer` is an index into the examinee's choice order."""
+    return choice_order[answer] if answer is not None and answer < len(choice_order) else None
+
+
 def score_single(*, correct_ids: Iterable[int], chosen_id: int | None) -> Fraction:
     return ONE if chosen_id is not None and chosen_id in set(correct_ids) else ZERO
 

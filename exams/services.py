@@ -106,11 +106,10 @@ def draw_questions(questions: list, count: int) -> list:
     order; a unit that would go past `count` is passed over, so a draw may hold fewer questions
     when passages do not fit exactly.
     """
-    units: dict[object, list] = {}
+    units: dict[tuple[str, int], list] = {}
     for question in sorted(questions, key=lambda question: (question.position, question.pk)):
-        units.setdefault(("passage", question.group_id) if question.group_id else ("question", question.pk), []).append(
-            question
-        )
+        unit = ("passage", question.group_id) if question.group_id else ("question", question.pk)
+        units.setdefault(unit, []).append(question)
     order = list(units.values())
     _random.shuffle(order)
     drawn: list = []
@@ -185,11 +184,11 @@ def _answer_refusal(row: AttemptQuestion | None, choice: int | None, response: o
 
 
 def _apply_answer(attempt: Attempt, row: AttemptQuestion, choice: int | None, response: object, seq: int) -> None:
-    was_answered = row.answer is not None or row.response is not None
+    was_answered = row.is_answered
     row.answer, row.response = (choice, None) if row.question.kind == Question.Kind.SINGLE else (None, response)
     row.save_seq, row.answered_at = seq, timezone.now()
     row.save(update_fields=["answer", "response", "save_seq", "answered_at"])
-    if was_answered != (row.answer is not None or row.response is not None):  # the answered count changed
+    if was_answered != row.is_answered:  # the answered count changed
         answered = attempt.questions.filter(ANSWERED).count()
         session = ProctoredSession(pk=attempt.session_id)  # its number and group are all it takes
         realtime.announce_progress(session, attempt.examinee_id, answered, attempt.total)
@@ -221,8 +220,7 @@ def question_points(row: AttemptQuestion, choices: list[Choice]) -> Fraction:
     question, order = row.question, row.choice_order
     correct = [choice.id for choice in choices if choice.is_correct]
     if question.kind == Question.Kind.SINGLE:
-        chosen = order[row.answer] if row.answer is not None and row.answer < len(order) else None
-        return scoring.score_single(correct_ids=correct, chosen_id=chosen)
+        return scoring.score_single(correct_ids=correct, chosen_id=scoring.chosen_choice(order, row.answer))
     if question.kind == Question.Kind.SHORT:
         return scoring.score_short(accepted=question.accepted_answers, text=_text_response(row.response))
     picked = _picked(row.response, order)

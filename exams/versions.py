@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from classrooms.models import AuditEntry, User, audit_actions
 from config.errors import ServiceError
+from exams.catalog import MAX_ITEMS, MIN_ITEMS
 from exams.models import Choice, Exam, ExamVersion, Passage, Question
 
 AUDIT_ACTIONS = audit_actions(
@@ -30,8 +31,6 @@ AUDIT_ACTIONS = audit_actions(
     },
     details={"version": gettext_lazy("version")},
 )
-
-MIN_ORDERING_ITEMS, MAX_ORDERING_ITEMS = 3, 6
 
 
 def _record(exam: Exam, *, by: User | None, action: str, **details) -> None:
@@ -152,10 +151,9 @@ def question_problems(question: Question) -> list[str]:
         problems.append(_("give at least two choices and mark at least one as correct."))
     elif question.kind == Question.Kind.SHORT and not any(str(a).strip() for a in question.accepted_answers):
         problems.append(_("give at least one accepted answer."))
-    elif question.kind == Question.Kind.ORDERING and not MIN_ORDERING_ITEMS <= len(choices) <= MAX_ORDERING_ITEMS:
+    elif question.kind == Question.Kind.ORDERING and not MIN_ITEMS <= len(choices) <= MAX_ITEMS:
         problems.append(
-            _("an ordering question has %(low)d to %(high)d items.")
-            % {"low": MIN_ORDERING_ITEMS, "high": MAX_ORDERING_ITEMS}
+            _("an ordering question has %(low)d to %(high)d items.") % {"low": MIN_ITEMS, "high": MAX_ITEMS}
         )
     return problems
 

@@ -125,10 +125,6 @@ def _answer_form(request) -> tuple[forms.Form | None, object]:
     return form_class(data), data.get("response")
 
 
-def _answered(row) -> bool:
-    return row.answer is not None or row.response is not None
-
-
 def _result_url(attempt: Attempt) -> str:
     return reverse("exams:result", args=[attempt.pk])
 
@@ -177,7 +173,7 @@ def attempt_page(request, attempt_id: int):
     rows = list(attempt.questions.only("position", "answer", "response", "save_seq"))
     page = QuestionPageForm(request.GET)
     wanted = page.cleaned_data["q"] if page.is_valid() else None
-    first_unanswered = next((row.position for row in rows if not _answered(row)), 0)
+    first_unanswered = next((row.position for row in rows if not row.is_answered), 0)
     start = wanted - 1 if wanted is not None and wanted <= len(rows) else first_unanswered
     config = {
         "attempt": attempt.pk,
@@ -191,7 +187,7 @@ def attempt_page(request, attempt_id: int):
         "resultUrl": _result_url(attempt),
         "csrfToken": get_token(request),
     }
-    questions = [{"position": row.position, "number": row.position + 1, "answered": _answered(row)} for row in rows]
+    questions = [{"position": row.position, "number": row.position + 1, "answered": row.is_answered} for row in rows]
     context = {"attempt": attempt, "questions": questions, "start": start, "config": config, "i18n": ATTEMPT_TEXT}
     return render(request, "exams/attempt.html", context)
 

@@ -187,20 +187,20 @@
   }
 
   function answer(position, choice) {
-    enqueue({ position, choice, seq: nextSeq() }, choice !== null);
+    enqueue({ position, choice, seq: nextSeq() });
   }
 
   // The other kinds (docs/design.md §3): `response` is a list of indexes into the choice order
   // (multiple choice, ordering) or the text typed (short answer); null clears. The server judges.
   function answerResponse(position, response) {
-    enqueue({ position, response, seq: nextSeq() }, response !== null);
+    enqueue({ position, response, seq: nextSeq() });
   }
 
-  function enqueue(entry, answered) {
+  function enqueue(entry) {
     const queue = loadQueue().filter((queued) => queued.position !== entry.position);
     queue.push(entry);
     store.set(queueKey, queue);
-    markNav(entry.position, answered);
+    markNav(entry.position, isAnswered(entry));
     flush();
   }
 

@@ -12,7 +12,8 @@ from playwright.sync_api import Page, expect
 
 from exams.models import Question
 from tests.browser.conftest import ATTEMPT_URL, TIMEOUT_MS, BrowserTestCase
-from tests.conftest import PASSWORD, make_exam
+from tests.browser.test_pupil_page import enter_the_waiting_room
+from tests.conftest import make_exam
 
 pytestmark = pytest.mark.browser
 
@@ -31,12 +32,7 @@ class TestFurigana(BrowserTestCase):
         self.addCleanup(context.close)
         context.set_default_timeout(TIMEOUT_MS)
         pupil = context.new_page()
-        pupil.goto("/login/")
-        pupil.locator('input[name="username"]').fill(self.examinee.login_id)
-        pupil.locator('input[name="password"]').fill(PASSWORD)
-        pupil.locator('form button[type="submit"]').click()
-        pupil.get_by_role("button", name="入室する").click()
-        expect(pupil.locator("#connection-status")).to_have_attribute("data-state", "connected")
+        enter_the_waiting_room(pupil, self.examinee)
         # The waiting room shows no exam text: no furigana control there.
         expect(pupil.locator("[data-furigana]")).to_have_count(0)
 

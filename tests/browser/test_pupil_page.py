@@ -45,6 +45,16 @@ def links_out(page: Page) -> list[str]:
     return [href for href in hrefs if not href.startswith("#")]
 
 
+def enter_the_waiting_room(pupil: Page, examinee) -> None:
+    """Sign the examinee in on a Japanese page and enter the waiting room, its socket connected."""
+    pupil.goto("/login/")
+    pupil.locator('input[name="username"]').fill(examinee.login_id)
+    pupil.locator('input[name="password"]').fill(PASSWORD)
+    pupil.locator('form button[type="submit"]').click()
+    pupil.get_by_role("button", name="入室する").click()
+    expect(pupil.locator("#connection-status")).to_have_attribute("data-state", "connected")
+
+
 class TestPupilPage(BrowserTestCase):
     def setUp(self):
         exam = make_exam(questions=6, per_attempt=5, minutes=10)
@@ -89,12 +99,7 @@ class TestPupilPage(BrowserTestCase):
         pupil = self.open_pupil_page(**options)
         sockets: list[str] = []
         pupil.on("websocket", lambda socket: sockets.append(socket.url))
-        pupil.goto("/login/")
-        pupil.locator('input[name="username"]').fill(self.examinee.login_id)
-        pupil.locator('input[name="password"]').fill(PASSWORD)
-        pupil.locator('form button[type="submit"]').click()
-        pupil.get_by_role("button", name="入室する").click()
-        expect(pupil.locator("#connection-status")).to_have_attribute("data-state", "connected")
+        enter_the_waiting_room(pupil, self.examinee)
         # From here on, only the test's pages: the home page before had its inbox socket.
         sockets.clear()
         pupil.reload()
@@ -189,12 +194,7 @@ class TestPupilPage(BrowserTestCase):
     def test_the_help_button_and_the_teachers_announcements(self):
         wire = Wire(self.open_pupil_page().context.pages[0], "**/ws/exam/**")
         pupil = wire.page
-        pupil.goto("/login/")
-        pupil.locator('input[name="username"]').fill(self.examinee.login_id)
-        pupil.locator('input[name="password"]').fill(PASSWORD)
-        pupil.locator('form button[type="submit"]').click()
-        pupil.get_by_role("button", name="入室する").click()
-        expect(pupil.locator("#connection-status")).to_have_attribute("data-state", "connected")
+        enter_the_waiting_room(pupil, self.examinee)
         socket = wire.live()
         help_button = pupil.locator("#help-button")
         status = pupil.locator("#help-status")

@@ -10,8 +10,9 @@ import pytest
 from django.urls import reverse
 
 from exams.models import AttemptQuestion, Choice, Passage, Question
-from exams.versions import exam_create, version_publish
+from exams.versions import version_publish
 from proctoring.services import session_open
+from tests.exams.conftest import new_draft
 from tests.exams.test_attempt_views import exam_responses, mask_per_request_values, start_attempt
 
 ACCEPTED = "ひみつのこたえ"
@@ -19,16 +20,9 @@ ACCEPTED = "ひみつのこたえ"
 
 @pytest.fixture
 def mixed_session(organization, teacher, school_class):
-    exam = exam_create(
-        organization=organization,
-        code="secret-mixed",
-        title="ひみつの総合",
-        time_limit_minutes=20,
-        questions_per_attempt=4,
-        pass_mark_percent=50,
-        by=teacher,
+    exam, draft = new_draft(
+        organization, teacher, code="secret-mixed", title="ひみつの総合", questions_per_attempt=4, time_limit_minutes=20
     )
-    draft = exam.versions.get()
     passage = Passage.objects.create(version=draft, key="p", title="ひみつの本文", text="本文のことば")
     kinds = [Question.Kind.SINGLE, Question.Kind.MULTIPLE, Question.Kind.SHORT, Question.Kind.ORDERING]
     for number, kind in enumerate(kinds):

@@ -13,12 +13,16 @@ from proctoring.models import ProctoredSession
 from tests.conftest import enroll, make_exam, make_user
 
 
-@pytest.fixture
-def session(school_class, teacher):
-    exam = make_exam(code="two-questions", questions=2, per_attempt=2, organization=school_class.organization)
+def running(exam, school_class, teacher) -> ProctoredSession:
     return ProctoredSession.objects.create(
         school_class=school_class, exam=exam, teacher=teacher, status=ProctoredSession.Status.RUNNING
     )
+
+
+@pytest.fixture
+def session(school_class, teacher):
+    exam = make_exam(code="two-questions", questions=2, per_attempt=2, organization=school_class.organization)
+    return running(exam, school_class, teacher)
 
 
 def pupil(school_class, login_id: str, number: int) -> User:
@@ -90,17 +94,30 @@ def sit_choosing(session, examinee, letters: dict[str, str]) -> Attempt:
     return attempt
 
 
+# The class of six of tests/exams/test_item_statistics.py (q1–q3 there are q0–q2 here): per question,
+# each pupil's letter in turn.
+SIX = {"q0": "AAABAC", "q1": "BBABBA", "q2": "AABC-D"}
+
+
+def sit_class(session, school_class, prefix: str, answers: dict[str, str]) -> list[Attempt]:
+    """Pupils `prefix`-1, -2, … of the class, each sitting the test with their letter of every question."""
+    count = len(next(iter(answers.values())))
+    return [
+        sit_choosing(
+            session,
+            pupil(school_class, f"{prefix}-{number + 1}", number + 1),
+            {key: letters[number] for key, letters in answers.items()},
+        )
+        for number in range(count)
+    ]
+
+
 @pytest.fixture
 def class_of_six(school_class, teacher):
     """The class of tests/exams/test_item_statistics.py, taking the test for real: q1 of that file is q0 here."""
     exam = make_exam(code="three-questions", questions=3, per_attempt=3, organization=school_class.organization)
-    session = ProctoredSession.objects.create(
-        school_class=school_class, exam=exam, teacher=teacher, status=ProctoredSession.Status.RUNNING
-    )
-    answers = {"q0": "AAABAC", "q1": "BBABBA", "q2": "AABC-D"}
-    for number in range(6):
-        examinee = pupil(school_class, f"pupil-{number + 1}", number + 1)
-        sit_choosing(session, examinee, {key: letters[number] for key, letters in answers.items()})
+    session = running(exam, school_class, teacher)
+    sit_class(session, school_class, "pupil", SIX)
     return session
 
 

@@ -5,35 +5,13 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from proctoring.models import ProctoredSession
 from tests.conftest import make_exam
-from tests.exams.test_item_analysis import pupil, sit_choosing
-
-# The class of six of tests/exams/test_item_statistics.py (q1–q3 there are q0–q2 here), at さくら.
-SIX = {"q0": "AAABAC", "q1": "BBABBA", "q2": "AABC-D"}
+from tests.exams.test_item_analysis import SIX, running, sit_class
 
 
 @pytest.fixture
 def exam(db):
     return make_exam(code="three-questions", questions=3, per_attempt=3)
-
-
-def running(exam, school_class, teacher) -> ProctoredSession:
-    return ProctoredSession.objects.create(
-        school_class=school_class, exam=exam, teacher=teacher, status=ProctoredSession.Status.RUNNING
-    )
-
-
-def sit_class(session, school_class, prefix: str, answers: dict[str, str]) -> list:
-    count = len(next(iter(answers.values())))
-    return [
-        sit_choosing(
-            session,
-            pupil(school_class, f"{prefix}-{number + 1}", number + 1),
-            {key: letters[number] for key, letters in answers.items()},
-        )
-        for number in range(count)
-    ]
 
 
 @pytest.fixture

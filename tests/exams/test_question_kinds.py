@@ -7,8 +7,9 @@ import pytest
 from config.errors import ServiceError
 from exams.models import Attempt, Choice, Question
 from exams.services import answer_save, attempt_finish, attempt_start, question_points
-from exams.versions import exam_create, version_publish
+from exams.versions import version_publish
 from proctoring.services import session_open
+from tests.exams.conftest import new_draft
 
 
 def _question(exam, version, key, kind, choices=(), **fields):
@@ -20,16 +21,7 @@ def _question(exam, version, key, kind, choices=(), **fields):
 
 @pytest.fixture
 def mixed_attempt(organization, teacher, school_class, examinee):
-    exam = exam_create(
-        organization=organization,
-        code="mixed",
-        title="いろいろな問題",
-        time_limit_minutes=10,
-        questions_per_attempt=4,
-        pass_mark_percent=50,
-        by=teacher,
-    )
-    draft = exam.versions.get()
+    exam, draft = new_draft(organization, teacher, code="mixed", title="いろいろな問題", questions_per_attempt=4)
     _question(exam, draft, "multi", Question.Kind.MULTIPLE, [("春", True), ("夏", True), ("犬", False)])
     _question(exam, draft, "short", Question.Kind.SHORT, accepted_answers=["とうきょう"])
     _question(exam, draft, "order", Question.Kind.ORDERING, [("一", False), ("二", False), ("三", False)])

@@ -7,22 +7,14 @@ from config.errors import ServiceError
 from exams.access import exam_may_be_started, get_exam_to_edit, may_read_questions, startable_exams
 from exams.models import Choice, ExamVersion, Passage, Question
 from exams.services import attempt_start, draw_questions
-from exams.versions import exam_create, exam_draft_next_version, version_problems, version_publish
+from exams.versions import exam_draft_next_version, version_problems, version_publish
 from proctoring.services import session_open
 from tests.conftest import make_exam
+from tests.exams.conftest import new_draft
 
 
 def school_exam(organization, teacher, code="weekly"):
-    exam = exam_create(
-        organization=organization,
-        code=code,
-        title="週テスト",
-        time_limit_minutes=10,
-        questions_per_attempt=2,
-        pass_mark_percent=50,
-        by=teacher,
-    )
-    draft = exam.versions.get()
+    exam, draft = new_draft(organization, teacher, code=code, title="週テスト", questions_per_attempt=2)
     for number in range(2):
         question = Question.objects.create(exam=exam, version=draft, key=f"q{number}", prompt=f"問{number}")
         Choice.objects.create(question=question, text="正", is_correct=True, position=0)

@@ -11,7 +11,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from exams.catalog import export_exam_document
-from exams.models import Exam, ExamVersion
+from exams.models import Exam
 
 
 class Command(BaseCommand):
@@ -25,11 +25,7 @@ class Command(BaseCommand):
         exam = Exam.objects.filter(code=code).first()
         if exam is None:
             raise CommandError(f'no exam has the code "{code}"')
-        versions = exam.versions.all()
-        if number is None:
-            version = versions.filter(status=ExamVersion.Status.PUBLISHED).order_by("-number").first()
-        else:
-            version = versions.filter(number=number).first()
+        version = exam.published_version() if number is None else exam.versions.filter(number=number).first()
         if version is None:
             raise CommandError(f'the exam "{code}" has no such version')
         self.stdout.write(json.dumps(export_exam_document(version), ensure_ascii=False, indent=2))
