@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from classrooms.models import add_months
 from classrooms.schoolyear import today
 from classrooms.spreadsheet import csv_download
+from messaging.admin import ReadOnlyAdmin
 from operations.billing import MonthSummary, month_of, month_summary
 from operations.models import BillingSnapshot
 
@@ -54,19 +55,10 @@ def _csv_rows(summary: MonthSummary):
         ]
 
 
-class BillingSnapshotAdmin(admin.ModelAdmin):
+class BillingSnapshotAdmin(ReadOnlyAdmin):
     """The month page replaces the list; a snapshot's own page is read-only."""
 
     list_display = ["month", "organization_name", "account_count", "amount"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         view = self.admin_site.admin_view
