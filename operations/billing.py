@@ -57,8 +57,23 @@ def due_on(month: datetime.date) -> datetime.date:
     return add_months(month_of(month), 2) - datetime.timedelta(days=1)
 
 
+class ChangeFromPreviousMonth:
+    """The change in accounts and amount from the month before; None when there was nothing to compare.
+
+    For a class with `accounts` and `amount` and the month before's `previous_accounts` and `previous_amount`.
+    """
+
+    @property
+    def accounts_change(self) -> int | None:
+        return None if self.previous_accounts is None else self.accounts - self.previous_accounts
+
+    @property
+    def amount_change(self) -> int | None:
+        return None if self.previous_amount is None else self.amount - self.previous_amount
+
+
 @dataclass(frozen=True)
-class BillingLine:
+class BillingLine(ChangeFromPreviousMonth):
     """One organization's count for a month, beside its count of the month before (None: not billed then)."""
 
     organization_id: int | None
@@ -78,17 +93,9 @@ class BillingLine:
     def amount(self) -> int:
         return self.accounts * self.unit_price
 
-    @property
-    def accounts_change(self) -> int | None:
-        return None if self.previous_accounts is None else self.accounts - self.previous_accounts
-
-    @property
-    def amount_change(self) -> int | None:
-        return None if self.previous_amount is None else self.amount - self.previous_amount
-
 
 @dataclass(frozen=True)
-class MonthSummary:
+class MonthSummary(ChangeFromPreviousMonth):
     """A month's billing: `state` is "written" (snapshots), "preview" (live, before the day) or "missing"."""
 
     month: datetime.date
@@ -116,14 +123,6 @@ class MonthSummary:
     @property
     def amount(self) -> int:
         return sum(line.amount for line in self.lines)
-
-    @property
-    def accounts_change(self) -> int | None:
-        return None if self.previous_accounts is None else self.accounts - self.previous_accounts
-
-    @property
-    def amount_change(self) -> int | None:
-        return None if self.previous_amount is None else self.amount - self.previous_amount
 
 
 def organizations_billed_on(day: datetime.date) -> list[Organization]:

@@ -17,7 +17,9 @@ from django.utils.translation import gettext as _
 from classrooms.models import add_months
 from classrooms.schoolyear import today
 from classrooms.spreadsheet import csv_download
+from messaging.admin import ReadOnlyAdmin
 from operations.billing import MonthSummary, month_of, month_summary
+from operations.export_files import number
 from operations.models import BillingSnapshot
 
 MONTH_IN_URL = r"(?P<year>20\d\d)-(?P<month>\d\d)"
@@ -29,10 +31,6 @@ def _month(year: str, month: str) -> datetime.date:
         return datetime.date(int(year), int(month), 1)
     except ValueError as error:
         raise Http404 from error
-
-
-def _number(value: int | None) -> str:
-    return "" if value is None else str(value)
 
 
 def _csv_rows(summary: MonthSummary):
@@ -49,24 +47,15 @@ def _csv_rows(summary: MonthSummary):
             str(line.unit_price),
             str(line.amount),
             summary.due_on.isoformat(),
-            _number(line.previous_accounts),
-            _number(line.previous_amount),
+            number(line.previous_accounts),
+            number(line.previous_amount),
         ]
 
 
-class BillingSnapshotAdmin(admin.ModelAdmin):
+class BillingSnapshotAdmin(ReadOnlyAdmin):
     """The month page replaces the list; a snapshot's own page is read-only."""
 
     list_display = ["month", "organization_name", "account_count", "amount"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         view = self.admin_site.admin_view

@@ -81,9 +81,9 @@ def _lock_everyone_out(organization: Organization) -> None:
 
     Sign-in already fails once the organization is out of service; this ends what was open.
     """
-    member_ids = Membership.objects.filter(organization=organization).values("user_id")
-    User.objects.filter(pk__in=member_ids).update(session_generation=F("session_generation") + 1)
-    for user_id in Membership.objects.filter(organization=organization).values_list("user_id", flat=True):
+    memberships = Membership.objects.filter(organization=organization)
+    User.objects.filter(pk__in=memberships.values("user_id")).update(session_generation=F("session_generation") + 1)
+    for user_id in memberships.values_list("user_id", flat=True):
         close_user_sockets(user_id)
 
 

@@ -111,14 +111,19 @@ def export_claim(export_id: int, *, stale_before: datetime.datetime | None = Non
 
     Returns the builder's token, or None when someone else holds it or it needs no building.
     """
-    claimable = Q(status=DataExport.Status.QUEUED)
-    if stale_before is not None:
-        claimable |= Q(status=DataExport.Status.RUNNING, updated_at__lt=stale_before)
     token, now = uuid.uuid4().hex, timezone.now()
-    claimed = DataExport.objects.filter(claimable, pk=export_id).update(
+    claimed = DataExport.objects.filter(_claimable(stale_before), pk=export_id).update(
         status=DataExport.Status.RUNNING, build_token=token, started_at=now, updated_at=now, rows_done=0, error=""
     )
     return token if claimed else None
+
+
+def _claimable(stale_before: datetime.datetime | None) -> Q:
+    """Queued exports, and (with `stale_before`) running ones whose builder has been silent since before it."""
+    claimable = Q(status=DataExport.Status.QUEUED)
+    if stale_before is not None:
+        claimable |= Q(status=DataExport.Status.RUNNING, updated_at__lt=stale_before)
+    return claimable
 
 
 class Progress:
@@ -204,9 +209,7 @@ def exports_build_due(now: datetime.datetime | None = None) -> int:
     """Build every queued export, and every running one silent for EXPORT_STALE_MINUTES, in this process."""
     now = now or timezone.now()
     stale_before = now - datetime.timedelta(minutes=settings.EXPORT_STALE_MINUTES)
-    due = DataExport.objects.filter(
-        Q(status=DataExport.Status.QUEUED) | Q(status=DataExport.Status.RUNNING, updated_at__lt=stale_before)
-    ).order_by("created_at")
+    due = DataExport.objects.filter(_claimable(stale_before)).order_by("created_at")
     built = 0
     for export_id in list(due.values_list("pk", flat=True)):
         token = export_claim(export_id, stale_before=stale_before)

@@ -44,6 +44,7 @@ def day(value: datetime.date | None) -> str:
 
 
 def number(value: int | None) -> str:
+    """A count or an id as a CSV cell; empty when there is none."""
     return "" if value is None else str(value)
 
 

@@ -1,4 +1,6 @@
-"""A school with a row in every table, each carrying the school's canary tag (export and deletion tests)."""
+"""A school with a row in every table, each carrying the school's canary tag (export and deletion tests),
+and the billing day the billing tests are frozen on.
+"""
 
 from __future__ import annotations
 
@@ -135,3 +137,26 @@ def zip_texts(path) -> dict[str, str]:
         raw = {name: archive.read(name) for name in archive.namelist()}
     assert all(content.startswith(b"\xef\xbb\xbf") for content in raw.values())
     return {name: content.decode("utf-8-sig") for name, content in raw.items()}
+
+
+# --- Billing ---------------------------------------------------------------------------------------
+
+BILLING_DAY = datetime.date(2027, 1, 15)  # a Friday, the billing day of January 2027
+
+
+def freeze(monkeypatch, day: datetime.date) -> None:
+    moment = datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=timezone.get_current_timezone())
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+
+
+@pytest.fixture
+def on_the_billing_day(monkeypatch):
+    """Noon of BILLING_DAY; the billing tests use it for every test (pytest.mark.usefixtures)."""
+    freeze(monkeypatch, BILLING_DAY)
+
+
+@pytest.fixture
+def priced(organization, other_organization):
+    """The school at 300 yen an account and month, the other school at 250."""
+    Organization.objects.filter(pk=organization.pk).update(unit_price=300)
+    Organization.objects.filter(pk=other_organization.pk).update(unit_price=250)

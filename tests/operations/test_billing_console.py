@@ -9,33 +9,16 @@ import io
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
 
-from classrooms.models import Organization
+from classrooms.models import Membership, Organization
 
-pytestmark = pytest.mark.django_db
-
-BILLING_DAY = datetime.date(2027, 1, 15)
-
-
-def freeze(monkeypatch, day: datetime.date) -> None:
-    moment = datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=timezone.get_current_timezone())
-    monkeypatch.setattr(timezone, "now", lambda: moment)
-
-
-@pytest.fixture(autouse=True)
-def on_the_billing_day(monkeypatch):
-    freeze(monkeypatch, BILLING_DAY)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_the_billing_day")]
 
 
 @pytest.fixture
-def written(monkeypatch, organization, other_organization, teacher, examinee, foreign_teacher):
+def written(priced, teacher, examinee, foreign_teacher):
     """December counted with the teacher alone at さくら; January with the pupil too, and a new price."""
-    from classrooms.models import Membership
-
     Organization.objects.update(contract_starts_on=datetime.date(2026, 4, 1))
-    Organization.objects.filter(pk=organization.pk).update(unit_price=300)
-    Organization.objects.filter(pk=other_organization.pk).update(unit_price=250)
     Membership.objects.update(starts_on=datetime.date(2026, 4, 1))
     Membership.objects.filter(user=examinee).update(starts_on=datetime.date(2026, 12, 20))
     call_command("billing_snapshot", "--date", "2026-12-15", stdout=io.StringIO())

@@ -5,32 +5,14 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.utils import timezone
 
 from classrooms.models import Membership, Organization, User
 from operations import billing
 from operations.models import BillingSnapshot
 from tests.conftest import make_organization, make_user
+from tests.operations.conftest import BILLING_DAY, freeze
 
-pytestmark = pytest.mark.django_db
-
-BILLING_DAY = datetime.date(2027, 1, 15)  # a Friday, the billing day of January 2027
-
-
-def freeze(monkeypatch, day: datetime.date) -> None:
-    moment = datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=timezone.get_current_timezone())
-    monkeypatch.setattr(timezone, "now", lambda: moment)
-
-
-@pytest.fixture(autouse=True)
-def on_the_billing_day(monkeypatch):
-    freeze(monkeypatch, BILLING_DAY)
-
-
-@pytest.fixture
-def priced(organization, other_organization):
-    Organization.objects.filter(pk=organization.pk).update(unit_price=300)
-    Organization.objects.filter(pk=other_organization.pk).update(unit_price=250)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_the_billing_day")]
 
 
 def line_of(lines, organization) -> billing.BillingLine:

@@ -7,30 +7,17 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
 
 from classrooms.models import Organization, User
 from operations.models import BillingSnapshot, ContractTerm
+from tests.operations.conftest import BILLING_DAY, freeze
 
-pytestmark = pytest.mark.django_db
-
-BILLING_DAY = datetime.date(2027, 1, 15)
-
-
-def freeze(monkeypatch, day: datetime.date) -> None:
-    moment = datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=timezone.get_current_timezone())
-    monkeypatch.setattr(timezone, "now", lambda: moment)
-
-
-@pytest.fixture(autouse=True)
-def on_the_billing_day(monkeypatch):
-    freeze(monkeypatch, BILLING_DAY)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("on_the_billing_day")]
 
 
 @pytest.fixture
-def people(organization, other_organization, org_admin, teacher, examinee, foreign_teacher):
-    Organization.objects.filter(pk=organization.pk).update(unit_price=300)
-    Organization.objects.filter(pk=other_organization.pk).update(unit_price=250)
+def people(priced, org_admin, teacher, examinee, foreign_teacher):
+    """Both schools priced, with an org admin, a teacher and a pupil here and a teacher at the other."""
 
 
 def run(*args) -> str:

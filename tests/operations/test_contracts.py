@@ -23,6 +23,7 @@ from config.errors import ServiceError
 from operations import contracts
 from operations.models import ContractTerm
 from tests.conftest import make_user
+from tests.operations.conftest import freeze
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -30,10 +31,6 @@ D = datetime.date
 
 def at_noon(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=timezone.get_current_timezone())
-
-
-def freeze(monkeypatch, day: datetime.date) -> None:
-    monkeypatch.setattr(timezone, "now", lambda: at_noon(day))
 
 
 def approved(operator, starts_on: datetime.date, code: str = "hoshi", unit_price: int = 300) -> Organization:
