@@ -8,11 +8,13 @@ download name that survives any browser.
 from __future__ import annotations
 
 import csv
+import datetime
 import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import quote
 
 from django.http import HttpResponse
+from django.utils import timezone
 
 # Cells starting with these are formulas to Excel or LibreOffice (full-width forms too).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
@@ -36,6 +38,11 @@ def attachment_disposition(filename: str) -> str:
     filename = UNSAFE_IN_FILENAME.sub("_", filename)
     fallback = filename.encode("ascii", "replace").decode("ascii").replace("?", "_")
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def spreadsheet_time(value: datetime.datetime | None) -> str:
+    """A moment as spreadsheets read it, in local (Japan) time: 2026-12-01 07:35:00; empty when there is none."""
+    return "" if value is None else timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def write_csv(stream, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:

@@ -27,16 +27,16 @@ from django.utils.translation import gettext as _
 from classrooms.audit_log import audit_rows  # the audit log page's own naming rules, so the file says the same
 from classrooms.models import AuditEntry, Enrollment, Membership, Organization, SchoolClass, User
 from classrooms.schoolyear import today
+from classrooms.spreadsheet import spreadsheet_time
 from exams.models import Attempt, AttemptQuestion, Choice, Question
+from exams.scoring import chosen_choice
 from messaging.models import Message, Notice
 from proctoring.models import JAPANESE_CATEGORY, Incident, ProctoredSession, Revocation
 
 CHUNK = 2000
 
 
-def moment(value: datetime.datetime | None) -> str:
-    """A time as spreadsheets read it, in Japan time; empty when there is none."""
-    return "" if value is None else timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
+moment = spreadsheet_time  # the files' name for it: a time as spreadsheets read it
 
 
 def day(value: datetime.date | None) -> str:
@@ -253,7 +253,7 @@ def _answers(ctx: ExportContext) -> QuerySet:
 def _answer_rows(ctx: ExportContext, items: Iterable) -> Iterator[list[str]]:
     for attempt_id, position, question_id, choice_order, answer, answered_at in items:
         key, prompt = ctx.questions.get(question_id, ("", ""))
-        chosen = choice_order[answer] if answer is not None and answer < len(choice_order) else None
+        chosen = chosen_choice(choice_order, answer)
         text, correct = ctx.choices.get(chosen, ("", False))
         verdict = "未回答" if chosen is None else ("正解" if correct else "不正解")
         yield [str(attempt_id), str(position + 1), key, prompt, text, verdict, moment(answered_at)]

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from classrooms.access import get_class_for_teacher, organization_of, role_required
 from classrooms.models import User
-from classrooms.spreadsheet import csv_download
+from classrooms.spreadsheet import csv_download, spreadsheet_time
 from config.errors import ServiceError
 from exams.access import startable_exams
 from exams.models import Attempt, Exam
@@ -232,10 +232,6 @@ def _seconds(duration_ms: int | None) -> str:
     return "" if duration_ms is None else f"{duration_ms / 1000:.1f}"
 
 
-def _when(moment) -> str:
-    return "" if moment is None else timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
-
-
 def _report_rows(report):
     """One line per event. The incident's private note is never exported; a reason only for named examinees."""
     for row in report.examinees:
@@ -250,8 +246,8 @@ def _report_rows(report):
                 *person,
                 REPORT_CSV_EVENTS[event.what],
                 str(event.label),
-                _when(event.at),
-                _when(event.last_at),
+                spreadsheet_time(event.at),
+                spreadsheet_time(event.last_at),
                 "" if event.count is None else str(event.count),
                 _seconds(event.duration_ms),
                 outcome,
@@ -264,7 +260,7 @@ def _report_rows(report):
             "",
             REPORT_CSV_EVENTS["incident"],
             incident.category_label,
-            _when(incident.at),
+            spreadsheet_time(incident.at),
             "",
             "",
             "",
