@@ -15,24 +15,12 @@ from classrooms import transfers as transfer_services
 from classrooms.middleware import BetweenSchoolsMiddleware
 from classrooms.models import Transfer
 from classrooms.schoolyear import today
-from exams import services as exam_services
-from exams.models import Attempt
-from proctoring.models import ProctoredSession
 from tests.conftest import PASSWORD
 from tests.websockets import IN_MEMORY_LAYER, Sockets
 
 pytestmark = pytest.mark.django_db
 
 PAGE = "classrooms:examinee_between_schools"
-
-
-@pytest.fixture
-def past_result(proctored_session, examinee):
-    ProctoredSession.objects.filter(pk=proctored_session.pk).update(status=ProctoredSession.Status.RUNNING)
-    proctored_session.refresh_from_db()
-    attempt, _created = exam_services.attempt_start(session=proctored_session, examinee=examinee)
-    exam_services.attempt_finish(attempt=attempt, reason=Attempt.FinishReason.SUBMITTED)
-    return attempt
 
 
 @pytest.fixture

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+import pytest
+
+from exams import services as exam_services
+from exams.models import Attempt
+from proctoring.models import ProctoredSession
+
+
+@pytest.fixture
+def past_result(proctored_session, examinee):
+    """The examinee's submitted attempt in their class's session: a result from before any transfer."""
+    ProctoredSession.objects.filter(pk=proctored_session.pk).update(status=ProctoredSession.Status.RUNNING)
+    proctored_session.refresh_from_db()
+    attempt, _created = exam_services.attempt_start(session=proctored_session, examinee=examinee)
+    exam_services.attempt_finish(attempt=attempt, reason=Attempt.FinishReason.SUBMITTED)
+    return attempt
