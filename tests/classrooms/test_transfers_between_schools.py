@@ -35,6 +35,10 @@ def leaving(past_result, enrollment, teacher, org_admin) -> Transfer:
 @pytest.fixture
 def arrival(leaving, examinee, foreign_teacher) -> Transfer:
     """The new school filed the arrival with the notice, for three days from now: it waits for approval."""
+    return file_arrival(leaving, examinee, foreign_teacher)
+
+
+def file_arrival(leaving: Transfer, examinee, foreign_teacher) -> Transfer:
     return transfer_services.transfer_file_examinee_in(
         organization=foreign_teacher.memberships.get().organization,
         login_id=examinee.login_id,
@@ -72,14 +76,7 @@ def test_nobody_else_without_a_membership_signs_in(
     client, client_of, state, leaving, examinee, foreign_teacher, foreign_org_admin
 ):
     if state != "no arrival":
-        filed = transfer_services.transfer_file_examinee_in(
-            organization=foreign_teacher.memberships.get().organization,
-            login_id=examinee.login_id,
-            code=leaving.issued_code,
-            effective_on=today() + datetime.timedelta(days=3),
-            reason="",
-            by=foreign_teacher,
-        )
+        filed = file_arrival(leaving, examinee, foreign_teacher)
         if state == "rejected":
             transfer_services.transfer_reject(transfer=filed, by=foreign_org_admin)
         elif state == "approved":  # the new membership starts in three days: until then, nothing
