@@ -117,10 +117,8 @@ def _recovery_codes_page(request, codes: list[str], *, next_url: str = ""):
 @never_cache
 def account(request):
     """The person's own two-factor settings: on or off, recovery codes left, new codes, turning off."""
-    context = {
-        "status": two_factor.status_of(request.user),
-        "organization_requires": request.user.is_org_admin and two_factor.required_by_role(request.user),
-    }
+    status = two_factor.status_of(request.user)
+    context = {"status": status, "organization_requires": request.user.is_org_admin and status.required}
     return render(request, "registration/two_factor_account.html", context)
 
 
