@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from classrooms.models import Organization, User
 from exams import services as exam_services
 from exams.models import Attempt
 from proctoring.models import ProctoredSession
@@ -15,3 +17,16 @@ def past_result(proctored_session, examinee):
     attempt, _created = exam_services.attempt_start(session=proctored_session, examinee=examinee)
     exam_services.attempt_finish(attempt=attempt, reason=Attempt.FinishReason.SUBMITTED)
     return attempt
+
+
+def authenticator(user: User) -> TOTPDevice:
+    """A confirmed authenticator app for `user`: they have turned two-factor sign-in on."""
+    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+
+
+@pytest.fixture
+def requiring(organization) -> Organization:
+    """The sakura school, now requiring two-factor sign-in of its org admins."""
+    organization.two_factor_required = True
+    organization.save(update_fields=["two_factor_required"])
+    return organization
