@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from classrooms.models import Organization, User
+from classrooms import transfers as transfer_services
+from classrooms.models import Organization, Transfer, User
+from classrooms.schoolyear import today
 from exams import services as exam_services
 from exams.models import Attempt
 from proctoring.models import ProctoredSession
@@ -30,3 +34,17 @@ def requiring(organization) -> Organization:
     organization.two_factor_required = True
     organization.save(update_fields=["two_factor_required"])
     return organization
+
+
+def leave(enrollment, teacher, org_admin, days_ahead: int = 7) -> Transfer:
+    """The old school files and approves the examinee's leaving; the result carries the transfer code."""
+    leaving = transfer_services.transfer_file_examinee_out(
+        enrollment=enrollment, effective_on=today() + datetime.timedelta(days=days_ahead), reason="", by=teacher
+    )
+    return transfer_services.transfer_approve(transfer=leaving, by=org_admin)
+
+
+@pytest.fixture
+def departure(enrollment, teacher, org_admin) -> Transfer:
+    """The examinee's approved leaving of sakura in a week, with its transfer code in `issued_code`."""
+    return leave(enrollment, teacher, org_admin)

@@ -15,6 +15,7 @@ from classrooms import transfers as transfer_services
 from classrooms.middleware import BetweenSchoolsMiddleware
 from classrooms.models import Transfer
 from classrooms.schoolyear import today
+from tests.classrooms.conftest import leave
 from tests.conftest import PASSWORD
 from tests.websockets import IN_MEMORY_LAYER, Sockets
 
@@ -26,10 +27,7 @@ PAGE = "classrooms:examinee_between_schools"
 @pytest.fixture
 def leaving(past_result, enrollment, teacher, org_admin) -> Transfer:
     """The examinee left the old school today: their membership there has ended."""
-    filed = transfer_services.transfer_file_examinee_out(
-        enrollment=enrollment, effective_on=today(), reason="", by=teacher
-    )
-    return transfer_services.transfer_approve(transfer=filed, by=org_admin)
+    return leave(enrollment, teacher, org_admin, days_ahead=0)
 
 
 @pytest.fixture
