@@ -15,28 +15,66 @@ from classrooms.access import account_in_good_standing, active_membership
 from classrooms.models import Organization
 
 
-class PasswordChangeRequiredMiddleware:
-    """Accounts issued by someone else must choose their own password before anything else."""
+def _view_name(request) -> str | None:
+    """The URL name of the page the request is for; None for an address no page has."""
+    try:
+        return resolve(request.path_info).view_name
+    except Resolver404:
+        return None
 
-    allowed_names = (
-        "classrooms:password_change_required",
-        "classrooms:logout",
-        "set_language",
-        # The second factor comes first (TwoFactorRequiredMiddleware).
-        "classrooms:two_factor_verify",
-        "classrooms:two_factor_setup",
-    )
+
+class RestrictedSessionMiddleware:
+    """Keeps some signed-in sessions to a few pages, named by URL name; static files stay reachable.
+
+    A subclass says which sessions (`restricts`), which pages (`allowed_names`) and what any
+    other address gets instead (`refuse`, which may return None to let the request through).
+    """
+
+    allowed_names: frozenset[str] = frozenset()
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.must_change_password:
-            allowed = {reverse(name) for name in self.allowed_names}
-            if request.path not in allowed and not request.path.startswith("/static/"):
-                return redirect("classrooms:password_change_required")
+        if self.restricts(request) and not request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
+            name = _view_name(request)
+            if name not in self.allowed_names:
+                response = self.refuse(request, name)
+                if response is not None:
+                    return response
         return self.get_response(request)
+
+    def restricts(self, request) -> bool:
+        raise NotImplementedError
+
+    def refuse(self, request, name: str | None):
+        raise NotImplementedError
+
+
+def _signed_in(request) -> bool:
+    user = getattr(request, "user", None)
+    return user is not None and user.is_authenticated
+
+
+class PasswordChangeRequiredMiddleware(RestrictedSessionMiddleware):
+    """Accounts issued by someone else must choose their own password before anything else."""
+
+    allowed_names = frozenset(
+        {
+            "classrooms:password_change_required",
+            "classrooms:logout",
+            "set_language",
+            # The second factor comes first (TwoFactorRequiredMiddleware).
+            "classrooms:two_factor_verify",
+            "classrooms:two_factor_setup",
+        }
+    )
+
+    def restricts(self, request) -> bool:
+        return _signed_in(request) and request.user.must_change_password
+
+    def refuse(self, request, name):
+        return redirect("classrooms:password_change_required")
 
 
 class SchoolWordsMiddleware:
@@ -66,7 +104,7 @@ class SchoolWordsMiddleware:
         return self.get_response(request)
 
 
-class BetweenSchoolsMiddleware:
+class BetweenSchoolsMiddleware(RestrictedSessionMiddleware):
     """An examinee between schools (signed in without a membership, docs/design.md §7) reaches one page.
 
     That page (their own results and the question about their history), the
@@ -86,51 +124,32 @@ class BetweenSchoolsMiddleware:
     )
     home_names = frozenset({"classrooms:home", "classrooms:examinee_home"})
 
-    def __init__(self, get_response):
-        self.get_response = get_response
+    def restricts(self, request) -> bool:
+        return _signed_in(request) and not account_in_good_standing(request.user)
 
-    def __call__(self, request):
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not account_in_good_standing(user):
-            response = self.refusal(request)
-            if response is not None:
-                return response
-        return self.get_response(request)
-
-    def refusal(self, request):
-        if request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
-            return None
-        try:
-            name = resolve(request.path_info).view_name
-        except Resolver404:
+    def refuse(self, request, name):
+        if name is None:
             return None  # a 404 anyway
-        if name in self.allowed_names:
-            return None
         if name in self.home_names:
             return redirect("classrooms:examinee_between_schools")
         raise Http404
 
 
-class TwoFactorRequiredMiddleware:
+class TwoFactorRequiredMiddleware(RestrictedSessionMiddleware):
     """A session that owes its second factor reaches nothing but the two-factor pages, signing out
     and the language switch (docs/design.md §1). An htmx request is told to load the page instead.
     """
 
-    allowed_names = ("classrooms:two_factor_verify", "classrooms:two_factor_setup", "classrooms:logout", "set_language")
+    allowed_names = frozenset(
+        {"classrooms:two_factor_verify", "classrooms:two_factor_setup", "classrooms:logout", "set_language"}
+    )
 
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
+    def restricts(self, request) -> bool:
+        # Every request learns whether it owes the factor: base.html hides the menus while it does.
         request.two_factor_pending = two_factor.is_pending(request)
-        if request.two_factor_pending:
-            allowed = {reverse(name) for name in self.allowed_names}
-            if request.path not in allowed and not request.path.startswith("/static/"):
-                return self.refuse(request)
-        return self.get_response(request)
+        return request.two_factor_pending
 
-    @staticmethod
-    def refuse(request):
+    def refuse(self, request, name):
         target = reverse(
             "classrooms:two_factor_verify" if two_factor.has_any_device(request.user) else "classrooms:two_factor_setup"
         )

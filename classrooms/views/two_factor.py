@@ -47,8 +47,9 @@ def _next_url(request) -> str:
 @require_http_methods(["GET", "POST"])
 def verify(request):
     """The second step of signing in: a code from the app, or one recovery code."""
+    next_url = _next_url(request)
     if not request.two_factor_pending:
-        return redirect(_next_url(request) or "classrooms:home")
+        return redirect(next_url or "classrooms:home")
     if not two_factor.has_any_device(request.user):
         return redirect("classrooms:two_factor_setup")
     form = TwoFactorCodeForm(request.POST or None)
@@ -61,10 +62,10 @@ def verify(request):
             otp_login(request, device)
             if isinstance(device, StaticDevice) and not two_factor.has_authenticator(request.user):
                 # Signed in with a recovery code: offer to set up an app now, or to go on (the setup page's link).
-                query = f"?{urlencode({REDIRECT_FIELD_NAME: _next_url(request)})}" if _next_url(request) else ""
+                query = f"?{urlencode({REDIRECT_FIELD_NAME: next_url})}" if next_url else ""
                 return redirect(reverse("classrooms:two_factor_setup") + query)
-            return redirect(_next_url(request) or "classrooms:home")
-    return render(request, "registration/two_factor_verify.html", {"form": form, "next": _next_url(request)})
+            return redirect(next_url or "classrooms:home")
+    return render(request, "registration/two_factor_verify.html", {"form": form, "next": next_url})
 
 
 @staff_required
@@ -79,6 +80,7 @@ def setup(request):
     key = request.session.get(SETUP_KEY_SESSION_KEY) or two_factor.new_key()
     request.session[SETUP_KEY_SESSION_KEY] = key  # the same QR code on every visit, until confirmed
     device = two_factor.enrolment_device(user=request.user, key=key)
+    next_url = _next_url(request)
     form = TwoFactorCodeForm(request.POST or None)
     form.fields["code"].label = _("6-digit code")  # from the app: no recovery codes yet
     if request.method == "POST" and form.is_valid():
@@ -89,14 +91,14 @@ def setup(request):
         else:
             del request.session[SETUP_KEY_SESSION_KEY]
             otp_login(request, device)
-            return _recovery_codes_page(request, codes, next_url=_next_url(request))
+            return _recovery_codes_page(request, codes, next_url=next_url)
     secret = base64.b32encode(device.bin_key).decode()
     context = {
         "form": form,
         # segno's own markup, and the title is ours: nothing in it comes from the person.
         "qr": mark_safe(qr_svg(device.config_url, title=_("QR code for your authenticator app"))),  # noqa: S308
         "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
-        "next": _next_url(request),
+        "next": next_url,
         "required": two_factor.required_by_role(request.user),
         "replacing": two_factor.has_authenticator(request.user),
         # Already signed in with both factors (a recovery code): the app can wait for another day.
@@ -115,10 +117,8 @@ def _recovery_codes_page(request, codes: list[str], *, next_url: str = ""):
 @never_cache
 def account(request):
     """The person's own two-factor settings: on or off, recovery codes left, new codes, turning off."""
-    context = {
-        "status": two_factor.status_of(request.user),
-        "organization_requires": request.user.is_org_admin and two_factor.required_by_role(request.user),
-    }
+    status = two_factor.status_of(request.user)
+    context = {"status": status, "organization_requires": request.user.is_org_admin and status.required}
     return render(request, "registration/two_factor_account.html", context)
 
 

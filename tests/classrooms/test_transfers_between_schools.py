@@ -15,9 +15,7 @@ from classrooms import transfers as transfer_services
 from classrooms.middleware import BetweenSchoolsMiddleware
 from classrooms.models import Transfer
 from classrooms.schoolyear import today
-from exams import services as exam_services
-from exams.models import Attempt
-from proctoring.models import ProctoredSession
+from tests.classrooms.conftest import leave
 from tests.conftest import PASSWORD
 from tests.websockets import IN_MEMORY_LAYER, Sockets
 
@@ -27,26 +25,18 @@ PAGE = "classrooms:examinee_between_schools"
 
 
 @pytest.fixture
-def past_result(proctored_session, examinee):
-    ProctoredSession.objects.filter(pk=proctored_session.pk).update(status=ProctoredSession.Status.RUNNING)
-    proctored_session.refresh_from_db()
-    attempt, _created = exam_services.attempt_start(session=proctored_session, examinee=examinee)
-    exam_services.attempt_finish(attempt=attempt, reason=Attempt.FinishReason.SUBMITTED)
-    return attempt
-
-
-@pytest.fixture
 def leaving(past_result, enrollment, teacher, org_admin) -> Transfer:
     """The examinee left the old school today: their membership there has ended."""
-    filed = transfer_services.transfer_file_examinee_out(
-        enrollment=enrollment, effective_on=today(), reason="", by=teacher
-    )
-    return transfer_services.transfer_approve(transfer=filed, by=org_admin)
+    return leave(enrollment, teacher, org_admin, days_ahead=0)
 
 
 @pytest.fixture
 def arrival(leaving, examinee, foreign_teacher) -> Transfer:
     """The new school filed the arrival with the notice, for three days from now: it waits for approval."""
+    return file_arrival(leaving, examinee, foreign_teacher)
+
+
+def file_arrival(leaving: Transfer, examinee, foreign_teacher) -> Transfer:
     return transfer_services.transfer_file_examinee_in(
         organization=foreign_teacher.memberships.get().organization,
         login_id=examinee.login_id,
@@ -84,14 +74,7 @@ def test_nobody_else_without_a_membership_signs_in(
     client, client_of, state, leaving, examinee, foreign_teacher, foreign_org_admin
 ):
     if state != "no arrival":
-        filed = transfer_services.transfer_file_examinee_in(
-            organization=foreign_teacher.memberships.get().organization,
-            login_id=examinee.login_id,
-            code=leaving.issued_code,
-            effective_on=today() + datetime.timedelta(days=3),
-            reason="",
-            by=foreign_teacher,
-        )
+        filed = file_arrival(leaving, examinee, foreign_teacher)
         if state == "rejected":
             transfer_services.transfer_reject(transfer=filed, by=foreign_org_admin)
         elif state == "approved":  # the new membership starts in three days: until then, nothing

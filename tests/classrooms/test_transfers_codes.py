@@ -17,6 +17,7 @@ from classrooms import transfers as transfer_services
 from classrooms.models import AuditEntry, Transfer, User
 from classrooms.schoolyear import today
 from config.errors import ServiceError
+from tests.classrooms.conftest import leave
 from tests.conftest import enroll, make_user
 
 pytestmark = pytest.mark.django_db
@@ -24,18 +25,6 @@ pytestmark = pytest.mark.django_db
 ARRIVAL_URL = "classrooms:transfer_examinee_arrival"
 CODE_SHAPE = re.compile(r"^[A-HJ-NP-Z2-9]{12}$")  # no I, O, 0, 1
 CSRF = re.compile(r'(csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+')
-
-
-def leave(enrollment, teacher, org_admin, days_ahead: int = 7) -> Transfer:
-    leaving = transfer_services.transfer_file_examinee_out(
-        enrollment=enrollment, effective_on=today() + datetime.timedelta(days=days_ahead), reason="", by=teacher
-    )
-    return transfer_services.transfer_approve(transfer=leaving, by=org_admin)
-
-
-@pytest.fixture
-def departure(enrollment, teacher, org_admin) -> Transfer:
-    return leave(enrollment, teacher, org_admin)
 
 
 def typed(login_id: str, code: str, **more) -> dict:

@@ -23,14 +23,6 @@ def freeze(monkeypatch, day: datetime.date) -> None:
     monkeypatch.setattr(timezone, "now", lambda: moment)
 
 
-def leave(teacher, org_admin, enrollment, days_ahead: int = 7) -> Transfer:
-    """The old school files and approves the examinee's leaving; the result carries the transfer code."""
-    leaving = transfer_services.transfer_file_examinee_out(
-        enrollment=enrollment, effective_on=today() + datetime.timedelta(days=days_ahead), reason="", by=teacher
-    )
-    return transfer_services.transfer_approve(transfer=leaving, by=org_admin)
-
-
 def file_arrival(foreign_teacher, examinee, departure: Transfer, days_ahead: int = 7) -> Transfer:
     return transfer_services.transfer_file_examinee_in(
         organization=foreign_teacher.memberships.get().organization,
@@ -40,11 +32,6 @@ def file_arrival(foreign_teacher, examinee, departure: Transfer, days_ahead: int
         reason="転居",
         by=foreign_teacher,
     )
-
-
-@pytest.fixture
-def departure(teacher, org_admin, enrollment) -> Transfer:
-    return leave(teacher, org_admin, enrollment)
 
 
 def answer(examinee, transfer, value: str):

@@ -10,9 +10,6 @@ from django.utils import timezone
 
 from classrooms import transfers as transfer_services
 from classrooms.schoolyear import today
-from exams import services as exam_services
-from exams.models import Attempt
-from proctoring.models import ProctoredSession
 from tests.conftest import enroll
 
 pytestmark = pytest.mark.django_db
@@ -21,15 +18,6 @@ pytestmark = pytest.mark.django_db
 def freeze(monkeypatch, day: datetime.date) -> None:
     moment = datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=timezone.get_current_timezone())
     monkeypatch.setattr(timezone, "now", lambda: moment)
-
-
-@pytest.fixture
-def past_result(proctored_session, examinee):
-    ProctoredSession.objects.filter(pk=proctored_session.pk).update(status=ProctoredSession.Status.RUNNING)
-    proctored_session.refresh_from_db()
-    attempt, _created = exam_services.attempt_start(session=proctored_session, examinee=examinee)
-    exam_services.attempt_finish(attempt=attempt, reason=Attempt.FinishReason.SUBMITTED)
-    return attempt
 
 
 @pytest.fixture

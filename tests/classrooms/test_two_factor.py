@@ -19,6 +19,7 @@ from classrooms import two_factor
 from classrooms.login_cards import qr_svg
 from classrooms.models import AuditEntry, Organization, User
 from classrooms.views.two_factor import SETUP_KEY_SESSION_KEY
+from tests.classrooms.conftest import authenticator
 from tests.conftest import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
@@ -36,10 +37,6 @@ def password_only(user: User) -> Client:
     return client
 
 
-def authenticator(user: User) -> TOTPDevice:
-    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
-
-
 def code_of(device: TOTPDevice) -> str:
     """The code the person's app shows now, as django-otp computes it."""
     return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):0{device.digits}d}"
@@ -55,13 +52,6 @@ def recovery_codes(user: User, *tokens: str) -> StaticDevice:
     for token in tokens:
         StaticToken.objects.create(device=device, token=token)
     return device
-
-
-@pytest.fixture
-def requiring(organization) -> Organization:
-    organization.two_factor_required = True
-    organization.save(update_fields=["two_factor_required"])
-    return organization
 
 
 # --- Who is asked ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from sockets.consumers import CLOSE_NOT_ALLOWED, fresh_users
+from tests.classrooms.conftest import authenticator
 from tests.conftest import pass_second_factor
 from tests.websockets import IN_MEMORY_LAYER, Sockets, db, receive
 
@@ -31,20 +32,8 @@ def password_only(user) -> Client:
     return client
 
 
-def with_authenticator(user):
-    TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
-    return user
-
-
-@pytest.fixture
-def requiring(organization):
-    organization.two_factor_required = True
-    organization.save(update_fields=["two_factor_required"])
-    return organization
-
-
 async def test_an_operator_gets_no_socket_before_the_second_factor(sockets, operator):
-    await db(with_authenticator, operator)
+    await db(authenticator, operator)
     _socket, connected, code = await sockets.connect("/ws/inbox/", await db(password_only, operator))
     assert (connected, code) == (False, CLOSE_NOT_ALLOWED)
 
@@ -59,7 +48,7 @@ async def test_an_org_admin_of_a_requiring_school_gets_no_socket_before_it(
 
 
 async def test_a_teacher_who_opted_in_gets_no_socket_before_it(sockets, teacher, proctored_session):
-    await db(with_authenticator, teacher)
+    await db(authenticator, teacher)
     _socket, connected, code = await sockets.connect(
         f"/ws/proctor/{proctored_session.pk}/", await db(password_only, teacher)
     )
@@ -67,7 +56,7 @@ async def test_a_teacher_who_opted_in_gets_no_socket_before_it(sockets, teacher,
 
 
 async def test_after_the_second_factor_the_socket_opens(sockets, teacher, proctored_session):
-    await db(with_authenticator, teacher)
+    await db(authenticator, teacher)
     client = await db(password_only, teacher)
     await db(pass_second_factor, client, teacher)
     socket, connected, _detail = await sockets.connect(f"/ws/proctor/{proctored_session.pk}/", client)
