@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import secrets
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -129,15 +129,28 @@ def member_issue(
     return issued
 
 
+def sessions_end(user_ids: Iterable[int]) -> None:
+    """Sign these users out of every browser session and close their sockets (after commit), for good.
+
+    Their session hash includes `session_generation` (classrooms/models.py), so every session made
+    before is refused at its next request or socket re-check (docs/design.md §10.3). Suspension, the
+    operator's reset of a second factor and a contract that locks a school out all end sessions here.
+    """
+    ids = list(user_ids)
+    User.objects.filter(pk__in=ids).update(session_generation=F("session_generation") + 1)
+    for user_id in ids:
+        close_user_sockets(user_id)
+
+
 def user_set_active(*, user: User, active: bool, by: User) -> User:
     """Suspend or reactivate an account. Suspension signs the user out everywhere at once."""
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         user.is_active = active
+        user.save(update_fields=["is_active"])
         if not active:
-            user.session_generation += 1  # ends every session at once, and for good
-            close_user_sockets(user.pk)
-        user.save(update_fields=["is_active", "session_generation"])
+            sessions_end([user.pk])
+            user.session_generation += 1  # what sessions_end wrote, on the row this transaction holds
         membership = active_membership(user)
         AuditEntry.record(
             organization=membership.organization if membership else None,

@@ -27,8 +27,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice, default_key, key_vali
 
 from classrooms.access import active_membership
 from classrooms.models import AuditEntry, Organization, User, audit_actions
+from classrooms.services import sessions_end
 from config.errors import ServiceError
-from sockets.publish import close_user_sockets
 
 logger = logging.getLogger(__name__)
 
@@ -296,9 +296,7 @@ def two_factor_reset(*, user: User, by: User) -> None:
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         _delete_devices(user)
-        user.session_generation += 1  # ends every session at once
-        user.save(update_fields=["session_generation"])
-        close_user_sockets(user.pk)
+        sessions_end([user.pk])
         AuditEntry.record(organization=_organization_of(user), actor=by, action="two_factor.reset", target=user)
 
 

@@ -13,16 +13,15 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from classrooms.models import AuditEntry, Membership, Organization, User, audit_actions, term_end_after
 from classrooms.schoolyear import today
+from classrooms.services import sessions_end
 from config.errors import ServiceError
 from operations.models import ContractTerm
-from sockets.publish import close_user_sockets
 
 # The audit log's action codes written here, and what the org admin reads for each (docs/design.md §9).
 AUDIT_ACTIONS = audit_actions(
@@ -81,10 +80,7 @@ def _lock_everyone_out(organization: Organization) -> None:
 
     Sign-in already fails once the organization is out of service; this ends what was open.
     """
-    memberships = Membership.objects.filter(organization=organization)
-    User.objects.filter(pk__in=memberships.values("user_id")).update(session_generation=F("session_generation") + 1)
-    for user_id in memberships.values_list("user_id", flat=True):
-        close_user_sockets(user_id)
+    sessions_end(Membership.objects.filter(organization=organization).values_list("user_id", flat=True))
 
 
 def _record(organization: Organization, by: User | None, action: str, **details) -> None:
