@@ -16,6 +16,7 @@ from classrooms import services, two_factor
 from classrooms.forms import PersonForm
 from classrooms.login_cards import cards_page
 from classrooms.models import AuditEntry, Membership, Organization, SchoolClass, User, audit_actions
+from config.console import ReadOnlyAdmin
 from config.errors import ServiceError
 from operations.admin import ContractPagesMixin, ContractTermInline
 
@@ -226,7 +227,7 @@ class SchoolClassAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     """Read-only: the audit log is append-only."""
 
     list_display = ["at", "organization", "actor_label", "action_label", "target_label"]
@@ -237,12 +238,3 @@ class AuditEntryAdmin(admin.ModelAdmin):
     @admin.display(description=_("action"), ordering="action")
     def action_label(self, entry: AuditEntry) -> str:
         return AuditEntry.action_label(entry.action)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -39,5 +39,18 @@ class ConsoleSite(admin.AdminSite):
         return redirect_to_login(next_url, reverse("classrooms:login"))
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Operators look; nobody adds, edits or deletes here (records written by the services only)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ConsoleAdminConfig(AdminConfig):
     default_site = "config.console.ConsoleSite"

@@ -13,20 +13,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from config.console import ReadOnlyAdmin
 from messaging.models import BreakGlassAccess, Message, Notice, NoticeReceipt, Thread
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Operators look; nobody adds, edits or deletes here."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Thread)

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from classrooms.models import add_months
 from classrooms.schoolyear import today
 from classrooms.spreadsheet import csv_download
-from messaging.admin import ReadOnlyAdmin
+from config.console import ReadOnlyAdmin
 from operations.billing import MonthSummary, month_of, month_summary
 from operations.export_files import number
 from operations.models import BillingSnapshot

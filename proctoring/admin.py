@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from config.console import ReadOnlyAdmin
 from proctoring import services
 from proctoring.models import Incident, ProctoredSession, Revocation, category_label
 
@@ -88,18 +89,9 @@ class IncidentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Revocation)
-class RevocationAdmin(admin.ModelAdmin):
+class RevocationAdmin(ReadOnlyAdmin):
     list_display = ["id", "revoked_at", "attempt", "revoked_by", "incident"]
     list_select_related = ["attempt__examinee", "attempt__exam", "revoked_by", "incident"]
     date_hierarchy = "revoked_at"
     fields = ["attempt", "revoked_by", "revoked_at", "reason", "incident"]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
