@@ -10,13 +10,14 @@ import threading
 import time
 
 import pytest
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, connection, transaction
 
 from classrooms.audit_chain import audit_purge, verify_chain
 from classrooms.models import AuditEntry, Organization, User
 from operations.deletion import personal_data_delete
 from tests.audit_guard import forging
 from tests.conftest import make_organization, make_user
+from tests.threads import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -98,25 +99,7 @@ def test_the_data_deletion_of_a_terminated_school_goes_through_the_trigger(schoo
 
 
 def in_threads(*calls) -> list[BaseException]:
-    barrier = threading.Barrier(len(calls))
-    errors: list[BaseException] = []
-
-    def worker(call):
-        try:
-            connection.ensure_connection()
-            barrier.wait(timeout=30)
-            call()
-        except BaseException as error:  # noqa: BLE001 - the test reports every failure
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return errors
+    return list(at_once(dict(enumerate(calls)), timeout=30)[1].values())
 
 
 def test_entries_written_at_once_never_fork_the_chain(school):

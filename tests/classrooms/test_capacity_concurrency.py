@@ -9,13 +9,11 @@ counts below overshoot the limits and these tests fail.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from functools import partial
 
 import pytest
-from django.db import connection, connections
 
 from classrooms import services
 from classrooms.models import Enrollment, Membership, SchoolClass, User
@@ -23,6 +21,7 @@ from classrooms.schoolyear import today
 from classrooms.services import TEACHER_CAPACITY, RosterRow, enrollment_create, examinees_issue
 from config.errors import ServiceError
 from tests.conftest import enroll, make_class, make_user
+from tests.threads import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -48,40 +47,11 @@ def wide_race_window(monkeypatch):
 
 
 def run_concurrently(calls: list[Callable[[], object]]) -> tuple[int, list[ServiceError], list[BaseException]]:
-    """Run every call in its own thread, all released at once.
-
-    Returns (successes, ServiceError refusals, any other exceptions).
-    """
-    barrier = threading.Barrier(len(calls))
-    lock = threading.Lock()
-    successes: list[object] = []
-    refusals: list[ServiceError] = []
-    errors: list[BaseException] = []
-
-    def worker(call: Callable[[], object]) -> None:
-        try:
-            connection.ensure_connection()  # connect before the start line, so the calls really overlap
-            barrier.wait(timeout=60)
-            result = call()
-        except ServiceError as refusal:
-            with lock:
-                refusals.append(refusal)
-        except BaseException as error:  # noqa: BLE001 - every other failure is reported by the test
-            with lock:
-                errors.append(error)
-        else:
-            with lock:
-                successes.append(result)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a worker thread hung"
-    return len(successes), refusals, errors
+    """Run every call at once (tests/threads.py). Returns (successes, ServiceError refusals, any other exceptions)."""
+    results, failures = at_once(dict(enumerate(calls)), timeout=60)
+    refusals = [error for error in failures.values() if isinstance(error, ServiceError)]
+    errors = [error for error in failures.values() if not isinstance(error, ServiceError)]
+    return len(results), refusals, errors
 
 
 def active_enrollments(school_class: SchoolClass) -> int:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from config.errors import ServiceError
@@ -33,6 +33,7 @@ from exams.models import Attempt
 from proctoring import realtime
 from proctoring import services as proctoring_services
 from proctoring.models import ProctoredSession
+from tests.threads import at_once
 
 PROJECT_DIR = Path(settings.BASE_DIR)
 SUBMIT, DEADLINE, SESSION_END = "submit", "deadline", "session_end"
@@ -119,28 +120,8 @@ def assert_finished_once(attempt: Attempt, results: dict[str, object], published
 
 
 def run_concurrently(calls: dict[str, Callable[[], object]]) -> tuple[dict[str, object], dict[str, BaseException]]:
-    """Run every call in its own thread with its own connection, all released at once by a barrier."""
-    barrier = threading.Barrier(len(calls))
-    results: dict[str, object] = {}
-    errors: dict[str, BaseException] = {}
-
-    def worker(name: str, call: Callable[[], object]) -> None:
-        try:
-            connection.ensure_connection()  # connected before the start line, so the calls really overlap
-            barrier.wait(timeout=30)
-            results[name] = call()
-        except BaseException as error:  # noqa: BLE001 - reported by the test
-            errors[name] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=item) for item in calls.items()]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a worker thread hung"
-    return results, errors
+    """Run every call at once, each with its own connection (tests/threads.py)."""
+    return at_once(calls, timeout=30)
 
 
 # --- On PostgreSQL: real concurrency --------------------------------------------------------
