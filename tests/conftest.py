@@ -12,6 +12,7 @@ import datetime
 import uuid
 
 import pytest
+from django.utils import timezone
 
 from classrooms.models import Enrollment, Membership, Organization, SchoolClass, User, term_end_after
 from classrooms.schoolyear import current_school_year, today
@@ -62,6 +63,12 @@ def connect(seat, channel_name: str):
 
     renew("test-process")
     return Connection.objects.create(seat=seat, channel_name=channel_name, process="test-process")
+
+
+def freeze(monkeypatch, day: datetime.date) -> None:
+    """Make `timezone.now()` (and so `today()`, Asia/Tokyo) noon of `day`, Tokyo time."""
+    moment = datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=timezone.get_current_timezone())
+    monkeypatch.setattr(timezone, "now", lambda: moment)
 
 
 def enroll(school_class: SchoolClass, examinee: User, number: int | None = None) -> Enrollment:

@@ -7,20 +7,15 @@ import datetime
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from classrooms import transfers as transfer_services
 from classrooms.access import history_shared_until, members_of, transfers_of
 from classrooms.models import AuditEntry, Membership, Transfer, User
 from classrooms.schoolyear import today
 from config.errors import ServiceError
+from tests.conftest import freeze
 
 pytestmark = pytest.mark.django_db
-
-
-def freeze(monkeypatch, day: datetime.date) -> None:
-    moment = datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=timezone.get_current_timezone())
-    monkeypatch.setattr(timezone, "now", lambda: moment)
 
 
 def file_arrival(foreign_teacher, examinee, departure: Transfer, days_ahead: int = 7) -> Transfer:

@@ -6,7 +6,6 @@ import datetime
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from classrooms import services
 from classrooms import transfers as transfer_services
@@ -16,14 +15,9 @@ from config.errors import ServiceError
 from exams import services as exam_services
 from exams.models import Attempt
 from proctoring.models import ProctoredSession
+from tests.conftest import freeze
 
 pytestmark = pytest.mark.django_db
-
-
-def freeze(monkeypatch, day: datetime.date) -> None:
-    """Make `today()` (Asia/Tokyo) return `day`, at noon Tokyo time."""
-    moment = datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=timezone.get_current_timezone())
-    monkeypatch.setattr(timezone, "now", lambda: moment)
 
 
 def file_transfer(enrollment, teacher, days_ahead: int = 7) -> Transfer:

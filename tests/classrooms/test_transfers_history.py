@@ -6,18 +6,12 @@ import datetime
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from classrooms import transfers as transfer_services
 from classrooms.schoolyear import today
-from tests.conftest import enroll
+from tests.conftest import enroll, freeze
 
 pytestmark = pytest.mark.django_db
-
-
-def freeze(monkeypatch, day: datetime.date) -> None:
-    moment = datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=timezone.get_current_timezone())
-    monkeypatch.setattr(timezone, "now", lambda: moment)
 
 
 @pytest.fixture

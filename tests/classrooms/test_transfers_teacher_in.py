@@ -6,20 +6,15 @@ import datetime
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from classrooms import transfers as transfer_services
 from classrooms.access import members_of, transfers_of
 from classrooms.models import AuditEntry, Membership, SchoolClass, Transfer, User
 from classrooms.schoolyear import current_school_year, today
 from config.errors import ServiceError
+from tests.conftest import freeze
 
 pytestmark = pytest.mark.django_db
-
-
-def freeze(monkeypatch, day: datetime.date) -> None:
-    moment = datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=timezone.get_current_timezone())
-    monkeypatch.setattr(timezone, "now", lambda: moment)
 
 
 def leave_old_school(teacher, org_admin, school_class, successor, day: datetime.date) -> None:

@@ -8,21 +8,15 @@ import io
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
 
 from classrooms import services
 from classrooms import transfers as transfer_services
 from classrooms.models import AuditEntry, Membership, SchoolClass, Transfer, TransferSuccessor, User
 from classrooms.schoolyear import today
 from config.errors import ServiceError
-from tests.conftest import enroll, make_user
+from tests.conftest import enroll, freeze, make_user
 
 pytestmark = pytest.mark.django_db
-
-
-def freeze(monkeypatch, day: datetime.date) -> None:
-    moment = datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=timezone.get_current_timezone())
-    monkeypatch.setattr(timezone, "now", lambda: moment)
 
 
 def post_transfer(client, teacher, school_class, successor, days_ahead: int = 7):

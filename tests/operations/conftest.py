@@ -18,7 +18,7 @@ from exams.models import Attempt, AttemptQuestion
 from messaging.models import BreakGlassAccess, NoticeReceipt
 from messaging.services import message_send, notice_send
 from proctoring.models import Incident, ProctoredSession, Revocation, Seat, Signal, SignalReceipt
-from tests.conftest import connect, enroll, make_class, make_exam, make_user
+from tests.conftest import connect, enroll, freeze, make_class, make_exam, make_user
 
 MESSAGE_BODY = "BODY-SECRET-{tag}"
 NOTICE_BODY = "NOTICE-SECRET-{tag}"
@@ -142,11 +142,6 @@ def zip_texts(path) -> dict[str, str]:
 # --- Billing ---------------------------------------------------------------------------------------
 
 BILLING_DAY = datetime.date(2027, 1, 15)  # a Friday, the billing day of January 2027
-
-
-def freeze(monkeypatch, day: datetime.date) -> None:
-    moment = datetime.datetime.combine(day, datetime.time(12, 0), tzinfo=timezone.get_current_timezone())
-    monkeypatch.setattr(timezone, "now", lambda: moment)
 
 
 @pytest.fixture
