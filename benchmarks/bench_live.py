@@ -43,7 +43,8 @@ For each size and setup:
    saves an answer over HTTP every --save-every seconds (JSON POST to
    `/exam/attempts/<attempt>/answers/` with the CSRF cookie and
    `X-CSRFToken`, as the attempt page posts; the attempt id comes from the `state`
-   frame). Then a drain (no new frames) for what is in flight, a last
+   frame; a single-choice answer, which at a position drawn with another kind is
+   a valid save that clears that answer). Then a drain (no new frames) for what is in flight, a last
    snapshot per proctor, and every socket is closed. Nothing reconnects.
    With --hold N: N examinee sockets (N/40 classes, a proctor each), heartbeats
    only: no start, no signals, no saves.
@@ -207,7 +208,9 @@ def build(classes: int, pupils: int, exam_minutes: int) -> dict:
         document = json.loads((settings.BASE_DIR / "exams" / "samples" / f"{EXAM_CODE}.json").read_text("utf-8"))
         exam = load_exam_document(document)
         Exam.objects.filter(pk=exam.pk).update(time_limit_minutes=max(exam.time_limit_minutes, exam_minutes))
-        choices = min(question.choices.count() for question in exam.questions.all())
+        # Saves give a single-choice answer ("choice"); at a position drawn with another kind it is a
+        # valid save that clears that answer (exams.services.answer_save), so every save is a real one.
+        choices = min(question.choices.count() for question in exam.questions.filter(kind="single"))
         plan = {"sessions": [], "questions": exam.questions_per_attempt, "choices": choices}
         left = pupils
         for number in range(1, classes + 1):

@@ -108,7 +108,8 @@ def results(classes: list, *, tests: int) -> int:
     from proctoring.models import ProctoredSession, Seat
 
     exam = Exam.objects.get(code="reading-spring")
-    questions = list(exam.questions.prefetch_related("choices").order_by("position"))
+    version = exam.published_version()  # bulk_create calls no save(): sessions and attempts name it here
+    questions = list(version.questions.prefetch_related("choices").order_by("position"))
     rng = random.Random(11)  # noqa: S311 - the same database every time, not a secret
     total = 0
     for test in range(tests):
@@ -117,6 +118,7 @@ def results(classes: list, *, tests: int) -> int:
             ProctoredSession(
                 school_class=school_class,
                 exam=exam,
+                version=version,
                 teacher=teacher,
                 status=ProctoredSession.Status.ENDED,
                 started_at=ended - datetime.timedelta(minutes=12),
@@ -146,6 +148,7 @@ def finished(session, pupil: int, exam, rng: random.Random):
         session=session,
         examinee_id=pupil,
         exam=exam,
+        version_id=session.version_id,
         status=Attempt.Status.FINISHED,
         started_at=session.started_at,
         deadline=session.started_at + datetime.timedelta(minutes=exam.time_limit_minutes),
@@ -158,24 +161,53 @@ def finished(session, pupil: int, exam, rng: random.Random):
 
 
 def answered(attempt, questions: list, exam, rng: random.Random) -> list:
+    """Every drawn question answered, each as its kind takes it (docs/design.md §3)."""
     from exams.models import AttemptQuestion
 
     rows = []
-    for position, question in enumerate(rng.sample(questions, exam.questions_per_attempt)):
+    for position, question in enumerate(drawn(questions, exam.questions_per_attempt, rng)):
         order = [choice.pk for choice in question.choices.all()]
         rng.shuffle(order)
+        answer, response = response_of(question, order, rng)
         rows.append(
             AttemptQuestion(
                 attempt=attempt,
                 position=position,
                 question=question,
                 choice_order=order,
-                answer=rng.randrange(len(order)),
+                answer=answer,
+                response=response,
                 save_seq=1,
                 answered_at=attempt.finished_at,
             )
         )
     return rows
+
+
+def drawn(questions: list, count: int, rng: random.Random) -> list:
+    """As exams.services.draw_questions, with this script's seeded random: a passage's questions together."""
+    units: dict[tuple[str, int], list] = {}
+    for question in questions:
+        unit = ("passage", question.group_id) if question.group_id else ("question", question.pk)
+        units.setdefault(unit, []).append(question)
+    order = list(units.values())
+    rng.shuffle(order)
+    taken: list = []
+    for unit in order:
+        if len(taken) + len(unit) <= count:
+            taken.extend(unit)
+    return taken
+
+
+def response_of(question, order: list[int], rng: random.Random) -> tuple[int | None, object]:
+    """A random answer: `answer` for single choice, else `response` (indexes into the order, or text)."""
+    if question.kind == "single":
+        return rng.randrange(len(order)), None
+    if question.kind == "short":
+        return None, rng.choice([*question.accepted_answers, "わからない"])
+    indexes = list(range(len(order)))
+    rng.shuffle(indexes)
+    return None, indexes if question.kind == "ordering" else sorted(indexes[: rng.randint(1, len(indexes))])
 
 
 if __name__ == "__main__":

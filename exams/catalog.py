@@ -64,7 +64,7 @@ QUESTION_FIELDS_V2 = {
 CREDITS = ("all", "partial")
 MAX_ACCEPTED, ACCEPTED_MAX_LENGTH = 20, 200
 MIN_ITEMS, MAX_ITEMS = 3, 6
-MAX_PASSAGES = 200
+MAX_PASSAGES = MAX_QUESTIONS  # a passage needs a question; a format 1 export writes one per question
 
 
 class CatalogError(Exception):
@@ -512,24 +512,51 @@ def _write(document: ExamDocument, exam: Exam | None) -> Exam:
 
 
 def export_exam_document(version: ExamVersion) -> dict:
-    """A version as a format 2 document, which imports back to the same content (docs/exam-format.md)."""
+    """A version as a format 2 document, which imports back to the same content (docs/exam-format.md).
+
+    A question imported from format 1 keeps its own passage text (`Question.passage`): it is written
+    as a passage of its own that only this question stands under, so it is still shown with that
+    question and drawn alone (docs/design.md §3, passages).
+    """
     document = {"format": FORMAT, "code": version.exam.code}
     document.update({name: getattr(version, name) for name in ExamVersion.SETTINGS})
-    document["passages"] = [
+    passages = [
         {"key": passage.key, **({"title": passage.title} if passage.title else {}), "text": passage.text}
         for passage in version.passages.all()
     ]
-    questions = version.questions.select_related("group").prefetch_related("choices")
-    document["questions"] = [_export_question(question) for question in questions]
+    used_keys = {passage["key"] for passage in passages}
+    questions = []
+    for question in version.questions.select_related("group").prefetch_related("choices"):
+        own_passage = None
+        if not question.group_id and question.passage.strip():
+            own_passage = _own_passage_key(question.key, used_keys)
+            passages.append({"key": own_passage, "text": question.passage.strip()})
+        questions.append(_export_question(question, own_passage))
+    document["passages"] = passages
+    document["questions"] = questions
     if not document["description"]:
         del document["description"]
     return document
 
 
-def _export_question(question: Question) -> dict:
+def _own_passage_key(question_key: str, used_keys: set[str]) -> str:
+    """A passage key for a format 1 question's own text: `<question key>-text`, unique in the document."""
+    number = 1
+    while True:
+        suffix = "-text" if number == 1 else f"-text{number}"
+        key = question_key[: CODE_MAX_LENGTH - len(suffix)] + suffix
+        if key not in used_keys:
+            used_keys.add(key)
+            return key
+        number += 1
+
+
+def _export_question(question: Question, own_passage: str | None = None) -> dict:
     exported = {"key": question.key, "type": question.kind}
     if question.group_id:
         exported["passage"] = question.group.key
+    elif own_passage:
+        exported["passage"] = own_passage
     exported["prompt"] = question.prompt
     choices = list(question.choices.all())
     if question.kind == Question.Kind.SHORT:

@@ -32,4 +32,4 @@ def test_demo_data_loads_and_loading_again_changes_nothing(capsys):
     assert teacher.check_password("kantoku-demo")
     assert not teacher.must_change_password
     assert Enrollment.objects.filter(school_class__teacher=teacher).count() == 6
-    assert Exam.objects.filter(code__in=["reading-spring", "reading-library"]).count() == 2
+    assert Exam.objects.filter(code__in=["reading-spring", "mixed-quiz"]).count() == 2

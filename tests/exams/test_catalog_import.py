@@ -99,7 +99,7 @@ def taken_exam(school_class, teacher, examinee) -> Exam:
 
 
 def test_it_ships_two_samples():
-    assert [path.name for path in SAMPLES] == ["reading-library.json", "reading-spring.json"]
+    assert [path.name for path in SAMPLES] == ["mixed-quiz.json", "reading-spring.json"]
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=lambda path: path.stem)
@@ -109,25 +109,33 @@ def test_it_imports_a_sample_with_every_question_and_choice(sample):
     exam = load_exam_document(data)
 
     assert exam.code == sample.stem
-    assert (exam.time_limit_minutes, exam.questions_per_attempt, exam.pass_mark_percent) == (10, 5, 60)
+    assert (exam.time_limit_minutes, exam.questions_per_attempt, exam.pass_mark_percent) == (
+        data["time_limit_minutes"],
+        data["questions_per_attempt"],
+        60,
+    )
     questions = list(exam.questions.prefetch_related("choices"))
     assert len(questions) == len(data["questions"]) >= 8
     for question, given in zip(questions, data["questions"], strict=True):
-        assert question.key == given["key"]
-        assert [(choice.text, choice.is_correct) for choice in question.choices.all()] == [
-            (choice["text"], choice.get("correct", False)) for choice in given["choices"]
-        ]
-        assert len(given["choices"]) == 4
-        assert sum(choice.is_correct for choice in question.choices.all()) == 1
+        assert (question.key, question.kind) == (given["key"], given["type"])
+        if "choices" in given:
+            assert [(choice.text, choice.is_correct) for choice in question.choices.all()] == [
+                (choice["text"], choice.get("correct", False)) for choice in given["choices"]
+            ]
+        else:
+            texts = [choice.text for choice in question.choices.all()]
+            assert texts == given.get("items", [])
+            assert question.accepted_answers == given.get("accepted", [])
 
 
 def test_it_imports_both_samples_in_one_run_with_a_line_each():
     out, _err = run_import(*SAMPLES)
 
-    assert counts() == (2, 24, 96)
+    assert counts() == (2, 18, 55)
     lines = out.splitlines()
-    assert [line.split(" 「")[0] for line in lines] == ["created: reading-library", "created: reading-spring"]
-    assert "12 questions, 5 per attempt, 10 min, pass mark 60%" in lines[0]
+    assert [line.split(" 「")[0] for line in lines] == ["created: mixed-quiz", "created: reading-spring"]
+    assert "9 questions, 9 per attempt, 15 min, pass mark 60%" in lines[0]
+    assert "9 questions, 6 per attempt, 15 min, pass mark 60%" in lines[1]
 
 
 # --- Re-import ----------------------------------------------------------------------
@@ -384,7 +392,7 @@ def test_dry_run_writes_nothing(tmp_path):
 
     assert counts() == (1, 3, 9)
     assert out.splitlines()[0].startswith("would be replaced: reading-test")
-    assert out.splitlines()[1].startswith("would be created: reading-library")
+    assert out.splitlines()[1].startswith("would be created: mixed-quiz")
     assert out.splitlines()[-1] == "Dry run: nothing was written."
 
 

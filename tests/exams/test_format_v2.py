@@ -89,7 +89,7 @@ def test_v2_problems_name_the_field(question, field):
 
 @pytest.mark.django_db
 def test_a_v1_file_still_imports():
-    with open("exams/samples/reading-spring.json", encoding="utf-8") as sample:
+    with open("tests/exams/data/reading-format1.json", encoding="utf-8") as sample:
         data = json.load(sample)
     assert data["format"] == "kantoku-exam/1"
     exam = load_exam_document(data)

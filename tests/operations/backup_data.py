@@ -35,8 +35,8 @@ def populate() -> None:
     attempts = []
     for number, pupil in enumerate(pupils):
         _seat, attempt = proctoring.seat_take(session=session, examinee=pupil)
-        for position in range(attempt.total):
-            exam_services.answer_save(attempt=attempt, position=position, choice=(position + number) % 2, seq=1)
+        for row in attempt.questions.select_related("question"):
+            exam_services.answer_save(attempt=attempt, position=row.position, seq=1, **_answer(row, number))
         attempts.append(attempt)
     proctoring.session_end(session=session, by=teacher)
     incident = proctoring.incident_report(
@@ -51,6 +51,17 @@ def populate() -> None:
         enrollment=enrollment, effective_on=today() + datetime.timedelta(days=7), reason="転居", by=teacher
     )
     transfers.transfer_approve(transfer=transfer, by=org_admin)
+
+
+def _answer(row, number: int) -> dict:
+    """An answer of the question's kind (the sample test mixes kinds, docs/design.md §3)."""
+    kind, size = row.question.kind, len(row.choice_order)
+    if kind == "single":
+        return {"choice": (row.position + number) % 2}
+    if kind == "short":
+        return {"response": row.question.accepted_answers[0] if number % 2 else "わからない"}
+    indexes = list(range(size))
+    return {"response": indexes if kind == "ordering" else indexes[: 1 + number % size]}
 
 
 def sqlite_rows(path: str | Path) -> dict[str, list[tuple]]:

@@ -120,7 +120,9 @@ class Command(BaseCommand):
         )
 
     def _exams(self) -> None:
-        """The sample reading quizzes; an exam whose code exists is left as it is."""
+        """The sample tests of exams/samples (docs/exam-format.md, "The samples"): the reading test
+        `reading-spring` and `mixed-quiz`, every question type. An exam whose code exists is left as it is.
+        """
         for path in sorted((settings.BASE_DIR / "exams" / "samples").glob("*.json")):
             data = json.loads(path.read_text(encoding="utf-8"))
             if not Exam.objects.filter(code=data["code"]).exists():
