@@ -21,6 +21,7 @@ import copy
 import dataclasses
 import datetime
 import hashlib
+import re
 from collections.abc import Callable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -54,17 +55,45 @@ class Verification:
 
 
 def canonicalize(document: dict) -> str:
-    """RDFC-1.0 canonical N-Quads of a JSON-LD document, contexts served offline only."""
+    """RDFC-1.0 canonical N-Quads of a JSON-LD document, contexts served offline only.
+
+    JSON-LD drops what its contexts do not define (a property, a relative type or
+    id), and what is dropped is not signed: such a document is refused instead.
+    No base IRI is set, as in other implementations, so a relative IRI is never
+    turned into an absolute one that a verifier elsewhere would not compute.
+    """
+    options = {"documentLoader": load_document, "base": None}
     dropped: list[str | None] = []
-    processor = jsonld.JsonLdProcessor(on_property_dropped=dropped.append)
-    nquads = processor.normalize(
-        document,
-        {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": load_document},
-    )
+    expanded = jsonld.expand(document, options, on_property_dropped=dropped.append)
     if dropped:
         names = ", ".join(sorted({str(name) for name in dropped}))
         raise ProofError(f"properties not defined by the document's contexts would be left unsigned: {names}")
-    return nquads
+    relative = sorted(set(_relative_iris(expanded)))
+    if relative:
+        raise ProofError(f"relative ids or types would be left unsigned: {', '.join(relative)}")
+    return jsonld.normalize(expanded, {**options, "algorithm": "URDNA2015", "format": "application/n-quads"})
+
+
+def _relative_iris(node) -> list[str]:
+    """The @id and @type values of expanded JSON-LD that are neither absolute IRIs nor blank nodes."""
+    found = []
+    if isinstance(node, list):
+        for item in node:
+            found += _relative_iris(item)
+    elif isinstance(node, dict) and "@value" not in node:
+        for key, value in node.items():
+            if key in ("@id", "@type"):
+                found += [iri for iri in (value if isinstance(value, list) else [value]) if not _absolute(iri)]
+            else:
+                found += _relative_iris(value)
+    return found
+
+
+def _absolute(iri) -> bool:
+    return isinstance(iri, str) and (iri.startswith("_:") or _SCHEME.match(iri) is not None)
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 def sha256(text: str) -> bytes:
