@@ -193,12 +193,14 @@ def _proof_problem(proof: dict) -> str:
 
 
 def _jsonld_reason(error: JsonLdError) -> str:
-    """The innermost message of a pyld error (the refused URL, the bad term)."""
+    """What went wrong, in a line: the refused context URL, or pyld's innermost message."""
     while getattr(error, "cause", None) is not None:
         error = error.cause
-    details = getattr(error, "details", None) or {}
+    details = getattr(error, "details", None)
     url = details.get("url") if isinstance(details, dict) else None
-    return f"{error.args[0] if error.args else error}" + (f" ({url})" if url and url not in str(error) else "")
+    if url and getattr(error, "code", None) in ("loading remote context failed", "loading document failed"):
+        return f"the context {url} is not one this server knows (nothing is fetched: badges/contexts/README.md)"
+    return str(error.args[0]) if error.args else type(error).__name__
 
 
 def key_resolver(controller: str, public_keys_multibase: list[str]) -> KeyResolver:
