@@ -26,6 +26,12 @@ class StatusListError(ValueError):
     """An encoded list or an entry that cannot be read (the message says why)."""
 
 
+def check_index(index: int, entries: int = MINIMUM_ENTRIES) -> None:
+    """StatusListError unless `index` is an entry of a list of `entries` entries."""
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < entries:
+        raise StatusListError(f"index {index!r} is outside the list (0 to {entries - 1})")
+
+
 class StatusList:
     """A bitstring of status entries; all start at 0 (not revoked)."""
 
@@ -42,8 +48,7 @@ class StatusList:
         return len(self._bits) * 8
 
     def _position(self, index: int) -> tuple[int, int]:
-        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(self):
-            raise StatusListError(f"index {index!r} is outside the list (0 to {len(self) - 1})")
+        check_index(index, len(self))
         return index // 8, 0x80 >> (index % 8)
 
     def get(self, index: int) -> bool:
@@ -88,7 +93,7 @@ class StatusList:
 
 def status_entry(*, list_credential_id: str, index: int, purpose: str = REVOCATION) -> dict:
     """The BitstringStatusListEntry a badge carries as `credentialStatus`."""
-    StatusList()._position(index)  # the index must fit a list of the minimum size or more
+    check_index(index)  # every list has at least MINIMUM_ENTRIES entries
     return {
         "id": f"{list_credential_id}#{index}",
         "type": "BitstringStatusListEntry",
