@@ -91,9 +91,11 @@ class StatusList:
         return cls(bits=bits)
 
 
-def status_entry(*, list_credential_id: str, index: int, purpose: str = REVOCATION) -> dict:
-    """The BitstringStatusListEntry a badge carries as `credentialStatus`."""
-    check_index(index)  # every list has at least MINIMUM_ENTRIES entries
+def status_entry(
+    *, list_credential_id: str, index: int, purpose: str = REVOCATION, entries: int = MINIMUM_ENTRIES
+) -> dict:
+    """The BitstringStatusListEntry a badge carries as `credentialStatus` (`entries`: the list's size)."""
+    check_index(index, entries)
     return {
         "id": f"{list_credential_id}#{index}",
         "type": "BitstringStatusListEntry",

@@ -117,3 +117,8 @@ def test_the_entry_a_badge_carries():
     }
     with pytest.raises(status_list.StatusListError):
         status_list.status_entry(list_credential_id=LIST_ID, index=-3)
+    with pytest.raises(status_list.StatusListError):
+        status_list.status_entry(list_credential_id=LIST_ID, index=131_072)
+    assert status_list.status_entry(list_credential_id=LIST_ID, index=131_072, entries=262_144)["statusListIndex"] == (
+        "131072"
+    )
