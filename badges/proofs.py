@@ -150,6 +150,8 @@ def verify(document: dict, *, resolve_key: KeyResolver) -> Verification:
     proof = document.get("proof") if isinstance(document, dict) else None
     if not isinstance(proof, dict):
         return Verification(False, "the document has no proof (or more than one)")
+    if "@context" not in document:
+        return Verification(False, "the document has no @context")
     problem = _proof_problem(proof)
     if problem:
         return Verification(False, problem)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 
@@ -111,3 +112,14 @@ def test_a_relative_type_or_id_is_refused_before_signing(vector, issuer_key):
 def test_a_document_is_signed_once(signed, issuer_key):
     with pytest.raises(proofs.ProofError, match="already has a proof"):
         proofs.sign(signed, key=issuer_key, verification_method=f"{ISSUER}#k")
+
+
+def test_a_new_proof_is_dated_now_in_utc_whole_seconds(signed):
+    assert re.fullmatch(
+        r"20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]Z", signed["proof"]["created"]
+    )
+
+
+def test_a_document_without_context_does_not_verify(signed, resolver):
+    del signed["@context"]
+    assert proofs.verify(signed, resolve_key=resolver).reason == "the document has no @context"
