@@ -45,6 +45,13 @@ MESSAGE_KEYS = env_list("MESSAGE_KEYS", "")
 if not MESSAGE_KEYS and not DEBUG:
     raise RuntimeError("MESSAGE_KEYS must be set when DEBUG is off (see docs/messaging.md)")
 
+# Open Badges signing keys (docs/badges.md): Ed25519 secretKeyMultibase values, comma-separated, newest
+# first; the first signs. Public keys of keys taken out of use stay published from
+# BADGE_RETIRED_PUBLIC_KEYS so badges signed with them still verify. Without keys, development
+# derives one from SECRET_KEY (badges/keys.py); issuing refuses to sign when DEBUG is off.
+BADGE_SIGNING_KEYS = env_list("BADGE_SIGNING_KEYS", "")
+BADGE_RETIRED_PUBLIC_KEYS = env_list("BADGE_RETIRED_PUBLIC_KEYS", "")
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 CSRF_FAILURE_VIEW = "classrooms.views.errors.csrf_failure"  # "the page was open too long", in Japanese
@@ -71,6 +78,7 @@ INSTALLED_APPS = [
     "messaging",
     "sockets",
     "operations",
+    "badges",
 ]
 
 MIDDLEWARE = [
