@@ -12,10 +12,21 @@ from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings as django_settings
 from django.core.checks import run_checks
 from django.core.management import call_command
+from django.utils import translation
 
 from messaging import crypto
 from messaging.models import Message, Notice
 from messaging.services import message_send, notice_send
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The command's lines in English (they name the models in the active language, Japanese by default),
+    whatever an earlier test left active.
+    """
+    with translation.override("en"):
+        yield
+
 
 OLD_KEY = Fernet.generate_key().decode()
 NEW_KEY = Fernet.generate_key().decode()
