@@ -82,3 +82,18 @@ def get_question_of_attempt(attempt: Attempt, position: int) -> AttemptQuestion:
         return attempt.questions.select_related("question__group").get(position=position)
     except AttemptQuestion.DoesNotExist:
         raise Http404 from None
+
+
+def get_version_for_analysis(user: User, exam_id: int, number: int) -> ExamVersion:
+    """A version of a test whose item analysis the school's teachers and org admins see over their classes
+    (docs/design.md §3): their school's own test, or one of the operator's catalog (its rates only: the view
+    asks `may_read_questions`). Another school's test, or a version that does not exist, is 404.
+    """
+    membership = active_membership(user) if user.is_authenticated and (user.is_teacher or user.is_org_admin) else None
+    if membership is None:
+        raise Http404
+    visible = Q(exam__organization=membership.organization) | Q(exam__organization__isnull=True)
+    try:
+        return ExamVersion.objects.select_related("exam").get(visible, exam_id=exam_id, number=number)
+    except ExamVersion.DoesNotExist:
+        raise Http404 from None

@@ -209,6 +209,8 @@ class ItemRow:
     unanswered_shown: str | None = None
     kind: str = Question.Kind.SINGLE
     version: int = 1  # the version's number
+    version_id: int | None = None
+    exam: Exam | None = None
 
     @property
     def percent_correct(self) -> int:
@@ -221,8 +223,9 @@ class ItemRow:
 
 @dataclass(frozen=True)
 class VersionItems:
-    """The item rows of one version, for a page that groups its question table by version."""
+    """The item rows of one version of one test, for a page that groups its question table by version."""
 
+    exam: Exam
     number: int
     items: list[ItemRow]
 
@@ -302,9 +305,9 @@ def item_rows(responses: list[Response], *, least_shown: int = 1) -> list[ItemRo
     """
     questions = list(
         Question.objects.filter(pk__in={response.question for response in responses})
-        .select_related("version")
+        .select_related("version", "exam")
         .prefetch_related("choices")
-        .order_by("version__number", "position", "pk")
+        .order_by("exam__title", "exam_id", "version__number", "position", "pk")
     )
     options = {question.pk: _options_of(question) for question in questions}
     kinds = {question.pk: question.kind for question in questions}
@@ -312,10 +315,10 @@ def item_rows(responses: list[Response], *, least_shown: int = 1) -> list[ItemRo
     places: dict[int, int] = {}
     rows = []
     for question, item in zip(questions, statistics, strict=True):
-        places[question.version.number] = places.get(question.version.number, 0) + 1
+        places[question.version_id] = places.get(question.version_id, 0) + 1
         rows.append(
             ItemRow(
-                position=places[question.version.number],
+                position=places[question.version_id],
                 prompt=question.prompt,
                 asked=item.n,
                 correct=item.correct,
@@ -326,23 +329,27 @@ def item_rows(responses: list[Response], *, least_shown: int = 1) -> list[ItemRo
                 flags=item.flags,
                 kind=question.kind,
                 version=question.version.number,
+                version_id=question.version_id,
+                exam=question.exam,
             )
         )
     return rows
 
 
 def by_version(items: list[ItemRow]) -> list[VersionItems]:
-    """The rows grouped by version, oldest first (item_rows gives them in that order)."""
+    """The rows grouped by test and version, oldest version first (item_rows gives them in that order)."""
     groups: list[VersionItems] = []
+    last = None
     for item in items:
-        if not groups or groups[-1].number != item.version:
-            groups.append(VersionItems(number=item.version, items=[]))
+        if item.version_id != last:
+            groups.append(VersionItems(exam=item.exam, number=item.version, items=[]))
+            last = item.version_id
         groups[-1].items.append(item)
     return groups
 
 
 def item_analysis(results: list[Attempt]) -> list[ItemRow]:
-    """Per question of the results' exam (each version's questions apart): correct rate, what was given,
+    """Per question of the results' tests (each version's questions apart): correct rate, what was given,
     discrimination and flags.
 
     For the teacher's eyes only (the class results page): it names the correct choice, which never
