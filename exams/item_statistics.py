@@ -173,13 +173,14 @@ def _picks(kind: str, responses: list[Response]) -> dict[Hashable, int]:
 
 
 def short_answer_options(picked: dict[Hashable, int], accepted: list[Option], least_shown: int = 1) -> list[Option]:
-    """The answers a short-answer question shows: the `TOP_ANSWERS` most given (at least `least_shown`
-    times; ties in text order), accepted ones marked with their author's wording, then `OTHER` when any
-    answer is left over.
+    """The answers a short-answer question shows: the `TOP_ANSWERS` most given (ties in text order),
+    accepted ones marked with their author's wording, then `OTHER` when any answer is left over. A pupil's
+    own wording given fewer than `least_shown` times is left to `OTHER`; an accepted answer (the author's
+    words) may be shown whatever its count.
     """
     wording = {option.id: option.text for option in accepted}
     given = sorted(((count, text) for text, count in picked.items() if text is not None), key=lambda p: (-p[0], p[1]))
-    top = [text for count, text in given if count >= least_shown][:TOP_ANSWERS]
+    top = [text for count, text in given if count >= least_shown or text in wording][:TOP_ANSWERS]
     options = [Option(text, wording.get(text, text), text in wording) for text in top]
     if len(top) < len(given):
         options.append(Option(OTHER, "", False))
