@@ -217,6 +217,11 @@ class ItemRow:
         return math.floor(self.correct * 100 / self.asked + 1e-9) if self.asked else 0
 
     @property
+    def unanswered_percent(self) -> int:
+        """Rounded down, as each choice's percent."""
+        return self.unanswered * 100 // self.asked if self.asked else 0
+
+    @property
     def kind_label(self) -> str:
         return Question.Kind(self.kind).label
 
