@@ -291,15 +291,15 @@ def _options_of(question: Question) -> list[Option]:
     return [Option(choice.pk, choice.text, choice.is_correct) for choice in question.choices.all()]
 
 
-def _choice_count(count: OptionCount, n: int) -> ChoiceCount:
+def _choice_count(count: OptionCount, n: int, kind: str) -> ChoiceCount:
     option = count.option
     return ChoiceCount(
         text=option.text,
         correct=option.is_key,
         count=count.count,
         percent=count.count * 100 // n,
-        other=option.id == OTHER,
-        order=option.id if option.id in (RIGHT_ORDER, OTHER_ORDER) and not option.text else "",
+        other=kind == Question.Kind.SHORT and option.id == OTHER,
+        order=option.id if kind == Question.Kind.ORDERING else "",
     )
 
 
@@ -328,7 +328,7 @@ def item_rows(responses: list[Response], *, least_shown: int = 1) -> list[ItemRo
                 asked=item.n,
                 correct=item.correct,
                 unanswered=item.unanswered,
-                choices=[_choice_count(count, item.n) for count in item.choices],
+                choices=[_choice_count(count, item.n, question.kind) for count in item.choices],
                 discrimination=item.point_biserial,
                 upper_lower=item.upper_lower,
                 flags=item.flags,
@@ -514,9 +514,7 @@ def school_version_analysis(organization: Organization, version: ExamVersion) ->
     results = list(
         school_results(organization)
         .filter(version=version)
-        .values_list(
-            "pk", "score", "total", "passed", "session__school_class__name", "session__school_class__school_year"
-        )
+        .values_list("pk", "score", "total", "passed", *CLASS_FIELDS)
     )
     if not results:
         return SchoolVersionAnalysis(count=0, mean_percent=None, pass_rate=None, classes=[], items=[])
