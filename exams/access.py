@@ -82,3 +82,31 @@ def get_question_of_attempt(attempt: Attempt, position: int) -> AttemptQuestion:
         return attempt.questions.select_related("question__group").get(position=position)
     except AttemptQuestion.DoesNotExist:
         raise Http404 from None
+
+
+def get_version_for_analysis(user: User, exam_id: int, number: int) -> ExamVersion:
+    """A version of a test whose item analysis over the school's classes the person may see (docs/design.md §3).
+
+    The school's own test, or one of the operator's catalog (its rates only: the view asks
+    `may_read_questions`). Org admins see any; a teacher the tests they wrote and those their classes sat
+    or they proctored. Anything else (another school's test, a version that does not exist) is 404.
+    """
+    membership = active_membership(user) if user.is_authenticated and (user.is_teacher or user.is_org_admin) else None
+    if membership is None:
+        raise Http404
+    organization = membership.organization
+    visible = Q(exam__organization=organization) | Q(exam__organization__isnull=True)
+    try:
+        version = ExamVersion.objects.select_related("exam").get(visible, exam_id=exam_id, number=number)
+    except ExamVersion.DoesNotExist:
+        raise Http404 from None
+    if user.is_teacher and not _teacher_knows_version(user, organization, version):
+        raise Http404
+    return version
+
+
+def _teacher_knows_version(user: User, organization, version: ExamVersion) -> bool:
+    if version.exam.created_by_id == user.pk and version.exam.organization_id is not None:
+        return True
+    sessions = version.sessions.filter(school_class__organization=organization)
+    return sessions.filter(Q(teacher=user) | Q(school_class__teacher=user)).exists()

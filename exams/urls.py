@@ -23,4 +23,6 @@ urlpatterns = [
     ),
     path("classes/<int:class_id>/results.csv", results.class_results_export, name="class_results_export"),
     path("org/classes/<int:class_id>/results/", results.org_class_results, name="org_class_results"),
+    # One version of a test over every class of the school that sat it (item analysis, docs/design.md §3)
+    path("write/<int:exam_id>/v<int:number>/analysis/", results.version_analysis, name="version_analysis"),
 ]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import cached_property
 
 from django.db.models import Case, Count, Q, QuerySet, When
@@ -30,6 +31,8 @@ from classrooms.schoolyear import today
 from classrooms.spreadsheet import spreadsheet_time
 from exams.models import Attempt, AttemptQuestion, Choice, Question
 from exams.scoring import chosen_choice
+from exams.services import _picked as answer_picked
+from exams.services import question_points
 from messaging.models import Message, Notice
 from proctoring.models import JAPANESE_CATEGORY, Incident, ProctoredSession, Revocation
 
@@ -246,17 +249,83 @@ def _answers(ctx: ExportContext) -> QuerySet:
     return (
         AttemptQuestion.objects.filter(results, attempt__session__school_class__organization=ctx.organization)
         .order_by("attempt_id", "position")
-        .values_list("attempt_id", "position", "question_id", "choice_order", "answer", "answered_at")
+        .values_list("attempt_id", "position", "question_id", "choice_order", "answer", "response", "answered_at")
     )
 
 
+@dataclass(frozen=True)
+class AnswerKey:
+    """What scoring one question needs (docs/design.md §3), read once per question for the whole file."""
+
+    question: Question  # unsaved, with kind, credit and accepted answers only
+    choices: list[Choice]  # unsaved, with id and correctness, in the question's order
+    owned: bool  # the school's own test; False: the operator's catalog, whose texts stay blank
+
+
+def answer_keys(question_ids: Iterable[int]) -> dict[int, AnswerKey]:
+    """Each question's kind, credit, accepted answers and choices, as `exams.services.question_points` reads."""
+    question_ids = list(question_ids)
+    choices: dict[int, list[Choice]] = {}
+    rows = Choice.objects.filter(question_id__in=question_ids).order_by("position", "pk")
+    for pk, question_id, correct in rows.values_list("pk", "question_id", "is_correct"):
+        choices.setdefault(question_id, []).append(Choice(id=pk, is_correct=correct))
+    fields = ("pk", "kind", "credit", "accepted_answers", "exam__organization_id")
+    return {
+        pk: AnswerKey(Question(kind=kind, credit=credit, accepted_answers=accepted), choices.get(pk, []), bool(owner))
+        for pk, kind, credit, accepted, owner in Question.objects.filter(pk__in=question_ids).values_list(*fields)
+    }
+
+
+def points_cell(points: Fraction) -> str:
+    """An item score from 0 to 1 as a cell: "1", "0", or a partial credit to three decimals ("0.5", "0.333")."""
+    return f"{float(points):.3f}".rstrip("0").rstrip(".")
+
+
+def _given_text(ctx: ExportContext, row: AttemptQuestion, key: AnswerKey) -> str:
+    """What the pupil answered, in words: the choice, the ticked choices, the text typed or the order given.
+
+    Blank for a question of the operator's catalog: its choices stay unread by schools, and a typed answer
+    beside its verdict would tell the accepted answers (docs/design.md §3).
+    """
+    if not key.owned:
+        return ""
+    kind = row.question.kind
+    if kind == Question.Kind.SINGLE:
+        return ctx.choices.get(chosen_choice(row.choice_order, row.answer), ("", False))[0]
+    if kind == Question.Kind.SHORT:
+        return row.response if isinstance(row.response, str) else ""
+    picked = answer_picked(row.response, row.choice_order) or []
+    if kind == Question.Kind.MULTIPLE:
+        ticked = set(picked)
+        return " / ".join(ctx.choices.get(choice.id, ("", False))[0] for choice in key.choices if choice.id in ticked)
+    return " → ".join(ctx.choices.get(choice_id, ("", False))[0] for choice_id in picked)
+
+
+def _verdict(row: AttemptQuestion, points: Fraction) -> str:
+    text = row.response if isinstance(row.response, str) else None
+    if not row.is_answered or (row.question.kind == Question.Kind.SHORT and not (text or "").strip()):
+        return "未回答"
+    return "正解" if points == 1 else "不正解" if points == 0 else "部分正解"
+
+
 def _answer_rows(ctx: ExportContext, items: Iterable) -> Iterator[list[str]]:
-    for attempt_id, position, question_id, choice_order, answer, answered_at in items:
-        key, prompt = ctx.questions.get(question_id, ("", ""))
-        chosen = chosen_choice(choice_order, answer)
-        text, correct = ctx.choices.get(chosen, ("", False))
-        verdict = "未回答" if chosen is None else ("正解" if correct else "不正解")
-        yield [str(attempt_id), str(position + 1), key, prompt, text, verdict, moment(answered_at)]
+    keys = answer_keys(ctx.questions)  # every question the school's tests used, as `ctx.questions` holds them
+    for attempt_id, position, question_id, choice_order, answer, response, answered_at in items:
+        key = keys.get(question_id) or AnswerKey(Question(), [], False)
+        row = AttemptQuestion(question=key.question, choice_order=choice_order, answer=answer, response=response)
+        points = question_points(row, key.choices)
+        question_key, prompt = ctx.questions.get(question_id, ("", ""))
+        given = _given_text(ctx, row, key)
+        yield [
+            str(attempt_id),
+            str(position + 1),
+            question_key,
+            prompt,
+            given,
+            _verdict(row, points),
+            points_cell(points),
+            moment(answered_at),
+        ]
 
 
 # --- Incidents and revocations ------------------------------------------------------------------------
@@ -506,8 +575,14 @@ EXPORT_FILES: tuple[ExportFile, ...] = (
             ("問番号", "その受検での出題順。"),
             ("問題キー", "テストの中で問題を表すキー。"),
             ("問題文", ""),
-            ("選んだ答え", "選んだ選択肢の文。未回答は空欄。"),
-            ("正誤", "正解・不正解・未回答の別。"),
+            (
+                "選んだ答え",
+                "選んだ選択肢の文(複数選択は選んだ選択肢を「 / 」でつなぎます)、記述式は入力した文、"
+                "並べ替えは並べた順に「 → 」でつないだ選択肢の文。未回答は空欄。"
+                "運営のテストの問題では、問題文とともに空欄です。",
+            ),
+            ("正誤", "正解・部分正解・不正解・未回答の別。"),
+            ("得点", "その問題の得点(0〜1)。部分点は小数(小数第3位まで)。"),
             ("回答日時", ""),
         ),
         _answers,

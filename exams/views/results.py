@@ -17,13 +17,23 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from classrooms.access import get_class_for_org_admin, get_class_for_teacher, get_enrollment_for_teacher, role_required
+from classrooms.access import (
+    get_class_for_org_admin,
+    get_class_for_teacher,
+    get_enrollment_for_teacher,
+    organization_of,
+    role_required,
+)
 from classrooms.models import SchoolClass, User
 from classrooms.spreadsheet import csv_download
-from exams.access import get_attempt_for_examinee, may_read_questions
+from exams.access import get_attempt_for_examinee, get_version_for_analysis, may_read_questions
+from exams.models import Exam
 from exams.results import (
     ClassSummary,
+    ItemRow,
+    VersionItems,
     absentees,
+    by_version,
     class_summary,
     item_analysis,
     latest_session_with_results,
@@ -33,6 +43,8 @@ from exams.results import (
     results_seen_by_school,
     revocation_of,
     revocations_for_examinee,
+    school_version_analysis,
+    school_versions,
     sessions_of_class,
 )
 from proctoring.models import ProctoredSession
@@ -162,6 +174,7 @@ def _class_results_page(
     summary = class_summary(results)
     if export_url and session is not None:
         export_url += "?" + urlencode({"session": session.pk})
+    items = item_analysis(results)
     context = {
         "school_class": school_class,
         "form": form,
@@ -169,15 +182,69 @@ def _class_results_page(
         "results": results,
         "summary": summary,
         "chart": ScoreChart.of(summary),
-        "items": item_analysis(results) if session is not None else [],
-        # A test of the operator's catalog: its questions, choices and key stay unknown to schools (docs/design.md §3).
-        "questions_readable": session is not None and may_read_questions(request.user, session.exam),
+        "items": items,
+        # Items of different versions are different questions: a table per test and version (docs/design.md §3).
+        "item_groups": [ItemGroup.of(request.user, group) for group in by_version(items)],
         "absentees": absentees(school_class, session) if session is not None else [],
         "back_url": back_url,
         "export_url": export_url,
         "revokes_all": revokes_all,
     }
     return render(request, "exams/class_results.html", context)
+
+
+@dataclass(frozen=True)
+class ItemGroup:
+    """One version's question table on the class page, with whether its questions may be read and the
+    link to the same version over every class of the school.
+    """
+
+    exam: Exam
+    number: int
+    items: list[ItemRow]
+    questions_readable: bool
+    analysis_url: str
+
+    @property
+    def heading_id(self) -> str:
+        return f"items-{self.exam.pk}-v{self.number}"
+
+    @classmethod
+    def of(cls, user: User, group: VersionItems) -> ItemGroup:
+        return cls(
+            exam=group.exam,
+            number=group.number,
+            items=group.items,
+            # A test of the operator's catalog: its questions, choices and key stay unknown to schools (§3).
+            questions_readable=may_read_questions(user, group.exam),
+            analysis_url=reverse("exams:version_analysis", args=[group.exam.pk, group.number]),
+        )
+
+
+@role_required(User.Role.TEACHER, User.Role.ORG_ADMIN)
+@require_GET
+@never_cache
+def version_analysis(request, exam_id: int, number: int):
+    """One version of a test over every class of the school that sat it (docs/design.md §3).
+
+    The school's own test: questions, what was given and flags, as on the class page. A test of the
+    operator's catalog: the rates only, never a question, a choice or the key.
+    """
+    version = get_version_for_analysis(request.user, exam_id, number)
+    organization = organization_of(request.user)
+    analysis = school_version_analysis(organization, version)
+    context = {
+        "exam": version.exam,
+        "version": version,
+        "analysis": analysis,
+        "items": analysis.items,
+        "questions_readable": may_read_questions(request.user, version.exam),
+        "versions": [
+            (other, reverse("exams:version_analysis", args=[exam_id, other]))
+            for other in school_versions(organization, version.exam)
+        ],
+    }
+    return render(request, "exams/version_analysis.html", context)
 
 
 @dataclass(frozen=True)

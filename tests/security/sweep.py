@@ -318,6 +318,9 @@ ROUTE_FILLERS: dict[tuple[str, str], Filler] = {
     ("admin:view_on_site", "object_id"): _victim("examinee"),
     # The operator's reset of someone's two-factor sign-in (docs/design.md §1).
     ("admin:classrooms_user_two_factor_reset", "user_id"): _victim("org_admin"),
+    # The school's item analysis of one version of its own test across its classes (docs/design.md §3).
+    ("exams:version_analysis", "exam_id"): lambda world, route: victim_own_exam(world).pk,
+    ("exams:version_analysis", "number"): lambda world, route: 1,
 }
 
 
@@ -401,3 +404,16 @@ def fingerprint_changes(before: dict, after: dict) -> list[str]:
         for table in sorted(set(before) | set(after))
         if before.get(table) != after.get(table)
     ]
+
+
+def victim_own_exam(world: World):
+    """A test of the victim school's own catalog (version 1) written by the victim's teacher, made the first
+    time a route asks for it. The colleague teacher neither wrote it nor had a class sit it.
+    """
+    from exams.models import Exam
+
+    exam = Exam.objects.filter(organization=world.victim_org, code="victim-own-test").first()
+    if exam is None:
+        exam = make_exam(code="victim-own-test", questions=2, per_attempt=2, organization=world.victim_org)
+        Exam.objects.filter(pk=exam.pk).update(created_by=world.victim["teacher"])
+    return exam
