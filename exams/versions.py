@@ -456,6 +456,7 @@ def question_duplicate(*, question: Question, by: User | None) -> Question:
     with transaction.atomic():
         version = _locked_draft(question.version)
         questions = list(version.questions.order_by("position", "pk"))
+        question = next(other for other in questions if other.pk == question.pk)  # its position as stored now
         copy = Question.objects.create(
             exam_id=question.exam_id,
             version=version,
