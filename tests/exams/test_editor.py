@@ -333,3 +333,26 @@ def test_changes_are_post_only(client_of, teacher, draft):
         assert client.get(url(name, draft.exam_id, *args)).status_code == 405
     assert client.get(url("write_question_delete", draft.exam_id, question.pk)).status_code == 200  # the question
     assert Question.objects.filter(pk=question.pk).exists()
+
+
+# --- The console and the navigation -----------------------------------------------------------------
+
+
+def test_the_console_shows_questions_read_only_and_links_to_the_editor(client_of, operator):
+    exam = make_exam(code="certification")
+    question = exam.questions.first()
+    client = client_of(operator)
+    page = client.get(reverse("admin:exams_exam_change", args=[exam.pk])).content.decode()
+    assert url("write_exam", exam.pk) in page
+    change = reverse("admin:exams_question_change", args=[question.pk])
+    assert client.get(change).status_code == 200
+    assert client.post(change, {"prompt": "changed"}).status_code == 403
+    assert client.get(reverse("admin:exams_question_add")).status_code == 403
+    question.refresh_from_db()
+    assert question.prompt != "changed"
+
+
+def test_teachers_and_operators_find_the_editor_in_the_navigation(client_of, teacher, operator, org_admin):
+    for user in (teacher, operator):
+        assert url("write_list") in client_of(user).get(reverse("classrooms:password_change")).content.decode()
+    assert url("write_list") not in client_of(org_admin).get(reverse("classrooms:password_change")).content.decode()
