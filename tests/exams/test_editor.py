@@ -189,8 +189,10 @@ def test_a_teacher_creates_a_test_without_ever_seeing_a_code(client_of, teacher,
     data = {"title": "漢字テスト", "time_limit_minutes": 15, "pass_mark_percent": 70, "questions_per_attempt": 2}
     response = client.post(url("write_new"), data)
     exam = Exam.objects.get(title="漢字テスト")
-    assert response.status_code == 302 and response["Location"] == url("write_exam", exam.pk)
-    assert exam.organization == organization and exam.versions.get().status == ExamVersion.Status.DRAFT
+    assert response.status_code == 302
+    assert response["Location"] == url("write_exam", exam.pk)
+    assert exam.organization == organization
+    assert exam.versions.get().status == ExamVersion.Status.DRAFT
     page = client.get(url("write_exam", exam.pk)).content.decode()
     assert exam.code not in page
     assert client.post(url("write_new"), {**data, "pass_mark_percent": 101}).status_code == 400
@@ -226,7 +228,8 @@ def test_an_operator_writes_the_operators_catalog_and_not_a_schools(client_of, o
     operators = make_exam(code="certification")
     client = client_of(operator)
     page = client.get(url("write_exam", operators.pk))
-    assert page.status_code == 200 and "Edit (starts version 2 as a draft)" in page.content.decode()
+    assert page.status_code == 200
+    assert "Edit (starts version 2 as a draft)" in page.content.decode()
     assert client.get(url("write_exam", draft.exam_id)).status_code == 404
     client.post(
         url("write_new"),
@@ -241,13 +244,15 @@ def test_a_published_version_is_read_only_until_the_next_draft_is_started(client
     versions.version_publish(version=draft, by=teacher)
     client = client_of(teacher)
     page = client.get(url("write_exam", draft.exam_id)).content.decode()
-    assert "Edit (starts version 2 as a draft)" in page and 'name="prompt"' not in page
+    assert "Edit (starts version 2 as a draft)" in page
+    assert 'name="prompt"' not in page
     assert client.post(url("write_question", draft.exam_id, question.pk), {"prompt": "x"}).status_code == 404
     assert client.post(url("write_draft_next", draft.exam_id)).status_code == 302
     new = ExamVersion.objects.get(exam_id=draft.exam_id, number=2)
     assert new.status == ExamVersion.Status.DRAFT
     page = client.get(url("write_exam", draft.exam_id)).content.decode()
-    assert 'name="prompt"' in page and "首都は" in page
+    assert 'name="prompt"' in page
+    assert "首都は" in page
 
 
 def test_autosave_answers_with_the_save_state_and_refreshes_the_problems(client_of, teacher, draft):
@@ -256,20 +261,24 @@ def test_autosave_answers_with_the_save_state_and_refreshes_the_problems(client_
     data = {"prompt": "｜漢字《かんじ》の問題", "choice_text": ["一", "二"], "correct": ["1"]}
     response = client.post(url("write_question", draft.exam_id, question.pk), data, HTTP_HX_REQUEST="true")
     body = response.content.decode()
-    assert response.status_code == 200 and "Saved at" in body
+    assert response.status_code == 200
+    assert "Saved at" in body
     assert "exam-saved" in response["HX-Trigger"]
-    assert "<ruby>漢字<rp>（</rp><rt>かんじ</rt>" in body and 'hx-swap-oob="true"' in body
+    assert "<ruby>漢字<rp>（</rp><rt>かんじ</rt>" in body
+    assert 'hx-swap-oob="true"' in body
     assert rows(question) == [("一", False), ("二", True)]
     refused = client.post(
         url("write_question", draft.exam_id, question.pk),
         {"prompt": "別", "choice_text": ["一", "一"]},
         HTTP_HX_REQUEST="true",
     )
-    assert refused.status_code == 200 and "Not saved" in refused.content.decode()
+    assert refused.status_code == 200
+    assert "Not saved" in refused.content.decode()
     question.refresh_from_db()
     assert question.prompt == "｜漢字《かんじ》の問題"
     problems = client.get(url("write_problems", draft.exam_id)).content.decode()
-    assert "draws" not in problems and "Before publishing" in problems
+    assert "draws" not in problems
+    assert "Before publishing" in problems
 
 
 def test_a_refused_plain_save_shows_what_was_typed_and_why(client_of, teacher, draft):
@@ -278,7 +287,9 @@ def test_a_refused_plain_save_shows_what_was_typed_and_why(client_of, teacher, d
     data = {"prompt": "書きかけの問題", "choice_text": ["同じ", "同じ"], "op": "save"}
     response = client.post(url("write_question", draft.exam_id, question.pk), data)
     page = response.content.decode()
-    assert response.status_code == 400 and "書きかけの問題" in page and "same text" in page
+    assert response.status_code == 400
+    assert "書きかけの問題" in page
+    assert "same text" in page
 
 
 def test_the_row_buttons_add_remove_and_reorder(client_of, teacher, draft):
@@ -303,7 +314,8 @@ def test_publish_is_refused_with_the_problems_listed(client_of, teacher, draft):
     response = client.post(url("write_publish", draft.exam_id))
     page = response.content.decode()
     assert response.status_code == 400
-    assert "Not published" in page and "give at least one accepted answer" in page
+    assert "Not published" in page
+    assert "give at least one accepted answer" in page
     draft.refresh_from_db()
     assert draft.status == ExamVersion.Status.DRAFT
 
