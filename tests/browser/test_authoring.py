@@ -56,6 +56,8 @@ class TestAuthoring(BrowserTestCase):
         passage.get_by_label("Passage text").fill("日本の｜首都《しゅと》は東京です。")
         expect(passage.locator(".editor-read ruby")).to_have_text(re.compile("首都"))
         expect(passage.locator(".save-state")).to_contain_text("Saved at")
+        # The list of problems follows each save by itself.
+        expect(teacher.locator("#version-problems")).to_contain_text("Passage “日本の首都” has no questions.")
 
         # A single-choice question on the passage, saved with its button.
         passage.get_by_label("New question on this passage").select_option(label="Single choice")
@@ -63,7 +65,12 @@ class TestAuthoring(BrowserTestCase):
         first = teacher.locator(".editor-question").nth(0)
         first.get_by_label("Question text").fill("日本の首都はどこですか。")
         first.get_by_label("Choice 1", exact=True).fill("大阪")
+        # A refused save (two choices alike) says why, and what was typed stays.
+        first.get_by_label("Choice 2", exact=True).fill("大阪")
+        expect(first.locator(".save-state")).to_contain_text("Not saved: Two choices or items have the same text.")
+        expect(first.get_by_label("Choice 2", exact=True)).to_have_value("大阪")
         first.get_by_label("Choice 2", exact=True).fill("東京")
+        expect(first.locator(".save-state")).to_contain_text("Saved at")
         first.get_by_label("Correct (choice 2)").check()
         first.get_by_role("button", name="Save", exact=True).click()
         expect(teacher.locator(".editor-question").nth(0).get_by_label("Choice 2", exact=True)).to_have_value("東京")
