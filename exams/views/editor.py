@@ -195,12 +195,18 @@ def _question_item(question: Question, draft: QuestionDraft, number: int) -> dic
 # --- Saving: autosave (htmx) or a plain submit ---------------------------------------------------
 
 
-def _saved(request, exam: Exam, anchor: str, *, read: str = "", read_id: str = ""):
+def _saved(request, exam: Exam, anchor: str, *, read: str = "", read_id: str = "", read_question=None):
     """After a save: htmx gets the save state (and the read view, out of band); a plain form goes back."""
     if not request.htmx:
         return redirect(_editor_url(exam, anchor))
     now = time_format(timezone.localtime(), "H:i")
-    context = {"ok": True, "message": _("Saved at %(time)s") % {"time": now}, "read": read, "read_id": read_id}
+    context = {
+        "ok": True,
+        "message": _("Saved at %(time)s") % {"time": now},
+        "read": read,
+        "read_id": read_id,
+        "read_question": read_question,
+    }
     response = render(request, "exams/editor/partials/save_state.html", context)
     return trigger_client_event(response, SAVED_EVENT)
 
@@ -383,7 +389,7 @@ def question_save(request, exam_id: int, question_id: int):
         typed.error = error.message
         return _refused(request, exam, error.message, {f"question-{question.pk}": typed})
     return _saved(
-        request, exam, f"question-{question.pk}", read=question.prompt, read_id=f"read-question-{question.pk}"
+        request, exam, f"question-{question.pk}", read_id=f"read-question-{question.pk}", read_question=question
     )
 
 

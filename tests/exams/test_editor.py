@@ -266,6 +266,7 @@ def test_autosave_answers_with_the_save_state_and_refreshes_the_problems(client_
     assert "exam-saved" in response["HX-Trigger"]
     assert "<ruby>漢字<rp>（</rp><rt>かんじ</rt>" in body
     assert 'hx-swap-oob="true"' in body
+    assert "<li>二</li>" in body  # the read view shows the choices as saved
     assert rows(question) == [("一", False), ("二", True)]
     refused = client.post(
         url("write_question", draft.exam_id, question.pk),
