@@ -36,6 +36,37 @@
     show(event.detail.elt, words.saving, "save-pending");
   });
 
+  // A form sent the ordinary way (Save, add a choice, move, publish…) waits for the saves still on their
+  // way: leaving the field for the button fires one, and the server might otherwise apply that older
+  // text after the form's newer one. Capture phase on window, before static/js/kantoku.js's
+  // confirmations: the submission is held whole and sent again once no save is out.
+  const busy = () => document.querySelector("form[data-autosave].htmx-request");
+
+  function whenIdle(callback) {
+    if (!busy()) {
+      callback();
+      return;
+    }
+    document.addEventListener("htmx:afterRequest", () => window.setTimeout(() => whenIdle(callback), 0), {
+      once: true,
+    });
+  }
+
+  window.addEventListener(
+    "submit",
+    (event) => {
+      const form = event.target;
+      if (!(form instanceof HTMLFormElement) || !busy()) {
+        return;
+      }
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      const submitter = event.submitter;
+      whenIdle(() => form.requestSubmit(submitter && submitter.form === form ? submitter : undefined));
+    },
+    true,
+  );
+
   for (const name of ["htmx:sendError", "htmx:responseError", "htmx:timeout"]) {
     document.addEventListener(name, (event) => {
       show(event.detail.elt, words.failed, "save-error");

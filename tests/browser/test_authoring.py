@@ -17,6 +17,8 @@ from playwright.sync_api import expect
 from classrooms.models import User
 from exams.models import Attempt, Exam, ExamVersion
 from tests.browser.conftest import ATTEMPT_URL, RESULT_URL, BrowserTestCase
+from tests.browser.test_accessibility import violations as axe_violations
+from tests.browser.test_csp import CspWatch
 from tests.conftest import enroll, make_class, make_organization, make_user
 
 pytestmark = pytest.mark.browser
@@ -36,6 +38,7 @@ class TestAuthoring(BrowserTestCase):
 
     def test_a_teacher_writes_publishes_and_a_pupil_sits_the_test(self):
         teacher = self.open_page()
+        csp = CspWatch(teacher)  # the editor's pages, their autosaves and swaps run under the policy
         self.sign_in(teacher, self.teacher)
 
         # A new test from the Tests page: no code to invent.
@@ -73,6 +76,8 @@ class TestAuthoring(BrowserTestCase):
         expect(first.locator(".save-state")).to_contain_text("Saved at")
         first.get_by_label("Correct (choice 2)").check()
         first.get_by_role("button", name="Save", exact=True).click()
+        # The form waits for the save still on its way, then reloads the editor: a fresh, empty save state.
+        expect(teacher.locator(".editor-question").nth(0).locator(".save-state")).to_have_text("")
         expect(teacher.locator(".editor-question").nth(0).get_by_label("Choice 2", exact=True)).to_have_value("東京")
 
         # A short answer on the same passage; its accepted answers are normalized (shown to the author).
@@ -84,7 +89,10 @@ class TestAuthoring(BrowserTestCase):
         second.get_by_label("Question text").fill("首都の読みをひらがなで書きなさい。")
         second.get_by_label("Accepted answers (one a line)").fill("とうきょう")
         second.get_by_role("button", name="Save", exact=True).click()
+        expect(teacher.locator(".editor-question").nth(1).locator(".save-state")).to_have_text("")
         expect(teacher.locator("#version-problems")).to_contain_text("Nothing stands in the way")
+        assert axe_violations(teacher) == []
+        assert csp.settle() == []
 
         # Publish (the confirmation is accepted): the version is read-only now.
         teacher.get_by_role("button", name="Publish version 1").click()
