@@ -82,6 +82,12 @@ def _status(exam: Exam) -> str:
     return _("Draft (not published yet)")
 
 
+def _newest_title(exam: Exam) -> str:
+    """The title of the newest version (a draft's, as its author wrote it last), else the exam's."""
+    newest = max(exam.versions.all(), key=lambda version: version.number, default=None)
+    return newest.title if newest else exam.title
+
+
 # --- The list and a new test ---------------------------------------------------------------------
 
 
@@ -93,7 +99,7 @@ def exam_list(request):
 
 def _list_page(request, form, status: int = 200):
     exams = exams_to_write(request.user).prefetch_related("versions").order_by("-created_at", "pk")
-    rows = [(exam, _status(exam)) for exam in exams]
+    rows = [(exam, _newest_title(exam), _status(exam)) for exam in exams]
     catalog = _("the operator's catalog") if request.user.is_operator else _("your school's catalog")
     context = {"rows": rows, "form": form, "catalog": catalog}
     return render(request, "exams/editor/exam_list.html", context, status=status)

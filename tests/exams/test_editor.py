@@ -369,3 +369,17 @@ def test_teachers_and_operators_find_the_editor_in_the_navigation(client_of, tea
     for user in (teacher, operator):
         assert url("write_list") in client_of(user).get(reverse("classrooms:password_change")).content.decode()
     assert url("write_list") not in client_of(org_admin).get(reverse("classrooms:password_change")).content.decode()
+
+
+def test_the_list_says_each_tests_state_under_its_newest_title(client_of, teacher, draft):
+    client = client_of(teacher)
+    versions.version_settings_update(version=draft, by=teacher, title="新しい題")
+    page = client.get(url("write_list")).content.decode()
+    assert "新しい題" in page
+    assert "Draft (not published yet)" in page
+    question = versions.question_add(version=draft, by=teacher, kind="short")
+    versions.question_update(question=question, by=teacher, prompt="p", accepted=["a"])
+    versions.version_publish(version=draft, by=teacher)
+    assert "Published (version 1)" in client.get(url("write_list")).content.decode()
+    versions.exam_draft_next_version(exam=draft.exam, by=teacher)
+    assert "Published (version 1); draft of version 2" in client.get(url("write_list")).content.decode()
