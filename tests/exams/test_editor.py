@@ -383,3 +383,31 @@ def test_the_list_says_each_tests_state_under_its_newest_title(client_of, teache
     assert "Published (version 1)" in client.get(url("write_list")).content.decode()
     versions.exam_draft_next_version(exam=draft.exam, by=teacher)
     assert "Published (version 1); draft of version 2" in client.get(url("write_list")).content.decode()
+
+
+def test_an_operator_edits_an_operator_test_in_its_next_version(client_of, operator):
+    operators = make_exam(code="certification")
+    client = client_of(operator)
+    client.post(url("write_draft_next", operators.pk))
+    draft = operators.versions.get(status=ExamVersion.Status.DRAFT)
+    question = draft.questions.order_by("position").first()
+    data = {"prompt": "改めた問", "choice_text": ["甲", "乙"], "correct": ["0"]}
+    response = client.post(url("write_question", operators.pk, question.pk), data, HTTP_HX_REQUEST="true")
+    assert "Saved at" in response.content.decode()
+    question.refresh_from_db()
+    assert question.prompt == "改めた問"
+    published = operators.versions.get(number=1).questions.order_by("position").first()
+    assert published.prompt == "問0"  # the published version is as it was
+
+
+def test_settings_autosave_says_saved_or_why_not(client_of, teacher, draft):
+    client = client_of(teacher)
+    data = {"title": "改題", "time_limit_minutes": 20, "pass_mark_percent": 80, "questions_per_attempt": 1}
+    saved = client.post(url("write_settings", draft.exam_id), data, HTTP_HX_REQUEST="true")
+    assert "Saved at" in saved.content.decode()
+    refused = client.post(
+        url("write_settings", draft.exam_id), {**data, "time_limit_minutes": 0}, HTTP_HX_REQUEST="true"
+    )
+    assert "Not saved" in refused.content.decode()
+    draft.refresh_from_db()
+    assert (draft.title, draft.time_limit_minutes, draft.pass_mark_percent) == ("改題", 20, 80)
