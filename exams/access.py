@@ -32,14 +32,26 @@ def exams_for_teacher(user: User):
     return Exam.objects.filter(organization=membership.organization)
 
 
-def get_exam_to_edit(user: User, exam_id: int) -> Exam:
-    """A school's own exam, for a teacher of that school (the author's door); 404 for the operator's
-    catalog and for every other school's exams.
+def exams_to_write(user: User):
+    """The exams a person writes in the editor (docs/design.md §3): a teacher their school's catalog,
+    drafts included; an operator the operator's catalog; nobody else any.
+    """
+    if user.is_authenticated and user.is_operator:
+        return Exam.objects.filter(organization__isnull=True)
+    return exams_for_teacher(user)
+
+
+def get_exam_to_write(user: User, exam_id: int) -> Exam:
+    """An exam of `exams_to_write` (the author's door); 404 for a teacher asking for the operator's
+    catalog or another school's exam, and for everybody else.
     """
     try:
-        return exams_for_teacher(user).get(pk=exam_id)
+        return exams_to_write(user).get(pk=exam_id)
     except Exam.DoesNotExist:
         raise Http404 from None
+
+
+get_exam_to_edit = get_exam_to_write  # the name the design's first paragraph and older callers use
 
 
 def may_read_questions(user: User, exam: Exam) -> bool:

@@ -1,26 +1,20 @@
 """The exam catalog in the operators' console (Django admin).
 
-Exams list their questions; a question is edited on its own page with its
-choices. Once an exam has been taken, its questions and choices are read-only
-here, as in the JSON import (exams/catalog.py): content already used in
-attempts must not change under them.
+Exams list their questions; a question's page shows it with its choices,
+read-only: tests are written in the editor in the browser (exams/views/editor.py,
+linked from the exam's page as "Edit in the browser"), which knows versions and
+never changes a published one (docs/design.md §3).
 """
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 
-from exams.catalog import MAX_CHOICES, MIN_CHOICES
+from config.console import ReadOnlyAdmin
 from exams.item_analysis_console import ItemAnalysisConsole
 from exams.models import Choice, Exam, Question
-
-
-def _is_used(exam: Exam | None) -> bool:
-    return exam is not None and exam.attempts.exists()
 
 
 class QuestionInline(admin.TabularInline):
@@ -60,61 +54,34 @@ class ExamAdmin(ItemAnalysisConsole):
         return exam.question_count
 
 
-class ChoiceFormSet(BaseInlineFormSet):
-    """The rules of the import format: 2–8 choices, exactly one correct, no text twice."""
-
-    def clean(self):
-        super().clean()
-        if any(self.errors):
-            return
-        kept = [form.cleaned_data for form in self.forms if form.cleaned_data and not self._should_delete_form(form)]
-        if not MIN_CHOICES <= len(kept) <= MAX_CHOICES:
-            raise ValidationError(
-                _("A question needs %(min)d to %(max)d choices.") % {"min": MIN_CHOICES, "max": MAX_CHOICES}
-            )
-        if sum(bool(choice.get("is_correct")) for choice in kept) != 1:
-            raise ValidationError(_("Exactly one choice must be correct."))
-        texts = [choice["text"].strip() for choice in kept]
-        if len(set(texts)) < len(texts):
-            raise ValidationError(_("Two choices have the same text."))
-
-
 class ChoiceInline(admin.TabularInline):
-    model = Choice
-    formset = ChoiceFormSet
-    fields = ["position", "text", "is_correct"]
-    extra = 0
+    """Read-only: choices are written in the editor in the browser, version by version (docs/design.md §3)."""
 
-    def get_extra(self, request, obj=None, **kwargs):
-        return 4 if obj is None else 0
+    model = Choice
+    fields = ["position", "text", "is_correct"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
 
     def has_add_permission(self, request, obj=None):
-        return not _is_used(obj and obj.exam) and super().has_add_permission(request, obj)
+        return False
 
     def has_change_permission(self, request, obj=None):
-        return not _is_used(obj and obj.exam) and super().has_change_permission(request, obj)
+        return False
 
     def has_delete_permission(self, request, obj=None):
-        return not _is_used(obj and obj.exam) and super().has_delete_permission(request, obj)
+        return False
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "prompt", "position"]
+class QuestionAdmin(ReadOnlyAdmin):
+    """Read-only: the console's forms know nothing of versions; questions are written in the editor in the
+    browser (`exams:write_exam`, linked from the exam's console page), where a published version never changes.
+    """
+
+    list_display = ["__str__", "prompt", "version", "position"]
     list_filter = ["exam"]
     search_fields = ["key", "prompt", "exam__code"]
-    list_select_related = ["exam"]
-    fields = ["exam", "key", "position", "passage", "prompt"]
+    list_select_related = ["exam", "version"]
+    fields = ["exam", "version", "key", "kind", "position", "group", "prompt", "credit", "accepted_answers"]
     inlines = [ChoiceInline]
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "exam":
-            # A question may only be added to (or moved into) an exam nobody has taken yet.
-            kwargs["queryset"] = Exam.objects.filter(attempts__isnull=True)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def has_change_permission(self, request, obj=None):
-        return not _is_used(obj and obj.exam) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return not _is_used(obj and obj.exam) and super().has_delete_permission(request, obj)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from exams.views import attempts, results
+from exams.views import attempts, editor, results
 
 app_name = "exams"
 
@@ -25,4 +25,30 @@ urlpatterns = [
     path("org/classes/<int:class_id>/results/", results.org_class_results, name="org_class_results"),
     # One version of a test over every class of the school that sat it (item analysis, docs/design.md §3)
     path("write/<int:exam_id>/v<int:number>/analysis/", results.version_analysis, name="version_analysis"),
+]
+
+# The test editor (docs/design.md §3, "The editor"): teachers their school's tests, operators the operator's catalog
+urlpatterns += [
+    path("write/", editor.exam_list, name="write_list"),
+    path("write/new/", editor.exam_new, name="write_new"),
+    path("write/<int:exam_id>/", editor.exam_page, name="write_exam"),
+    path("write/<int:exam_id>/next-draft/", editor.draft_next, name="write_draft_next"),
+    path("write/<int:exam_id>/settings/", editor.settings_save, name="write_settings"),
+    path("write/<int:exam_id>/problems/", editor.problems, name="write_problems"),
+    path("write/<int:exam_id>/publish/", editor.publish, name="write_publish"),
+    path("write/<int:exam_id>/passages/new/", editor.passage_add, name="write_passage_add"),
+    path("write/<int:exam_id>/passages/<int:passage_id>/", editor.passage_save, name="write_passage"),
+    path("write/<int:exam_id>/passages/<int:passage_id>/move/", editor.passage_move, name="write_passage_move"),
+    path("write/<int:exam_id>/passages/<int:passage_id>/delete/", editor.passage_delete, name="write_passage_delete"),
+    path("write/<int:exam_id>/questions/new/", editor.question_add, name="write_question_add"),
+    path("write/<int:exam_id>/questions/<int:question_id>/", editor.question_save, name="write_question"),
+    path("write/<int:exam_id>/questions/<int:question_id>/move/", editor.question_move, name="write_question_move"),
+    path(
+        "write/<int:exam_id>/questions/<int:question_id>/duplicate/",
+        editor.question_duplicate,
+        name="write_question_duplicate",
+    ),
+    path(
+        "write/<int:exam_id>/questions/<int:question_id>/delete/", editor.question_delete, name="write_question_delete"
+    ),
 ]

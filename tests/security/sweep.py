@@ -46,6 +46,7 @@ from django.utils.regex_helper import normalize
 from classrooms.models import AuditEntry, Organization, Transfer, User
 from classrooms.schoolyear import today
 from exams import services as exam_services
+from exams import versions as exam_versions
 from messaging import services as messaging_services
 from messaging.models import BreakGlassAccess
 from operations.models import BillingSnapshot, ContractTerm, DataExport
@@ -149,6 +150,7 @@ class World:
         # pupil of the colleague's class.
         self.victims = {"victim_colleague": colleague, "victim_pupil": other_pupil}
         self._build_victim_test()
+        self._build_victim_draft()
         self._build_victim_messages()
         self._build_victim_transfers()
         self._build_victim_operations()
@@ -175,6 +177,23 @@ class World:
         victim.update(session=session, attempt=attempt, incident=incident)
         victim["revocation"] = proctoring_services.result_revoke(attempt=revoked, by=teacher, reason=CANARY)
         self.by_model.update({type(exam): exam, type(exam.questions.first()): exam.questions.first()})
+
+    def _build_victim_draft(self) -> None:
+        """A test of the victim school's own catalog, a draft with a passage and a question (the editor's ids)."""
+        teacher = self.victim["teacher"]
+        exam = exam_versions.exam_create(
+            organization=self.victim_org,
+            code="victim-draft",
+            title=f"週テスト {CANARY}",
+            time_limit_minutes=10,
+            questions_per_attempt=1,
+            pass_mark_percent=50,
+            by=teacher,
+        )
+        draft = exam.versions.get()
+        passage = exam_versions.passage_add(version=draft, by=teacher, title=CANARY, text=CANARY)
+        question = exam_versions.question_add(version=draft, by=teacher, kind="single", passage=passage, prompt=CANARY)
+        self.victim.update(school_exam=exam, passage=passage, question=question)
 
     def _build_victim_messages(self) -> None:
         victim = self.victim
@@ -301,6 +320,10 @@ FILLERS: dict[str, Filler] = {
     "notice_id": _victim("notice"),
     "export_id": _victim("export"),
     "organization_id": _victim("organization"),
+    # The test editor (docs/design.md §3): a draft of the victim school's own catalog and its contents.
+    "exam_id": _victim("school_exam"),
+    "passage_id": _victim("passage"),
+    "question_id": _victim("question"),
     # Not ids: a question's place in the attempt, a contract page, a billing month, an app's page.
     "position": lambda world, route: 0,
     "step": lambda world, route: "suspend",
@@ -377,6 +400,17 @@ def form_payload(world: World) -> dict[str, object]:
         "position": 0,
         "choice": 0,
         "seq": 99,
+        # The test editor's forms
+        "title": POSTED,
+        "description": POSTED,
+        "time_limit_minutes": 10,
+        "pass_mark_percent": 50,
+        "questions_per_attempt": 1,
+        "text": POSTED,
+        "prompt": POSTED,
+        "kind": "short",
+        "accepted": POSTED,
+        "direction": "up",
     }
 
 
