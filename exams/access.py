@@ -82,3 +82,46 @@ def get_question_of_attempt(attempt: Attempt, position: int) -> AttemptQuestion:
         return attempt.questions.select_related("question__group").get(position=position)
     except AttemptQuestion.DoesNotExist:
         raise Http404 from None
+
+
+# --- Preview, regrading, import and export (docs/design.md §3) -----------------------------------
+
+
+def get_version_to_read(user: User, exam_id: int, number: int) -> ExamVersion:
+    """A version of an exam whose questions the person may read (`may_read_questions`): the preview and
+    the JSON export. 404 for everyone else.
+    """
+    version = ExamVersion.objects.select_related("exam").filter(exam_id=exam_id, number=number).first()
+    if version is None or not may_read_questions(user, version.exam):
+        raise Http404
+    return version
+
+
+def may_write_exam(user: User, exam: Exam) -> bool:
+    """Who writes an exam, and so corrects its key: a teacher of the school for its own tests, an operator
+    for the operator's catalog (docs/design.md §3).
+    """
+    if not may_read_questions(user, exam):
+        return False
+    return user.is_operator if exam.organization_id is None else user.is_teacher
+
+
+def get_question_to_regrade(user: User, exam_id: int, number: int, question_id: int):
+    """A question of a version, for someone who may write its exam; 404 for everyone else."""
+    version = get_version_to_read(user, exam_id, number)
+    if not may_write_exam(user, version.exam):
+        raise Http404
+    question = version.questions.filter(pk=question_id).first()
+    if question is None:
+        raise Http404
+    return question
+
+
+def import_catalog_of(user: User):
+    """The catalog an upload goes into: (True, organization) for a teacher (their school) or an operator
+    (None: the operator's catalog); (False, None) for anyone else.
+    """
+    if user.is_authenticated and user.is_operator:
+        return True, None
+    membership = active_membership(user) if user.is_authenticated and user.is_teacher else None
+    return (membership is not None), (membership.organization if membership else None)
