@@ -210,6 +210,7 @@ def attempt_page_context(request, *, title: str, answered: list[bool], question_
     return {
         "title": title,
         "questions": questions,
+        "start": start,
         "start_url": question_url(start),
         "submit_url": submit_url,
         "config": config,
