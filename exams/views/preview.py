@@ -12,11 +12,12 @@ import json
 
 from django.http import Http404
 from django.middleware.csrf import get_token
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from classrooms.access import role_required
 from classrooms.models import User
@@ -34,6 +35,12 @@ PREVIEW_TEXT = {
 
 def _question_url(version):
     return lambda position: reverse("exams:version_preview_question", args=[version.exam_id, version.number, position])
+
+
+def _preview_again(request, version):
+    """No draw of this version in the browser session (another browser, an expired session): a new preview."""
+    url = reverse("exams:version_preview", args=[version.exam_id, version.number])
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 @staff_or_operator_required
@@ -72,7 +79,7 @@ def version_preview_question(request, exam_id: int, number: int, position: int):
     version = get_version_to_read(request.user, exam_id, number)
     draw = previews.preview_of(request.session, version)
     if draw is None:
-        raise Http404
+        return _preview_again(request, version)
     try:
         question, order = previews.preview_question(version, draw, position)
     except LookupError:
@@ -97,7 +104,7 @@ def version_preview_submit(request, exam_id: int, number: int):
     version = get_version_to_read(request.user, exam_id, number)
     draw = previews.preview_of(request.session, version)
     if draw is None:
-        raise Http404
+        return _preview_again(request, version)
     try:
         answers = json.loads(request.POST.get("answers", "[]"))
     except ValueError:

@@ -110,7 +110,9 @@ def test_each_preview_draws_afresh_and_the_fragment_needs_its_draw(client_of, or
     version = _mixed_version(organization, teacher, publish=True)
     page, questions, _submit = _urls(version)
     client = client_of(teacher)
-    assert client.get(questions[0]).status_code == 404  # no draw in this browser session yet
+    # No draw in this browser session yet: to a new preview.
+    assert client.get(questions[0])["Location"] == page
+    assert client.get(questions[0], headers={"HX-Request": "true"})["HX-Redirect"] == page
     first = client.get(page).context["config"]["preview"]["token"]
     second = client.get(page).context["config"]["preview"]["token"]
     assert first != second

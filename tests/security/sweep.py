@@ -175,6 +175,11 @@ class World:
         victim.update(session=session, attempt=attempt, incident=incident)
         victim["revocation"] = proctoring_services.result_revoke(attempt=revoked, by=teacher, reason=CANARY)
         self.by_model.update({type(exam): exam, type(exam.questions.first()): exam.questions.first()})
+        # A test of the victim's own catalog (the preview, regrading and export aim at it: the operator's
+        # test above is legitimately the operator's to read).
+        victim["school_exam"] = make_exam(code="victim-school-test", organization=self.victim_org)
+        type(exam).objects.filter(pk=victim["school_exam"].pk).update(title=f"学校のテスト {CANARY}")
+        victim["school_question"] = victim["school_exam"].questions.first()
 
     def _build_victim_messages(self) -> None:
         victim = self.victim
@@ -312,6 +317,15 @@ FILLERS: dict[str, Filler] = {
     "url": lambda world, route: "classrooms/user/",
     "content_type_id": lambda world, route: ContentType.objects.get_for_model(User).pk,
 }
+
+# The author's preview, regrading and JSON export of a version (docs/design.md §3): the victim school's test.
+FILLERS.update(
+    {
+        "exam_id": _victim("school_exam"),
+        "number": lambda world, route: 1,
+        "question_id": _victim("school_question"),
+    }
+)
 
 ROUTE_FILLERS: dict[tuple[str, str], Filler] = {
     ("classrooms:examinee_history_consent", "transfer_id"): _victim("arrival"),
