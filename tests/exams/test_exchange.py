@@ -92,7 +92,8 @@ def test_a_bad_file_lists_every_problem_and_creates_nothing(client_of, teacher):
     html = response.content.decode()
     assert all(problem.replace('"', "&quot;") in html for problem in problems)
     not_json = _upload(client, b'{"format": "kantoku-exam/2",').context["problems"]
-    assert not_json and not_json[0].startswith("invalid JSON")
+    assert not_json
+    assert not_json[0].startswith("invalid JSON")
     not_utf8 = _upload(client, "テスト".encode("shift_jis")).context["problems"]
     assert not_utf8[0].startswith("not UTF-8")
     assert fingerprint_changes(before, fingerprint()) == []

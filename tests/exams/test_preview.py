@@ -28,7 +28,12 @@ KINDS = ("single", "multiple", "short", "ordering")
 def _mixed_version(organization, teacher, *, publish: bool):
     """A school's test with one question of every kind, two under a passage with furigana; every one drawn."""
     exam, draft = new_draft(
-        organization, teacher, code="preview-mixed", title="ひみつの総合", questions_per_attempt=4, time_limit_minutes=20
+        organization,
+        teacher,
+        code="preview-mixed",
+        title="ひみつの総合",
+        questions_per_attempt=4,
+        time_limit_minutes=20,
     )
     passage = Passage.objects.create(version=draft, key="p", title="本文の題", text="｜漢字《かんじ》の本文")
     for number, kind in enumerate(KINDS):
@@ -86,13 +91,16 @@ def test_the_preview_is_the_attempt_page_with_every_kind_and_no_key(client_of, o
     client = client_of(teacher)
     page, questions, _submit = _urls(version)
     response = client.get(page, headers={"Accept-Language": language})
-    assert [t.name for t in response.templates][0] == "exams/attempt.html"
+    assert next(t.name for t in response.templates) == "exams/attempt.html"
     html = response.content.decode()
-    assert "exam-banner-preview" in html and "preview-tag" in html
+    assert "exam-banner-preview" in html
+    assert "preview-tag" in html
     assert "js/attempt.js" in html
     assert 'data-furigana="hidden"' in html  # the furigana switch of the pupils' page
     config = response.context["config"]
-    assert config["preview"]["token"] and "answerUrl" not in config and "socket" not in config
+    assert config["preview"]["token"]
+    assert "answerUrl" not in config
+    assert "socket" not in config
     fragments = {url: client.get(url, headers={"Accept-Language": language}).content.decode() for url in questions}
     pages = html + "".join(fragments.values())
     for kind in KINDS:
@@ -103,7 +111,8 @@ def test_the_preview_is_the_attempt_page_with_every_kind_and_no_key(client_of, o
         assert not [pk for pk in choice_ids if pk in text], url
         assert ACCEPTED not in text, url
         assert "correct" not in text.lower(), url
-        assert "正解" not in text and "正答" not in text, url
+        assert "正解" not in text, url
+        assert "正答" not in text, url
 
 
 def test_each_preview_draws_afresh_and_the_fragment_needs_its_draw(client_of, organization, teacher):

@@ -108,7 +108,8 @@ def test_exactly_the_finished_unrevoked_attempts_of_the_version_are_scored_again
     assert not Choice.objects.get(question=world["single"], text="A").is_correct
     assert (regrade.key_before, regrade.key_after, regrade.reason) == (["A"], ["B"], REASON)
     entry = AuditEntry.objects.get(action="exam.regrade")
-    assert entry.details["reason"] == REASON and entry.details["rescored"] == 2
+    assert entry.details["reason"] == REASON
+    assert entry.details["rescored"] == 2
     assert entry.organization_id == world["exam"].organization_id
 
 
@@ -175,14 +176,16 @@ def _url(world, question="single"):
 def test_the_author_corrects_the_key_through_the_form(world, client_of, teacher):
     client = client_of(teacher)
     page = client.get(_url(world))
-    assert page.status_code == 200 and "A" in page.content.decode()
+    assert page.status_code == 200
+    assert "A" in page.content.decode()
     b = world["single"].choices.get(text="B")
     response = client.post(_url(world), {"correct": b.pk, "reason": REASON}, follow=True)
     assert "2" in " ".join(str(m) for m in response.context["messages"])
     assert REASON in response.content.decode()  # the corrections of this question are listed
     assert Attempt.objects.get(pk=world["finished"].pk).score == 1
     refused = client.post(_url(world), {"correct": b.pk, "reason": ""})
-    assert refused.status_code == 200 and Regrade.objects.count() == 1
+    assert refused.status_code == 200
+    assert Regrade.objects.count() == 1
 
 
 def test_an_ordering_through_the_form(world, client_of, teacher):
