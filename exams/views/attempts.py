@@ -77,6 +77,8 @@ ATTEMPT_TEXT = {
     "waitForSending": gettext_lazy("Some answers have not been sent yet. Please wait until the connection is back."),
     "fiveMinutes": gettext_lazy("5 minutes left."),
     "oneMinute": gettext_lazy("1 minute left."),
+    # The author's preview of the same page (exams/views/preview.py): nothing is handed in by itself.
+    "previewTimeUp": gettext_lazy("A pupil's time would be up now, and their answers handed in."),
 }
 
 

@@ -14,7 +14,6 @@ from django.http import Http404
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -23,14 +22,9 @@ from classrooms.access import role_required
 from classrooms.models import User
 from exams import preview as previews
 from exams.access import get_version_to_read
-from exams.views.attempts import ATTEMPT_TEXT, attempt_page_context, question_context
+from exams.views.attempts import attempt_page_context, question_context
 
 staff_or_operator_required = role_required(User.Role.TEACHER, User.Role.ORG_ADMIN, User.Role.OPERATOR)
-
-PREVIEW_TEXT = {
-    **ATTEMPT_TEXT,
-    "previewTimeUp": gettext_lazy("A pupil's time would be up now, and their answers handed in."),
-}
 
 
 def _question_url(version):
@@ -67,7 +61,7 @@ def version_preview(request, exam_id: int, number: int):
         submit_url=reverse("exams:version_preview_submit", args=[version.exam_id, version.number]),
         config=config,
     )
-    context.update(i18n=PREVIEW_TEXT, preview=version)
+    context.update(preview=version)
     return render(request, "exams/attempt.html", context)
 
 

@@ -26,7 +26,9 @@ class TestPreview(BrowserTestCase):
     def setUp(self):
         organization = make_organization("sakura", "さくら小学校")
         self.teacher = make_user("sakura-teacher", User.Role.TEACHER, organization, name="山田 先生")
-        exam, draft = new_draft(organization, self.teacher, code="mixed", title="いろいろな問題", questions_per_attempt=4)
+        exam, draft = new_draft(
+            organization, self.teacher, code="mixed", title="いろいろな問題", questions_per_attempt=4
+        )
         passage = Passage.objects.create(version=draft, key="p", title="春の本文", text="｜土手《どて》を歩いた。")
         for position, (kind, choices, accepted) in enumerate(
             [
