@@ -75,7 +75,9 @@ def question_regrade(
         )
     now = now or timezone.now()
     with transaction.atomic():
-        question = Question.objects.select_for_update().select_related("version__exam").get(pk=question.pk)
+        # Only the question's row (`of`): attempt_finish locks the version after the session, and so must
+        # anything that locks a session (below) not hold the version.
+        question = Question.objects.select_for_update(of=("self",)).select_related("version__exam").get(pk=question.pk)
         version = question.version
         if version.status != ExamVersion.Status.PUBLISHED:
             raise ServiceError(_("Only a published version is regraded; edit the draft instead."), code="draft")

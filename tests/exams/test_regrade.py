@@ -18,8 +18,9 @@ from exams.services import answer_save, attempt_finish, attempts_start
 from exams.versions import exam_draft_next_version, version_publish
 from proctoring.models import ProctoredSession
 from proctoring.services import result_revoke, session_open
-from tests.conftest import enroll, make_user
+from tests.conftest import enroll, make_exam, make_user
 from tests.exams.conftest import new_draft
+from tests.exams.test_attempt_races import ROUNDS, published, run_concurrently, running_attempt  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -221,3 +222,42 @@ def test_pupils_see_a_neutral_note_and_teachers_the_reason(world, client_of, tea
     teacher_page = client_of(teacher).get(url, {"session": world["finished"].session_id}).content.decode()
     assert REASON in teacher_page
     assert teacher_page.count('class="regrade-note"') == 2  # the two results scored again, not the others
+
+
+# --- On PostgreSQL: a regrade racing a hand-in ---------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("published")
+def test_a_regrade_racing_a_hand_in_leaves_the_score_of_the_final_key(school_class, teacher, examinee):
+    """Whichever comes first, the attempt ends scored with the corrected key: finished before the regrade
+    takes its locks, it is scored again; after, it reads the new key.
+    """
+    exam = make_exam(code="race", questions=1, per_attempt=1)
+    question = exam.questions.get()
+    first, second = question.choices.order_by("position")[:2]
+    for round_number in range(ROUNDS):
+        session = ProctoredSession.objects.create(school_class=school_class, exam=exam, teacher=teacher)
+        attempt = running_attempt(session, examinee, answers={})
+        row = attempt.questions.get()
+        answer_save(attempt=attempt, position=0, seq=1, choice=row.choice_order.index(second.pk))
+        key = second if round_number % 2 == 0 else first
+
+        results, errors = run_concurrently(
+            {
+                "hand_in": lambda attempt=attempt: attempt_finish(
+                    attempt=attempt, reason=Attempt.FinishReason.SUBMITTED
+                ),
+                "regrade": lambda key=key: question_regrade(
+                    question=question, correct=[key.pk], reason=REASON, by=teacher
+                ),
+            }
+        )
+
+        assert errors == {}, f"a racing call failed: {errors!r}"
+        attempt.refresh_from_db()
+        assert attempt.status == Attempt.Status.FINISHED
+        assert attempt.score == (1 if key == second else 0)
+        assert (attempt.regraded_at is not None) == (results["regrade"].rescored == 1)
+        Attempt.objects.filter(examinee=examinee).delete()
