@@ -222,6 +222,22 @@ def test_pupils_see_a_neutral_note_and_teachers_the_reason(world, client_of, tea
     teacher_page = client_of(teacher).get(url, {"session": world["finished"].session_id}).content.decode()
     assert REASON in teacher_page
     assert teacher_page.count('class="regrade-note"') == 2  # the two results scored again, not the others
+    enrollment = school_class.enrollments.get(examinee=world["pupils"][0])
+    history_url = reverse("exams:examinee_history", args=[school_class.pk, enrollment.pk])
+    assert REASON in client_of(teacher).get(history_url).content.decode()
+
+
+def test_an_operator_corrects_a_key_of_the_operator_catalog(client_of, operator, teacher):
+    exam = make_exam(code="catalog-test")
+    question = exam.questions.order_by("position").first()
+    url = reverse("exams:question_regrade", args=[exam.pk, 1, question.pk])
+    assert client_of(teacher).get(url).status_code == 404  # no teacher writes the operator's catalog
+    client = client_of(operator)
+    second = question.choices.order_by("position")[1]
+    assert client.post(url, {"correct": second.pk, "reason": REASON}).status_code == 302
+    entry = AuditEntry.objects.get(action="exam.regrade")
+    assert entry.organization is None
+    assert entry.details["key_after"] == [second.text]
 
 
 # --- On PostgreSQL: a regrade racing a hand-in ---------------------------------------------------
