@@ -7,7 +7,7 @@ from django.http import Http404
 
 from classrooms.access import active_membership, roster_of
 from classrooms.models import User
-from exams.models import Attempt, AttemptQuestion, Exam, ExamVersion
+from exams.models import Attempt, AttemptQuestion, Exam, ExamVersion, Question
 
 # --- The two catalogs (docs/design.md §3) ------------------------------------------------------
 
@@ -122,3 +122,39 @@ def _teacher_knows_version(user: User, organization, version: ExamVersion) -> bo
         return True
     sessions = version.sessions.filter(school_class__organization=organization)
     return sessions.filter(Q(teacher=user) | Q(school_class__teacher=user)).exists()
+
+
+# --- Preview, regrading, import and export (docs/design.md §3) -----------------------------------
+
+
+def get_version_to_read(user: User, exam_id: int, number: int) -> ExamVersion:
+    """A version of an exam whose questions the person may read (`may_read_questions`): the preview and
+    the JSON export. 404 for everyone else.
+    """
+    version = ExamVersion.objects.select_related("exam").filter(exam_id=exam_id, number=number).first()
+    if version is None or not may_read_questions(user, version.exam):
+        raise Http404
+    return version
+
+
+def get_question_to_regrade(user: User, exam_id: int, number: int, question_id: int):
+    """A question of a version, for someone who may write its exam; 404 for everyone else."""
+    exam = get_exam_to_write(user, exam_id)
+    question = (
+        Question.objects.select_related("version__exam")
+        .filter(pk=question_id, version__exam=exam, version__number=number)
+        .first()
+    )
+    if question is None:
+        raise Http404
+    return question
+
+
+def import_catalog_of(user: User):
+    """The catalog an upload goes into: (True, organization) for a teacher (their school) or an operator
+    (None: the operator's catalog); (False, None) for anyone else.
+    """
+    if user.is_authenticated and user.is_operator:
+        return True, None
+    membership = active_membership(user) if user.is_authenticated and user.is_teacher else None
+    return (membership is not None), (membership.organization if membership else None)

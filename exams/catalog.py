@@ -483,6 +483,12 @@ def _write(document: ExamDocument, exam: Exam | None) -> Exam:
     version = ExamVersion.objects.create(
         exam=exam, number=1, status=ExamVersion.Status.PUBLISHED, published_at=timezone.now(), **settings
     )
+    _write_content(document, exam, version)
+    return exam
+
+
+def _write_content(document: ExamDocument, exam: Exam, version: ExamVersion) -> None:
+    """The document's passages and questions, into an empty version."""
     passages = {
         spec.key: Passage.objects.create(version=version, key=spec.key, title=spec.title, text=spec.text, position=i)
         for i, spec in enumerate(document.passages)
@@ -505,7 +511,36 @@ def _write(document: ExamDocument, exam: Exam | None) -> Exam:
             Choice(question=question, text=choice.text, is_correct=choice.correct, position=index)
             for index, choice in enumerate(spec.choices)
         )
+
+
+def catalog_import_draft(*, document: ExamDocument, organization, created_by=None) -> Exam:
+    """A new test from a checked document, as a draft (version 1) in `organization`'s catalog (None: the
+    operator's): the browser's import (docs/exam-format.md). Nothing existing is replaced: when the code is
+    taken, the first free `code-2`, `code-3`… is used. Call inside a transaction.
+    """
+    settings = {
+        "title": document.title,
+        "description": document.description,
+        "time_limit_minutes": document.time_limit_minutes,
+        "questions_per_attempt": document.questions_per_attempt,
+        "pass_mark_percent": document.pass_mark_percent,
+    }
+    exam = Exam.objects.create(
+        organization=organization, created_by=created_by, code=free_code(document.code), **settings
+    )
+    _write_content(document, exam, ExamVersion.objects.create(exam=exam, number=1, **settings))
     return exam
+
+
+def free_code(code: str) -> str:
+    """`code` if no exam has it, else the first free `code-n` (n from 2), within the code's length."""
+    taken = set(Exam.objects.filter(code__startswith=code[: CODE_MAX_LENGTH - 4]).values_list("code", flat=True))
+    candidate, number = code, 1
+    while candidate in taken:
+        number += 1
+        suffix = f"-{number}"
+        candidate = code[: CODE_MAX_LENGTH - len(suffix)] + suffix
+    return candidate
 
 
 # --- Exporting --------------------------------------------------------------------

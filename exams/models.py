@@ -256,6 +256,9 @@ class Attempt(models.Model):
     score = models.PositiveSmallIntegerField(null=True, blank=True)
     total = models.PositiveSmallIntegerField(default=0)
     passed = models.BooleanField(null=True, blank=True)
+    # The newest correction of a key that scored this result again (exams/regrade.py); null: never.
+    regraded_at = models.DateTimeField(null=True, blank=True)
+    regrade = models.ForeignKey("Regrade", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
         ordering = ["-started_at"]
@@ -338,3 +341,31 @@ class AttemptQuestion(models.Model):
     def is_answered(self) -> bool:
         """An answer of any kind (as `exams.services.ANSWERED` in a query)."""
         return self.answer is not None or self.response is not None
+
+
+class Regrade(models.Model):
+    """A key corrected on a published version, and the results scored again (docs/design.md §3).
+
+    The only change a published version allows: which choices are correct, the accepted answers, an
+    ordering's right order. `key_before`/`key_after` summarise the key in the author's words (choice
+    texts, accepted answers); `rescored` counts the finished, non-revoked attempts scored again.
+    """
+
+    MAX_REASON_LENGTH = 500
+
+    version = models.ForeignKey(ExamVersion, on_delete=models.CASCADE, related_name="regrades")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="regrades")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    reason = models.TextField(_("reason"))
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    rescored = models.PositiveIntegerField(_("results scored again"), default=0)
+    key_before = models.JSONField(default=list)
+    key_after = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("regrade")
+        verbose_name_plural = _("regrades")
+
+    def __str__(self) -> str:
+        return f"{self.version} {self.question.key} ({self.at:%Y-%m-%d})"

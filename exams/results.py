@@ -46,7 +46,9 @@ BUCKET_COUNT = 10  # 0–9 %, 10–19 %, …, 90–100 %
 
 def _results() -> QuerySet[Attempt]:
     """The attempts that count as results: finished, not revoked. The single place to hide a result."""
-    return Attempt.objects.filter(status=Attempt.Status.FINISHED, revocation__isnull=True).annotate(
+    # `regrade`: the newest correction of a key that scored the result again (exams/regrade.py), for its note.
+    results = Attempt.objects.filter(status=Attempt.Status.FINISHED, revocation__isnull=True)
+    return results.select_related("regrade").annotate(
         # Rounded down, like the pass mark compares (Exam.passes), so 59.9 % never shows as a passing 60 %.
         percent=Case(When(total=0, then=Value(0)), default=F("score") * 100 / F("total")),
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from exams.views import attempts, editor, results
+from exams.views import attempts, editor, exchange, preview, regrade, results
 
 app_name = "exams"
 
@@ -25,6 +25,25 @@ urlpatterns = [
     path("org/classes/<int:class_id>/results/", results.org_class_results, name="org_class_results"),
     # One version of a test over every class of the school that sat it (item analysis, docs/design.md §3)
     path("write/<int:exam_id>/v<int:number>/analysis/", results.version_analysis, name="version_analysis"),
+    # The author's preview as a pupil, regrading a published key, JSON import and export (docs/design.md §3)
+    path("write/<int:exam_id>/v<int:number>/preview/", preview.version_preview, name="version_preview"),
+    path(
+        "write/<int:exam_id>/v<int:number>/preview/questions/<int:position>/",
+        preview.version_preview_question,
+        name="version_preview_question",
+    ),
+    path(
+        "write/<int:exam_id>/v<int:number>/preview/submit/",
+        preview.version_preview_submit,
+        name="version_preview_submit",
+    ),
+    path(
+        "write/<int:exam_id>/v<int:number>/questions/<int:question_id>/regrade/",
+        regrade.question_regrade,
+        name="question_regrade",
+    ),
+    path("write/<int:exam_id>/v<int:number>/export.json", exchange.exam_export_json, name="exam_export_json"),
+    path("write/import/", exchange.exam_import_json, name="exam_import_json"),
 ]
 
 # The test editor (docs/design.md §3, "The editor"): teachers their school's tests, operators the operator's catalog

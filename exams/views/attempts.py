@@ -77,6 +77,8 @@ ATTEMPT_TEXT = {
     "waitForSending": gettext_lazy("Some answers have not been sent yet. Please wait until the connection is back."),
     "fiveMinutes": gettext_lazy("5 minutes left."),
     "oneMinute": gettext_lazy("1 minute left."),
+    # The author's preview of the same page (exams/views/preview.py): nothing is handed in by itself.
+    "previewTimeUp": gettext_lazy("A pupil's time would be up now, and their answers handed in."),
 }
 
 
@@ -171,10 +173,6 @@ def attempt_page(request, attempt_id: int):
     if _finished(attempt):
         return redirect(_result_url(attempt))
     rows = list(attempt.questions.only("position", "answer", "response", "save_seq"))
-    page = QuestionPageForm(request.GET)
-    wanted = page.cleaned_data["q"] if page.is_valid() else None
-    first_unanswered = next((row.position for row in rows if not row.is_answered), 0)
-    start = wanted - 1 if wanted is not None and wanted <= len(rows) else first_unanswered
     config = {
         "attempt": attempt.pk,
         "session": attempt.session_id,
@@ -187,9 +185,39 @@ def attempt_page(request, attempt_id: int):
         "resultUrl": _result_url(attempt),
         "csrfToken": get_token(request),
     }
-    questions = [{"position": row.position, "number": row.position + 1, "answered": row.is_answered} for row in rows]
-    context = {"attempt": attempt, "questions": questions, "start": start, "config": config, "i18n": ATTEMPT_TEXT}
-    return render(request, "exams/attempt.html", context)
+    context = attempt_page_context(
+        request,
+        title=attempt.exam.title,
+        answered=[row.is_answered for row in rows],
+        question_url=lambda position: reverse("exams:question", args=[attempt.pk, position]),
+        submit_url=reverse("exams:submit", args=[attempt.pk]),
+        config=config,
+    )
+    return render(request, "exams/attempt.html", {**context, "attempt": attempt})
+
+
+def attempt_page_context(request, *, title: str, answered: list[bool], question_url, submit_url: str, config: dict):
+    """What templates/exams/attempt.html shows, for a pupil's attempt and for the author's preview alike
+    (docs/design.md §3): `answered` per position, `question_url(position)` the fragment of each question.
+    The page opens on the question asked for (?q=n, from 1), else the first one not answered.
+    """
+    page = QuestionPageForm(request.GET)
+    wanted = page.cleaned_data["q"] if page.is_valid() else None
+    first_unanswered = next((position for position, done in enumerate(answered) if not done), 0)
+    start = wanted - 1 if wanted is not None and wanted <= len(answered) else first_unanswered
+    questions = [
+        {"position": position, "number": position + 1, "answered": done, "url": question_url(position)}
+        for position, done in enumerate(answered)
+    ]
+    return {
+        "title": title,
+        "questions": questions,
+        "start": start,
+        "start_url": question_url(start),
+        "submit_url": submit_url,
+        "config": config,
+        "i18n": ATTEMPT_TEXT,
+    }
 
 
 @examinee_required
@@ -204,27 +232,42 @@ def question_fragment(request, attempt_id: int, position: int):
     row = get_question_of_attempt(attempt, position)
     if attempt.status == Attempt.Status.PAUSED:  # the clock stands still: no reading either
         return render(request, "exams/partials/paused.html", {"position": row.position})
-    texts = dict(Choice.objects.filter(pk__in=row.choice_order).values_list("pk", "text"))
-    question = row.question
-    choices = [(index, texts.get(choice_id, "")) for index, choice_id in enumerate(row.choice_order)]
-    # Only what the page shows: the template never holds a choice id, a Choice, a key or an accepted answer.
-    context = {
-        "attempt": attempt,
-        "position": row.position,
-        "kind": question.kind,
+    context = question_context(
+        question=row.question,
+        choice_order=row.choice_order,
+        position=row.position,
+        total=attempt.total,
+        answer=row.answer,
+        response=row.response,
+        question_url=lambda position: reverse("exams:question", args=[attempt.pk, position]),
+    )
+    return render(request, "exams/partials/question.html", {**context, "attempt": attempt})
+
+
+def question_context(
+    *, question, choice_order: list[int], position: int, total: int, answer, response, question_url
+) -> dict:
+    """What templates/exams/partials/question.html shows of one drawn question, for an attempt and the
+    preview alike: only what the page shows, never a choice id, a Choice, a key or an accepted answer.
+    """
+    texts = dict(Choice.objects.filter(pk__in=choice_order).values_list("pk", "text"))
+    choices = [(index, texts.get(choice_id, "")) for index, choice_id in enumerate(choice_order)]
+    kind = question.kind
+    return {
+        "position": position,
+        "kind": kind,
         "passage_title": question.group.title if question.group_id else "",
         "passage": question.group.text if question.group_id else question.passage,
         "prompt": question.prompt,
-        "answer": row.answer,
-        "chosen": row.response if question.kind == question.Kind.MULTIPLE and row.response else [],
-        "text": row.response if question.kind == question.Kind.SHORT and row.response else "",
-        "choices": _in_given_order(choices, row.response) if question.kind == question.Kind.ORDERING else choices,
-        "number": row.position + 1,
-        "total": attempt.total,
-        "previous": row.position - 1 if row.position > 0 else None,
-        "next": row.position + 1 if row.position + 1 < attempt.total else None,
+        "answer": answer,
+        "chosen": response if kind == question.Kind.MULTIPLE and response else [],
+        "text": response if kind == question.Kind.SHORT and response else "",
+        "choices": _in_given_order(choices, response) if kind == question.Kind.ORDERING else choices,
+        "number": position + 1,
+        "total": total,
+        "previous_url": question_url(position - 1) if position > 0 else None,
+        "next_url": question_url(position + 1) if position + 1 < total else None,
     }
-    return render(request, "exams/partials/question.html", context)
 
 
 def _in_given_order(choices: list, response) -> list:

@@ -11,6 +11,9 @@
 //   (heartbeats, reconnects, close codes): the teacher's warnings and pauses, and integrity
 //   signals, which socket.js keeps (in localStorage) and sends again until the server
 //   acknowledges them.
+// - Preview (config.preview, the author's preview of a version, docs/design.md §3): the same page with
+//   no socket, no signals and nothing sent while answering: answers stay in this page's memory and
+//   go to the server only with the hand-in, which judges them and stores nothing.
 "use strict";
 
 (() => {
@@ -20,11 +23,14 @@
   }
   const config = exam.config;
   const { text, format } = window.KantokuI18n;
+  const preview = Boolean(config.preview);
+  const previewAnswers = new Map(); // position -> the newest answer given in the preview
 
   // --- Storage: localStorage, or memory when it is not available (private mode, full) -------
   const memory = new Map();
   const store = {
     get(key, fallback) {
+      if (preview) return memory.has(key) ? memory.get(key) : fallback;
       try {
         const raw = window.localStorage.getItem(key);
         return raw === null ? fallback : JSON.parse(raw);
@@ -34,6 +40,7 @@
     },
     set(key, value) {
       memory.set(key, value);
+      if (preview) return; // a preview keeps nothing on the device
       try {
         window.localStorage.setItem(key, JSON.stringify(value));
       } catch {
@@ -50,7 +57,7 @@
     },
   };
 
-  const prefix = `kantoku.exam.${config.attempt}`;
+  const prefix = preview ? `kantoku.preview.${config.preview.token}` : `kantoku.exam.${config.attempt}`;
   const queueKey = `${prefix}.queue`;
   const seqKey = `${prefix}.seq`;
   const signalsKey = `${prefix}.signals`;
@@ -162,7 +169,8 @@
     const position = Number(question.dataset.position);
     navButton(position)?.setAttribute("aria-current", "step");
     // What this device chose but has not sent yet is newer than what the server showed.
-    const queued = loadQueue().find((entry) => entry.position === position);
+    const queued =
+      loadQueue().find((entry) => entry.position === position) || (preview ? previewAnswers.get(position) : undefined);
     if (queued && "response" in queued) {
       showResponse(question, queued.response);
     } else if (queued) {
@@ -251,6 +259,10 @@
   // "done": saved (or superseded on the server); "drop": can never be saved; "retry": later;
   // "wait": the test is paused; "leave": this page is going away.
   async function post(entry) {
+    if (preview) {
+      previewAnswers.set(entry.position, entry);
+      return "done";
+    }
     let response;
     try {
       const options = {
@@ -435,6 +447,7 @@
       onFlushed = null;
       leaving = true;
       store.remove(queueKey);
+      if (preview) submitForm.elements.answers.value = JSON.stringify(Array.from(previewAnswers.values()));
       submitForm.submit();
     };
     onFlushed = handIn;
@@ -501,6 +514,13 @@
   // The server finishes the attempt at its deadline; the reloaded page shows the result
   // (or, if this device's clock ran fast, the time that is really left).
   function timeUp() {
+    if (preview) {
+      // Nothing is handed in by itself: the author sees that a pupil's time would be up.
+      timeIsUp = true;
+      timeupBanner.textContent = text.previewTimeUp;
+      timeupBanner.hidden = false;
+      return;
+    }
     timeIsUp = true;
     timeupBanner.textContent = text.timeUp;
     timeupBanner.hidden = false;
@@ -567,7 +587,7 @@
   });
 
   function signal(kind, durationMs) {
-    if (leaving || unloading) return;
+    if (leaving || unloading || preview) return;
     const frame = { type: "signal", kind, id: newId(), client_ts: new Date().toISOString() };
     if (durationMs !== undefined && durationMs !== null) {
       frame.duration_ms = Math.min(86400000, Math.max(0, Math.round(durationMs)));
@@ -670,7 +690,7 @@
     }
   }
 
-  socket = exam.connect({
+  socket = preview ? null : exam.connect({
     storageKey: signalsKey, // signals survive a reload or a crash until acknowledged
     onFrame,
     // socket.js sends the unacknowledged signals again by itself; the server sends `state`.

@@ -177,6 +177,11 @@ class World:
         victim.update(session=session, attempt=attempt, incident=incident)
         victim["revocation"] = proctoring_services.result_revoke(attempt=revoked, by=teacher, reason=CANARY)
         self.by_model.update({type(exam): exam, type(exam.questions.first()): exam.questions.first()})
+        # A test of the victim's own catalog (the preview, regrading and export aim at it: the operator's
+        # test above is legitimately the operator's to read).
+        victim["school_exam"] = make_exam(code="victim-school-test", organization=self.victim_org)
+        type(exam).objects.filter(pk=victim["school_exam"].pk).update(title=f"学校のテスト {CANARY}")
+        victim["school_question"] = victim["school_exam"].questions.first()
 
     def _build_victim_draft(self) -> None:
         """A test of the victim school's own catalog, a draft with a passage and a question (the editor's ids)."""
@@ -193,7 +198,7 @@ class World:
         draft = exam.versions.get()
         passage = exam_versions.passage_add(version=draft, by=teacher, title=CANARY, text=CANARY)
         question = exam_versions.question_add(version=draft, by=teacher, kind="single", passage=passage, prompt=CANARY)
-        self.victim.update(school_exam=exam, passage=passage, question=question)
+        self.victim.update(school_draft=exam, passage=passage, question=question)
 
     def _build_victim_messages(self) -> None:
         victim = self.victim
@@ -321,7 +326,7 @@ FILLERS: dict[str, Filler] = {
     "export_id": _victim("export"),
     "organization_id": _victim("organization"),
     # The test editor (docs/design.md §3): a draft of the victim school's own catalog and its contents.
-    "exam_id": _victim("school_exam"),
+    "exam_id": _victim("school_draft"),
     "passage_id": _victim("passage"),
     "question_id": _victim("question"),
     # Not ids: a question's place in the attempt, a contract page, a billing month, an app's page.
@@ -336,6 +341,17 @@ FILLERS: dict[str, Filler] = {
     "content_type_id": lambda world, route: ContentType.objects.get_for_model(User).pk,
 }
 
+# The author's preview, regrading and JSON export of a version (docs/design.md §3): the victim school's
+# published test (the editor's draft above has no key to correct).
+PREVIEW_ROUTES = (
+    "exams:version_preview",
+    "exams:version_preview_question",
+    "exams:version_preview_submit",
+    "exams:question_regrade",
+    "exams:exam_export_json",
+)
+FILLERS["number"] = lambda world, route: 1
+
 ROUTE_FILLERS: dict[tuple[str, str], Filler] = {
     ("classrooms:examinee_history_consent", "transfer_id"): _victim("arrival"),
     ("admin:view_on_site", "object_id"): _victim("examinee"),
@@ -343,7 +359,8 @@ ROUTE_FILLERS: dict[tuple[str, str], Filler] = {
     ("admin:classrooms_user_two_factor_reset", "user_id"): _victim("org_admin"),
     # The school's item analysis of one version of its own test across its classes (docs/design.md §3).
     ("exams:version_analysis", "exam_id"): lambda world, route: victim_own_exam(world).pk,
-    ("exams:version_analysis", "number"): lambda world, route: 1,
+    **{(name, "exam_id"): _victim("school_exam") for name in PREVIEW_ROUTES},
+    **{(name, "question_id"): _victim("school_question") for name in PREVIEW_ROUTES},
 }
 
 
@@ -411,6 +428,9 @@ def form_payload(world: World) -> dict[str, object]:
         "kind": "short",
         "accepted": POSTED,
         "direction": "up",
+        # The key corrected by regrading, and a preview's hand-in (docs/design.md §3).
+        "correct": victim["school_question"].choices.order_by("position").last().pk,
+        "answers": "[]",
     }
 
 

@@ -109,6 +109,9 @@ OPEN: dict[str, Open] = {
     "classrooms:two_factor_account": Open(STAFF_AND_OPERATOR, "one's own two-factor settings"),
     "classrooms:two_factor_recovery_codes": Open(STAFF_AND_OPERATOR, "one's own recovery codes (needs an app)"),
     "classrooms:two_factor_disable": Open(STAFF_AND_OPERATOR, "turning off one's own (refused when required)"),
+    "exams:exam_import_json": Open(
+        {User.Role.TEACHER, User.Role.OPERATOR}, "a test file into one's own catalog, as a new draft", writes=True
+    ),
     "operations:export_request": Open(
         {User.Role.ORG_ADMIN}, "requests an export of one's own school (a queued row)", writes=True
     ),
@@ -140,6 +143,12 @@ SHARED_WITH_COLLEAGUES = frozenset(
         "exams:write_question_move",
         "exams:write_question_duplicate",
         "exams:write_question_delete",
+        # The author's preview, regrading and JSON export of the school's test
+        "exams:version_preview",
+        "exams:version_preview_question",
+        "exams:version_preview_submit",  # the would-be score of that preview (writes nothing)
+        "exams:question_regrade",
+        "exams:exam_export_json",
     )
 )
 
