@@ -129,17 +129,28 @@ def exam_new(request):
 @author_required
 @require_GET
 def exam_page(request, exam_id: int):
+    """The draft's editor, or a published version read-only: the newest, or the one `?version=` names
+    (where its keys are corrected, docs/design.md §3).
+    """
     exam = get_exam_to_write(request.user, exam_id)
-    return _editor_page(request, exam)
+    shown = None
+    if request.GET.get("version", "").isdigit():
+        shown = exam.versions.filter(number=int(request.GET["version"]), status=ExamVersion.Status.PUBLISHED).first()
+        if shown is None:
+            raise Http404
+    return _editor_page(request, exam, shown=shown)
 
 
-def _editor_page(request, exam: Exam, *, bound: dict | None = None, status: int = 200):
-    """The editor of the exam's draft, or the newest published version read-only; `bound` holds the forms
-    of a refused save (by their anchor), shown with what the author typed and why it was refused.
+def _editor_page(
+    request, exam: Exam, *, bound: dict | None = None, status: int = 200, shown: ExamVersion | None = None
+):
+    """The editor of the exam's draft, or a published version read-only (`shown`, else the newest when
+    there is no draft); `bound` holds the forms of a refused save (by their anchor), shown with what the
+    author typed and why it was refused.
     """
     bound = bound or {}
-    draft = _draft(exam)
-    version = draft or exam.latest_version()
+    draft = None if shown else _draft(exam)
+    version = shown or draft or exam.latest_version()
     passages = list(version.passages.all())
     questions = list(version.questions.prefetch_related("choices"))
     by_group: dict[int | None, list] = {}
@@ -150,6 +161,7 @@ def _editor_page(request, exam: Exam, *, bound: dict | None = None, status: int 
         "exam": exam,
         "version": version,
         "editing": draft is not None,
+        "versions": _versions_of(exam),
         "settings_form": bound.get("settings") or _settings_form(version),
         "passages": [
             {
@@ -186,6 +198,23 @@ def _settings_form(version: ExamVersion | None) -> ExamSettingsForm:
 
 def _passage_initial(passage: Passage) -> dict:
     return {"title": passage.title, "text": passage.text}
+
+
+def _versions_of(exam: Exam) -> list[dict]:
+    """Every version, newest first, with where its item analysis is: the school's page for a school's
+    test, the operators' console for the operator's catalog (docs/design.md §3).
+    """
+    rows = []
+    for version in exam.versions.order_by("-number"):
+        analysis = None
+        if version.is_published:
+            analysis = (
+                reverse("admin:exams_exam_item_analysis", args=[exam.pk]) + f"?version={version.number}"
+                if exam.is_operator_catalog
+                else reverse("exams:version_analysis", args=[exam.pk, version.number])
+            )
+        rows.append({"version": version, "analysis_url": analysis})
+    return rows
 
 
 def _question_item(question: Question, draft: QuestionDraft, number: int) -> dict:

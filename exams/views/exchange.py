@@ -67,5 +67,5 @@ def exam_import_json(request):
                 _("「%(title)s」 was imported as a draft (code %(code)s). Check it and publish it in the editor.")
                 % {"title": exam.title, "code": exam.code},
             )
-            return redirect("exams:exam_import_json")
+            return redirect("exams:write_exam", exam_id=exam.pk)
     return render(request, "exams/exam_import.html", {"form": form, "problems": problems})
