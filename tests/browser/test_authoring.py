@@ -3,7 +3,7 @@
 Playwright drives Debian's Chromium against the live server of tests/browser/conftest.py: the teacher
 creates a test from the Tests page, writes a passage with two questions (single choice, short answer)
 through the editor's forms (the passage saved by itself as it is typed, the questions with the Save
-button), publishes it, opens a session of it for the class through the existing pages, and the pupil
+button), previews it as a pupil (nothing recorded), publishes it, opens a session of it for the class through the existing pages, and the pupil
 answers both questions and hands in.
 """
 
@@ -93,6 +93,20 @@ class TestAuthoring(BrowserTestCase):
         expect(teacher.locator("#version-problems")).to_contain_text("Nothing stands in the way")
         assert axe_violations(teacher) == []
         assert csp.settle() == []
+
+        # Preview as a pupil, in a new tab: the pupils' page, marked as a preview, a draw of the version;
+        # the would-be score at the hand-in, and nothing recorded.
+        with teacher.context.expect_page() as opened:
+            teacher.get_by_role("link", name="Preview as a pupil").click()
+        preview = opened.value
+        preview.on("dialog", lambda dialog: dialog.accept())  # "1 question unanswered: hand in now?"
+        expect(preview.locator(".exam-banner-preview")).to_be_visible()
+        expect(preview.locator("#question .passage")).to_contain_text("東京です")
+        preview.locator('#question .question[data-position="0"] .choice', has_text="東京").click()
+        preview.get_by_role("button", name="Hand in my answers").click()
+        expect(preview.locator("#preview-score")).to_contain_text("1 out of 2")
+        preview.close()
+        assert not Attempt.objects.exists()
 
         # Publish (the confirmation is accepted): the version is read-only now.
         teacher.get_by_role("button", name="Publish version 1").click()
