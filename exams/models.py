@@ -30,7 +30,7 @@ class _ExamSettings(models.Model):
     def time_limit(self) -> datetime.timedelta:
         return datetime.timedelta(minutes=self.time_limit_minutes)
 
-    def passes(self, score: int, total: int) -> bool:
+    def passes(self, score, total: int) -> bool:
         return total > 0 and score * 100 >= self.pass_mark_percent * total
 
 
@@ -253,7 +253,8 @@ class Attempt(models.Model):
     extra_minutes = models.PositiveSmallIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
     finish_reason = models.CharField(max_length=16, choices=FinishReason.choices, blank=True)
-    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The sum of the questions' points (each 0 to 1, partial credit included), to two decimals (exams/scoring.py).
+    score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     total = models.PositiveSmallIntegerField(default=0)
     passed = models.BooleanField(null=True, blank=True)
     # The newest correction of a key that scored this result again (exams/regrade.py); null: never.

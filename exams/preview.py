@@ -7,13 +7,14 @@ judged here with the scoring an attempt uses (`exams.services.question_points`),
 
 from __future__ import annotations
 
-import math
 import random
 import secrets
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 
 from exams.models import AttemptQuestion, Choice, ExamVersion, Question
+from exams.scoring import attempt_score
 from exams.services import MAX_SHORT_ANSWER_LENGTH, draw_questions, question_points
 
 SESSION_KEY = "exam_previews"
@@ -84,14 +85,14 @@ class PreviewMark:
 
 @dataclass(frozen=True)
 class PreviewResult:
-    score: int
+    score: Decimal
     total: int
     passed: bool
     marks: tuple[PreviewMark, ...]
 
     @property
     def percent(self) -> int:
-        return self.score * 100 // self.total if self.total else 0
+        return int(self.score * 100 // self.total) if self.total else 0
 
 
 def preview_judge(version: ExamVersion, draw: PreviewDraw, answers: object) -> PreviewResult:
@@ -122,7 +123,7 @@ def preview_judge(version: ExamVersion, draw: PreviewDraw, answers: object) -> P
                 points=question_points(row, choices.get(question_id, [])),
             )
         )
-    score = math.floor(sum((mark.points for mark in marks), Fraction(0)))
+    score = attempt_score(mark.points for mark in marks)
     return PreviewResult(score=score, total=len(marks), passed=version.passes(score, len(marks)), marks=tuple(marks))
 
 

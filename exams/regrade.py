@@ -15,9 +15,6 @@ again here) or after (with the corrected key).
 
 from __future__ import annotations
 
-import math
-from fractions import Fraction
-
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +24,7 @@ from classrooms.models import AuditEntry, User, audit_actions
 from config.errors import ServiceError
 from exams.catalog import ACCEPTED_MAX_LENGTH, MAX_ACCEPTED
 from exams.models import Attempt, AttemptQuestion, Choice, ExamVersion, Question, Regrade
+from exams.scoring import attempt_score
 from exams.services import question_points
 from proctoring.models import ProctoredSession
 
@@ -177,10 +175,9 @@ def _rescore(version: ExamVersion, question: Question, regrade: Regrade, now) ->
     for choice in Choice.objects.filter(question__in=question_ids).order_by("position", "pk"):
         choices.setdefault(choice.question_id, []).append(choice)
     for attempt in attempts:
-        points = sum(
-            (question_points(row, choices.get(row.question_id, [])) for row in rows.get(attempt.pk, [])), Fraction(0)
+        attempt.score = attempt_score(  # as exams.services scores a finished attempt (docs/design.md §3)
+            question_points(row, choices.get(row.question_id, [])) for row in rows.get(attempt.pk, [])
         )
-        attempt.score = math.floor(points)  # whole points, as exams.services scores (docs/design.md §3)
         attempt.passed = version.passes(attempt.score, attempt.total)
         attempt.regraded_at, attempt.regrade = now, regrade
     Attempt.objects.bulk_update(attempts, ["score", "passed", "regraded_at", "regrade"])

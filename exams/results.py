@@ -17,7 +17,21 @@ import math
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
-from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Floor
 from django.http import Http404
 from django.utils import timezone
 
@@ -36,8 +50,7 @@ from exams.item_statistics import (
     item_statistics,
 )
 from exams.models import Attempt, AttemptQuestion, Choice, Exam, ExamVersion, Question
-from exams.scoring import chosen_choice, normalize_answer
-from exams.services import _picked as answer_picked
+from exams.scoring import chosen_choice, normalize_answer, picked_choices
 from exams.services import question_points
 from proctoring.models import ProctoredSession, Revocation
 
@@ -50,7 +63,13 @@ def _results() -> QuerySet[Attempt]:
     results = Attempt.objects.filter(status=Attempt.Status.FINISHED, revocation__isnull=True)
     return results.select_related("regrade").annotate(
         # Rounded down, like the pass mark compares (Exam.passes), so 59.9 % never shows as a passing 60 %.
-        percent=Case(When(total=0, then=Value(0)), default=F("score") * 100 / F("total")),
+        percent=Case(
+            When(total=0, then=Value(0)),
+            default=Cast(
+                Floor(ExpressionWrapper(F("score") * 100 / F("total"), output_field=DecimalField())), IntegerField()
+            ),
+            output_field=IntegerField(),
+        ),
     )
 
 
@@ -147,7 +166,7 @@ def bucket_of(percent: int) -> int:
 
 def _rates(rows: list[tuple[int, int, bool]]) -> tuple[float, float]:
     """The mean exact percentage and the pass rate of (score, total, passed) rows, to one decimal."""
-    exact = [score * 100 / total if total else 0.0 for score, total, _passed in rows]
+    exact = [float(score) * 100 / total if total else 0.0 for score, total, _passed in rows]
     passed = sum(1 for _score, _total, ok in rows if ok)
     return round(sum(exact) / len(rows), 1), round(passed * 100 / len(rows), 1)
 
@@ -247,7 +266,7 @@ def given_answer(row: AttemptQuestion, points: Fraction):
     if kind == Question.Kind.SHORT:
         text = normalize_answer(row.response) if isinstance(row.response, str) else ""
         return text or None
-    picked = answer_picked(row.response, order)
+    picked = picked_choices(order, row.response)
     if picked is None:
         return None
     if kind == Question.Kind.MULTIPLE:

@@ -16,12 +16,32 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
 
 ZERO, ONE = Fraction(0), Fraction(1)
 
 _SPACES = re.compile(r"\s+")
 _KATAKANA = {code: code - 0x60 for code in range(ord("ァ"), ord("ヶ") + 1)}  # ァ..ヶ -> ぁ..ゖ
+
+
+SCORE_STEP = Decimal("0.01")  # Attempt.score keeps two decimals
+
+
+def attempt_score(points: Iterable[Fraction]) -> Decimal:
+    """An attempt's score: the sum of its questions' points, kept to two decimals and rounded down, so
+    a score never shows more than was earned (two thirds of a point count 0.66).
+    """
+    total = sum(points, ZERO)
+    return (Decimal(total.numerator) / Decimal(total.denominator)).quantize(SCORE_STEP, rounding=ROUND_DOWN)
+
+
+def points_text(value) -> str:
+    """A score as people write it: 7, 7.5, 7.25 (no trailing zeros); "" for None."""
+    if value is None:
+        return ""
+    text = format(Decimal(value).quantize(SCORE_STEP, rounding=ROUND_DOWN), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def normalize_answer(text: str) -> str:
@@ -37,6 +57,15 @@ def normalize_answer(text: str) -> str:
 def chosen_choice(choice_order: Sequence[int], answer: int | None) -> int | None:
     """The choice id a single-choice answer picked: `answer` is an index into the examinee's choice order."""
     return choice_order[answer] if answer is not None and answer < len(choice_order) else None
+
+
+def picked_choices(choice_order: Sequence[int], response) -> list[int] | None:
+    """The choice ids a multiple-choice or ordering answer gave: `response` is a list of indexes into the
+    examinee's choice order. None when the response is not such a list (not answered, or not this kind).
+    """
+    if not isinstance(response, list) or not all(type(i) is int and 0 <= i < len(choice_order) for i in response):
+        return None
+    return [choice_order[index] for index in response]
 
 
 def score_single(*, correct_ids: Iterable[int], chosen_id: int | None) -> Fraction:

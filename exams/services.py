@@ -9,9 +9,9 @@ others see it finished and change nothing.
 from __future__ import annotations
 
 import datetime
-import math
 import random
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 
 from django.db import transaction
@@ -204,15 +204,13 @@ def _refusal(attempt: Attempt) -> ServiceError | None:
     return None
 
 
-def _score(attempt: Attempt) -> int:
-    """Whole points: each question earns 0 to 1 (exams/scoring.py); a partial-credit sum is rounded down
-    until Attempt.score stores fractions (docs/design.md §3).
-    """
+def _score(attempt: Attempt) -> Decimal:
+    """Each question earns 0 to 1 (exams/scoring.py); the score is their sum to two decimals."""
     rows = list(attempt.questions.select_related("question"))
     choices: dict[int, list[Choice]] = {}
     for choice in Choice.objects.filter(question__in=[row.question_id for row in rows]).order_by("position", "pk"):
         choices.setdefault(choice.question_id, []).append(choice)
-    return math.floor(sum((question_points(row, choices.get(row.question_id, [])) for row in rows), Fraction(0)))
+    return scoring.attempt_score(question_points(row, choices.get(row.question_id, [])) for row in rows)
 
 
 def question_points(row: AttemptQuestion, choices: list[Choice]) -> Fraction:
@@ -223,7 +221,7 @@ def question_points(row: AttemptQuestion, choices: list[Choice]) -> Fraction:
         return scoring.score_single(correct_ids=correct, chosen_id=scoring.chosen_choice(order, row.answer))
     if question.kind == Question.Kind.SHORT:
         return scoring.score_short(accepted=question.accepted_answers, text=_text_response(row.response))
-    picked = _picked(row.response, order)
+    picked = scoring.picked_choices(order, row.response)
     if question.kind == Question.Kind.MULTIPLE:
         partial = question.credit == Question.Credit.PARTIAL
         return scoring.score_multiple(correct_ids=correct, chosen_ids=picked or [], partial=partial)
@@ -232,13 +230,6 @@ def question_points(row: AttemptQuestion, choices: list[Choice]) -> Fraction:
 
 def _text_response(response) -> str | None:
     return response if isinstance(response, str) else None
-
-
-def _picked(response, order: list[int]) -> list[int] | None:
-    """Choice ids of a list of indexes into the choice order; None if the response is not one."""
-    if not isinstance(response, list) or not all(type(i) is int and 0 <= i < len(order) for i in response):
-        return None
-    return [order[index] for index in response]
 
 
 def attempt_finish(*, attempt: Attempt, reason: str, now: datetime.datetime | None = None) -> bool:

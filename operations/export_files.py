@@ -30,8 +30,7 @@ from classrooms.models import AuditEntry, Enrollment, Membership, Organization, 
 from classrooms.schoolyear import today
 from classrooms.spreadsheet import spreadsheet_time
 from exams.models import Attempt, AttemptQuestion, Choice, Question
-from exams.scoring import chosen_choice
-from exams.services import _picked as answer_picked
+from exams.scoring import chosen_choice, picked_choices, points_text
 from exams.services import question_points
 from messaging.models import Message, Notice
 from proctoring.models import JAPANESE_CATEGORY, Incident, ProctoredSession, Revocation
@@ -236,8 +235,8 @@ def _attempt_rows(ctx: ExportContext, items: Iterable) -> Iterator[list[str]]:
         if revoked_at is not None or status != Attempt.Status.FINISHED:
             marks = ["", "", "", ""]  # a revoked result has no score any more (docs/design.md §5)
         else:
-            percent = score * 100 // total if total else 0
-            marks = [str(score), str(total), str(percent), "合格" if passed else "不合格"]
+            percent = int(score * 100 // total) if total else 0
+            marks = [points_text(score), str(total), str(percent), "合格" if passed else "不合格"]
         name, login_id = ctx.person(*examinee)
         head = [str(pk), str(session_id), class_name, code, title, login_id, name, moment(started), moment(finished)]
         state = [str(states[status]), str(reasons.get(reason, ""))]
@@ -294,7 +293,7 @@ def _given_text(ctx: ExportContext, row: AttemptQuestion, key: AnswerKey) -> str
         return ctx.choices.get(chosen_choice(row.choice_order, row.answer), ("", False))[0]
     if kind == Question.Kind.SHORT:
         return row.response if isinstance(row.response, str) else ""
-    picked = answer_picked(row.response, row.choice_order) or []
+    picked = picked_choices(row.choice_order, row.response) or []
     if kind == Question.Kind.MULTIPLE:
         ticked = set(picked)
         return " / ".join(ctx.choices.get(choice.id, ("", False))[0] for choice in key.choices if choice.id in ticked)

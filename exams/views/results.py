@@ -47,6 +47,7 @@ from exams.results import (
     school_versions,
     sessions_of_class,
 )
+from exams.scoring import points_text
 from proctoring.models import ProctoredSession
 
 examinee_required = role_required(User.Role.EXAMINEE)
@@ -305,7 +306,7 @@ def _result_rows(results):
             result.exam.title,
             str(result.version.number),
             timezone.localtime(result.finished_at).strftime("%Y-%m-%d %H:%M"),
-            str(result.score),
+            points_text(result.score),
             str(result.total),
             str(result.percent),
             "合格" if result.passed else "不合格",

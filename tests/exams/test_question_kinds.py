@@ -1,11 +1,14 @@
 """Answers of every question kind saved and scored through the attempt services (docs/design.md §3)."""
 
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from django.urls import reverse
 
 from config.errors import ServiceError
 from exams.models import Attempt, Choice, Question
+from exams.scoring import attempt_score, points_text
 from exams.services import answer_save, attempt_finish, attempt_start, question_points
 from exams.versions import version_publish
 from proctoring.services import session_open
@@ -69,7 +72,7 @@ def test_partial_credit_is_stated_on_the_question(mixed_attempt):
     assert question_points(multi, choices) == Fraction(1, 2)
     attempt_finish(attempt=attempt, reason=Attempt.FinishReason.SUBMITTED)
     attempt.refresh_from_db()
-    assert attempt.score == 0  # a half point, rounded down until Attempt.score stores fractions
+    assert attempt.score == Decimal("0.5")  # the half point counts
 
 
 @pytest.mark.django_db
@@ -84,3 +87,35 @@ def test_a_response_that_does_not_fit_its_kind_is_refused(mixed_attempt, key, re
     assert refused.value.code == "bad_choice"
     row.refresh_from_db()
     assert row.response is None
+
+
+@pytest.mark.django_db
+def test_a_partial_point_counts_in_the_score_the_result_page_and_the_class_csv(
+    mixed_attempt, client_of, teacher, examinee, school_class
+):
+    attempt = mixed_attempt
+    Question.objects.filter(key="multi").update(credit=Question.Credit.PARTIAL)
+    multi, short, single = (_row(attempt, key) for key in ("multi", "short", "single"))
+    answer_save(attempt=attempt, position=multi.position, seq=1, response=_indexes(multi, ["春"]))  # half a point
+    answer_save(attempt=attempt, position=short.position, seq=2, response="とうきょう")
+    answer_save(attempt=attempt, position=single.position, seq=3, choice=_indexes(single, ["正"])[0])
+    attempt_finish(attempt=attempt, reason=Attempt.FinishReason.SUBMITTED)
+    attempt.refresh_from_db()
+    assert (attempt.score, attempt.total, attempt.passed) == (Decimal("2.5"), 4, True)  # 62.5 % against 50 %
+
+    page = client_of(examinee).get(reverse("exams:result", args=[attempt.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    assert "2.5 out of 4" in page.content.decode()
+    assert "62%" in page.content.decode()  # rounded down, as the pass mark compares
+    csv = client_of(teacher).get(reverse("exams:class_results_export", args=[school_class.pk])).content.decode()
+    assert ",2.5,4,62," in csv
+
+
+def test_a_score_keeps_two_decimals_rounded_down_and_reads_without_trailing_zeros():
+    assert attempt_score([Fraction(2, 3)]) == Decimal("0.66")
+    assert attempt_score([Fraction(1, 2), Fraction(1, 3), Fraction(1, 6)]) == Decimal("1.00")  # summed exactly first
+    assert [points_text(value) for value in (Decimal("7.00"), Decimal("7.50"), Decimal("0.66"), None)] == [
+        "7",
+        "7.5",
+        "0.66",
+        "",
+    ]
