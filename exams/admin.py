@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.console import ReadOnlyAdmin
 from exams.item_analysis_console import ItemAnalysisConsole
-from exams.models import Choice, Exam, Question
+from exams.models import Choice, Exam, Question, Regrade
 
 
 class QuestionInline(admin.TabularInline):
@@ -85,3 +85,17 @@ class QuestionAdmin(ReadOnlyAdmin):
     list_select_related = ["exam", "version"]
     fields = ["exam", "version", "key", "kind", "position", "group", "prompt", "credit", "accepted_answers"]
     inlines = [ChoiceInline]
+
+
+@admin.register(Regrade)
+class RegradeAdmin(ReadOnlyAdmin):
+    """Keys corrected on the operator's published tests, with the reason and the results scored again
+    (exams/regrade.py, docs/design.md §3). A school's own corrections stay with the school.
+    """
+
+    list_display = ["at", "version", "question", "rescored", "by"]
+    list_select_related = ["version", "question__exam", "by"]
+    fields = ["version", "question", "by", "at", "reason", "key_before", "key_after", "rescored"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(version__exam__organization__isnull=True)

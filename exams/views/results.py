@@ -52,7 +52,20 @@ from proctoring.models import ProctoredSession
 
 examinee_required = role_required(User.Role.EXAMINEE)
 
-CSV_HEADER = ["番号", "氏名", "利用者ID", "テスト", "版", "受検日時", "得点", "満点", "得点率(%)", "合否"]
+CSV_HEADER = [
+    "番号",
+    "氏名",
+    "利用者ID",
+    "テスト",
+    "版",
+    "受検日時",
+    "得点",
+    "満点",
+    "得点率(%)",
+    "合否",
+    "採点の修正",  # when a corrected key scored the result again (exams/regrade.py, docs/design.md §3)
+    "修正の理由",
+]
 
 
 @examinee_required
@@ -305,9 +318,15 @@ def _result_rows(results):
             result.examinee.login_id,
             result.exam.title,
             str(result.version.number),
-            timezone.localtime(result.finished_at).strftime("%Y-%m-%d %H:%M"),
+            _minute(result.finished_at),
             points_text(result.score),
             str(result.total),
             str(result.percent),
             "合格" if result.passed else "不合格",
+            _minute(result.regraded_at),
+            result.regrade.reason if result.regrade else "",
         ]
+
+
+def _minute(moment) -> str:
+    return "" if moment is None else timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")

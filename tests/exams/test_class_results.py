@@ -30,7 +30,20 @@ def english(settings):
 
 
 BOM = "\ufeff"
-CSV_HEADER = ["番号", "氏名", "利用者ID", "テスト", "版", "受検日時", "得点", "満点", "得点率(%)", "合否"]
+CSV_HEADER = [
+    "番号",
+    "氏名",
+    "利用者ID",
+    "テスト",
+    "版",
+    "受検日時",
+    "得点",
+    "満点",
+    "得点率(%)",
+    "合否",
+    "採点の修正",
+    "修正の理由",
+]
 
 
 def page_url(school_class, **query) -> str:
@@ -337,7 +350,7 @@ def test_it_downloads_utf8_with_bom_and_the_japanese_header(
     rows = rows_of(response)
     assert rows[0] == CSV_HEADER
     assert rows[1][:5] == ["1", "鈴木 一郎", "sakura-pupil", "読解テスト", "1"]
-    assert rows[1][6:] == ["8", "10", "80", "合格"]
+    assert rows[1][6:] == ["8", "10", "80", "合格", "", ""]  # not regraded
 
 
 def test_it_writes_finished_at_in_japan_time(client_of, teacher, school_class, examinee, proctored_session):

@@ -7,6 +7,9 @@ note, teachers the author's reason too.
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from django.urls import reverse
 
@@ -227,6 +230,18 @@ def test_pupils_see_a_neutral_note_and_teachers_the_reason(world, client_of, tea
     assert REASON in client_of(teacher).get(history_url).content.decode()
 
 
+def test_the_class_csv_says_which_results_were_regraded_and_why(world, client_of, teacher, school_class):
+    _b_is_right(world, by=teacher)
+    url = reverse("exams:class_results_export", args=[school_class.pk])
+    text = client_of(teacher).get(url, {"session": world["finished"].session_id}).content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    regraded = {row["利用者ID"]: (row["得点"], row["修正の理由"], bool(row["採点の修正"])) for row in rows}
+    assert regraded == {
+        world["pupils"][0].login_id: ("1", REASON, True),
+        world["pupils"][1].login_id: ("1", REASON, True),
+    }
+
+
 def test_an_operator_corrects_a_key_of_the_operator_catalog(client_of, operator, teacher):
     exam = make_exam(code="catalog-test")
     question = exam.questions.order_by("position").first()
@@ -238,6 +253,23 @@ def test_an_operator_corrects_a_key_of_the_operator_catalog(client_of, operator,
     entry = AuditEntry.objects.get(action="exam.regrade")
     assert entry.organization is None
     assert entry.details["key_after"] == [second.text]
+
+
+def test_the_console_lists_the_operators_corrections_read_only_and_not_a_schools(world, client_of, operator, teacher):
+    _b_is_right(world, by=teacher)  # a school's own test
+    exam = make_exam(code="catalog-test")
+    question = exam.questions.order_by("position").first()
+    second = question.choices.order_by("position")[1]
+    ours = question_regrade(question=question, correct=[second.pk], reason="運営の訂正", by=operator)
+    client = client_of(operator)
+    listing = client.get(reverse("admin:exams_regrade_changelist")).content.decode()
+    assert reverse("admin:exams_regrade_change", args=[ours.pk]) in listing
+    school_regrade = Regrade.objects.exclude(pk=ours.pk).get()
+    assert reverse("admin:exams_regrade_change", args=[school_regrade.pk]) not in listing
+    page = client.get(reverse("admin:exams_regrade_change", args=[ours.pk])).content.decode()
+    assert "運営の訂正" in page
+    assert 'name="reason"' not in page  # nothing to edit
+    assert client.get(reverse("admin:exams_regrade_change", args=[school_regrade.pk])).status_code == 302  # not found
 
 
 # --- On PostgreSQL: a regrade racing a hand-in ---------------------------------------------------
