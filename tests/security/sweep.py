@@ -47,6 +47,7 @@ from classrooms.models import AuditEntry, Organization, Transfer, User
 from classrooms.schoolyear import today
 from exams import services as exam_services
 from exams import versions as exam_versions
+from exams.models import Regrade
 from messaging import services as messaging_services
 from messaging.models import BreakGlassAccess
 from operations.models import BillingSnapshot, ContractTerm, DataExport
@@ -182,6 +183,10 @@ class World:
         victim["school_exam"] = make_exam(code="victim-school-test", organization=self.victim_org)
         type(exam).objects.filter(pk=victim["school_exam"].pk).update(title=f"学校のテスト {CANARY}")
         victim["school_question"] = victim["school_exam"].questions.first()
+        # A corrected key of the operator's test (the console lists those only).
+        question = exam.questions.first()
+        regrade = Regrade.objects.create(version=question.version, question=question, by=None, reason=CANARY)
+        self.by_model[Regrade] = regrade
 
     def _build_victim_draft(self) -> None:
         """A test of the victim school's own catalog, a draft with a passage and a question (the editor's ids)."""
