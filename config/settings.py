@@ -224,6 +224,7 @@ RATE_LIMITS = {
     "notice": env("RATE_LIMIT_NOTICE", "60/h"),  # class notices
     "roster_import": env("RATE_LIMIT_ROSTER_IMPORT", "30/h"),  # roster CSV imports
     "password": env("RATE_LIMIT_PASSWORD", "100/h"),  # new initial passwords issued, own password changes
+    "authoring": env("RATE_LIMIT_AUTHORING", "300/m"),  # the test editor's saves (autosave), imports, regrades
 }
 RATELIMIT_FAIL_OPEN = True
 

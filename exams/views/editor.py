@@ -25,6 +25,7 @@ from django_htmx.http import trigger_client_event
 from classrooms.access import organization_of, role_required
 from classrooms.models import User
 from config.errors import ServiceError
+from config.ratelimits import rate_limit
 from exams import versions
 from exams.access import exams_to_write, get_exam_to_write
 from exams.editor_forms import FURIGANA_HELP, ExamSettingsForm, NewQuestionForm, PassageForm, QuestionDraft
@@ -107,6 +108,7 @@ def _list_page(request, form, status: int = 200):
 
 @author_required
 @require_POST
+@rate_limit("authoring")
 def exam_new(request):
     form = ExamSettingsForm(request.POST)
     if not form.is_valid():
@@ -265,6 +267,7 @@ def _form_error(form) -> str:
 
 @author_required
 @require_POST
+@rate_limit("authoring")
 def settings_save(request, exam_id: int):
     exam, draft = _draft_or_404(request, exam_id)
     form = ExamSettingsForm(request.POST)
@@ -289,6 +292,7 @@ def problems(request, exam_id: int):
 
 @author_required
 @require_POST
+@rate_limit("authoring")
 def publish(request, exam_id: int):
     exam, draft = _draft_or_404(request, exam_id)
     try:
@@ -301,6 +305,7 @@ def publish(request, exam_id: int):
 
 @author_required
 @require_POST
+@rate_limit("authoring")
 def draft_next(request, exam_id: int):
     exam = get_exam_to_write(request.user, exam_id)
     draft = versions.exam_draft_next_version(exam=exam, by=request.user)
@@ -313,6 +318,7 @@ def draft_next(request, exam_id: int):
 
 @author_required
 @require_POST
+@rate_limit("authoring")
 def passage_add(request, exam_id: int):
     exam, draft = _draft_or_404(request, exam_id)
     try:
@@ -325,6 +331,7 @@ def passage_add(request, exam_id: int):
 
 @author_required
 @require_POST
+@rate_limit("authoring")
 def passage_save(request, exam_id: int, passage_id: int):
     exam, draft = _draft_or_404(request, exam_id)
     passage = _passage_or_404(draft, passage_id)
@@ -342,6 +349,7 @@ def passage_save(request, exam_id: int, passage_id: int):
 
 @author_required
 @require_POST
+@rate_limit("authoring")
 def passage_move(request, exam_id: int, passage_id: int):
     exam, draft = _draft_or_404(request, exam_id)
     passage = _passage_or_404(draft, passage_id)
@@ -351,6 +359,7 @@ def passage_move(request, exam_id: int, passage_id: int):
 
 @author_required
 @require_http_methods(["GET", "POST"])
+@rate_limit("authoring")
 def passage_delete(request, exam_id: int, passage_id: int):
     exam, draft = _draft_or_404(request, exam_id)
     passage = _passage_or_404(draft, passage_id)
@@ -384,6 +393,7 @@ def _direction(request) -> int:
 
 @author_required
 @require_POST
+@rate_limit("authoring")
 def question_add(request, exam_id: int):
     exam, draft = _draft_or_404(request, exam_id)
     form = NewQuestionForm(request.POST)
@@ -403,6 +413,7 @@ def question_add(request, exam_id: int):
 
 @author_required
 @require_POST
+@rate_limit("authoring")
 def question_save(request, exam_id: int, question_id: int):
     """Save the question as typed; a button's `op` (add, remove-N, up-N, down-N) changes its rows first."""
     exam, draft = _draft_or_404(request, exam_id)
@@ -430,6 +441,7 @@ def question_save(request, exam_id: int, question_id: int):
 
 @author_required
 @require_POST
+@rate_limit("authoring")
 def question_move(request, exam_id: int, question_id: int):
     exam, draft = _draft_or_404(request, exam_id)
     question = _question_or_404(draft, question_id)
@@ -439,6 +451,7 @@ def question_move(request, exam_id: int, question_id: int):
 
 @author_required
 @require_POST
+@rate_limit("authoring")
 def question_duplicate(request, exam_id: int, question_id: int):
     exam, draft = _draft_or_404(request, exam_id)
     question = _question_or_404(draft, question_id)
@@ -453,6 +466,7 @@ def question_duplicate(request, exam_id: int, question_id: int):
 
 @author_required
 @require_http_methods(["GET", "POST"])
+@rate_limit("authoring")
 def question_delete(request, exam_id: int, question_id: int):
     exam, draft = _draft_or_404(request, exam_id)
     question = _question_or_404(draft, question_id)

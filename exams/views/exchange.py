@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from classrooms.access import role_required
 from classrooms.models import User
+from config.ratelimits import rate_limit
 from exams.access import get_version_to_read, import_catalog_of
 from exams.catalog import CatalogError
 from exams.exchange import MAX_UPLOAD_BYTES, exam_export_text, exam_import_upload
@@ -47,6 +48,7 @@ def exam_export_json(request, exam_id: int, number: int):
 @author_required
 @never_cache
 @require_http_methods(["GET", "POST"])
+@rate_limit("authoring")
 def exam_import_json(request):
     """Upload a test file: a new draft in one's own catalog, or the list of every problem."""
     allowed, organization = import_catalog_of(request.user)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from classrooms.access import role_required
 from classrooms.models import User
 from config.errors import ServiceError
+from config.ratelimits import rate_limit
 from exams import regrade as regrades
 from exams.access import get_question_to_regrade
 from exams.models import Question, Regrade
@@ -90,6 +91,7 @@ class RegradeForm(forms.Form):
 @author_required
 @never_cache
 @require_http_methods(["GET", "POST"])
+@rate_limit("authoring")
 def question_regrade(request, exam_id: int, number: int, question_id: int):
     """GET: the question, its key and the corrections so far; POST: correct the key and score again."""
     question = get_question_to_regrade(request.user, exam_id, number, question_id)

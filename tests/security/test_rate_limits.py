@@ -26,6 +26,7 @@ from exams.models import Attempt
 from messaging.services import message_send
 from proctoring.services import seat_take, session_start
 from tests.conftest import connect, enroll, make_user
+from tests.exams.conftest import new_draft
 from tests.servers import redis_url_or_own
 
 pytestmark = pytest.mark.django_db
@@ -220,6 +221,47 @@ def test_own_password_changes_are_limited(settings, teacher):
     statuses = [client.post(url, wrong).status_code for _ in range(3)]
 
     assert statuses == [200, 200, 429]
+
+
+# --- The test editor ---------------------------------------------------------------------------------
+
+# An autosave follows 0.8 s without typing (templates/exams/editor/, hx-trigger "delay:800ms"): one form
+# typed into without stopping saves at most 75 times a minute; two forms at once is an author's peak.
+HONEST_AUTHORING_PEAK = 2 * 75
+
+
+def _settings(title: str) -> dict:
+    return {"title": title, "time_limit_minutes": 10, "pass_mark_percent": 50, "questions_per_attempt": 1}
+
+
+@pytest.fixture
+def draft(organization, teacher):
+    return new_draft(organization, teacher, code="weekly", title="週テスト", questions_per_attempt=1)[1]
+
+
+def test_a_flood_of_editor_saves_is_refused_and_the_last_save_kept(settings, teacher, draft):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "authoring": "3/m"}
+    client = signed_in(teacher)
+    url = reverse("exams:write_settings", args=[draft.exam_id])
+    for number in range(3):
+        assert client.post(url, _settings(f"題 {number}"), headers={"HX-Request": "true"}).status_code == 200
+
+    refused = client.post(url, _settings("題 3"), headers={"HX-Request": "true"})
+
+    assert refused.status_code == 429  # the editor's page says "not saved" and keeps what was typed
+    assert int(refused["Retry-After"]) > 0
+    draft.refresh_from_db()
+    assert draft.title == "題 2"
+
+
+def test_an_authors_honest_peak_of_autosaves_is_never_refused(teacher, draft):
+    client = signed_in(teacher)
+    url = reverse("exams:write_settings", args=[draft.exam_id])
+    statuses = {
+        client.post(url, _settings(f"題 {n}"), headers={"HX-Request": "true"}).status_code
+        for n in range(HONEST_AUTHORING_PEAK)
+    }
+    assert statuses == {200}
 
 
 # --- Several server processes count together ----------------------------------------------------
