@@ -33,6 +33,17 @@ class _ExamSettings(models.Model):
     def passes(self, score, total: int) -> bool:
         return total > 0 and score * 100 >= self.pass_mark_percent * total
 
+    @property
+    def plain_title(self) -> str:
+        """The title without its furigana notation, for one-line places: lists, tables, the browser tab, CSVs.
+
+        A title may carry readings like any exam text (docs/exam-format.md, "Furigana"); the headings a
+        pupil reads render them as ruby.
+        """
+        from exams.templatetags.exam_text import without_ruby
+
+        return without_ruby(self.title)
+
 
 class Exam(_ExamSettings):
     """A test in one of two catalogs (docs/design.md §3).
@@ -75,7 +86,7 @@ class Exam(_ExamSettings):
         verbose_name_plural = _("exams")
 
     def __str__(self) -> str:
-        return self.title
+        return self.plain_title
 
     @property
     def is_operator_catalog(self) -> bool:
@@ -143,7 +154,7 @@ class ExamVersion(_ExamSettings):
         ]
 
     def __str__(self) -> str:
-        return f"{self.title} (v{self.number})"
+        return f"{self.plain_title} (v{self.number})"
 
     @property
     def is_published(self) -> bool:

@@ -7,7 +7,6 @@ judged here with the scoring an attempt uses (`exams.services.question_points`),
 
 from __future__ import annotations
 
-import random
 import secrets
 from dataclasses import dataclass
 from decimal import Decimal
@@ -15,11 +14,10 @@ from fractions import Fraction
 
 from exams.models import AttemptQuestion, Choice, ExamVersion, Question
 from exams.scoring import attempt_score
-from exams.services import MAX_SHORT_ANSWER_LENGTH, draw_questions, question_points
+from exams.services import MAX_SHORT_ANSWER_LENGTH, choice_ids_of, draw_questions, question_points, shown_order
 
 SESSION_KEY = "exam_previews"
 KEPT_PREVIEWS = 5  # draws kept in the session at once (one per version, the newest ones)
-_random = random.SystemRandom()
 
 
 @dataclass(frozen=True)
@@ -37,14 +35,11 @@ class PreviewDraw:
 def preview_draw(version: ExamVersion) -> PreviewDraw:
     """A fresh draw from the version, as `exams.services.attempts_start` draws an attempt's."""
     questions = list(version.questions.all())
-    choice_ids: dict[int, list[int]] = {}
-    for choice in Choice.objects.filter(question__in=questions).only("id", "question_id"):
-        choice_ids.setdefault(choice.question_id, []).append(choice.id)
-    rows = []
-    for question in draw_questions(questions, version.questions_per_attempt):
-        order = choice_ids.get(question.id, [])[:]
-        _random.shuffle(order)
-        rows.append((question.id, tuple(order)))
+    choice_ids = choice_ids_of(questions)
+    rows = [
+        (question.id, tuple(shown_order(question, choice_ids.get(question.id, []))))
+        for question in draw_questions(questions, version.questions_per_attempt)
+    ]
     return PreviewDraw(token=secrets.token_hex(8), version_id=version.pk, rows=tuple(rows))
 
 

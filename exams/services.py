@@ -69,9 +69,7 @@ def attempts_start(*, session, examinee_ids: list[int], now: datetime.datetime |
         return []
     version = session.version
     questions = list(version.questions.all())
-    choice_ids: dict[int, list[int]] = {}
-    for choice in Choice.objects.filter(question__in=questions).only("id", "question_id"):
-        choice_ids.setdefault(choice.question_id, []).append(choice.id)
+    choice_ids = choice_ids_of(questions)
     draws = [draw_questions(questions, version.questions_per_attempt) for _ in new_ids]
     # A pupil's standing accommodation from the roster stretches their time limit (docs/design.md §4).
     multipliers = dict(
@@ -92,11 +90,30 @@ def attempts_start(*, session, examinee_ids: list[int], now: datetime.datetime |
     rows = []
     for attempt, drawn in zip(attempts, draws, strict=True):
         for position, question in enumerate(drawn):
-            order = choice_ids.get(question.id, [])[:]
-            _random.shuffle(order)
+            order = shown_order(question, choice_ids.get(question.id, []))
             rows.append(AttemptQuestion(attempt=attempt, position=position, question=question, choice_order=order))
     AttemptQuestion.objects.bulk_create(rows)
     return attempts
+
+
+def choice_ids_of(questions: list) -> dict[int, list[int]]:
+    """Each question's choice ids in their authored order (for ordering questions, the right order)."""
+    choice_ids: dict[int, list[int]] = {}
+    for choice in Choice.objects.filter(question__in=questions).only("id", "question_id"):
+        choice_ids.setdefault(choice.question_id, []).append(choice.id)
+    return choice_ids
+
+
+def shown_order(question, choice_ids: list[int]) -> list[int]:
+    """The choices in a random order for one pupil. An ordering question is never shown already in its
+    right order: the pupil would have nothing to do, and could not tell the page it is their answer.
+    """
+    order = choice_ids[:]
+    _random.shuffle(order)
+    if question.kind == Question.Kind.ORDERING and len(order) > 1:
+        while order == choice_ids:
+            _random.shuffle(order)
+    return order
 
 
 def draw_questions(questions: list, count: int) -> list:

@@ -12,7 +12,7 @@ from proctoring.models import Incident, ProctoredSession, Seat
 
 
 def _sessions():
-    return ProctoredSession.objects.select_related("exam", "teacher", "school_class__organization")
+    return ProctoredSession.objects.select_related("exam", "version", "teacher", "school_class__organization")
 
 
 def get_session_for_proctor(user: User, session_id: int) -> ProctoredSession:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, F
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -121,8 +121,23 @@ DASHBOARD_TEXT = {
 }
 
 
+class StartableExamField(forms.ModelChoiceField):
+    """A test as the start screen lists it: which catalog, its title without notation, length and pass mark
+    (all a teacher may know of an operator's test, docs/design.md §3).
+    """
+
+    def label_from_instance(self, exam: Exam) -> str:
+        catalog = _("operator's test") if exam.organization_id is None else _("school's test")
+        return _("[%(catalog)s] %(title)s (%(minutes)d min, pass mark %(pass_mark)d%%)") % {
+            "catalog": catalog,
+            "title": exam.plain_title,
+            "minutes": exam.time_limit_minutes,
+            "pass_mark": exam.pass_mark_percent,
+        }
+
+
 class SessionOpenForm(forms.Form):
-    exam = forms.ModelChoiceField(
+    exam = StartableExamField(
         label=_("Test"), queryset=Exam.objects.filter(is_active=True), empty_label=_("Choose a test")
     )
 
@@ -133,7 +148,9 @@ def session_create(request, class_id: int):
     """Open the waiting room of a test for one of the teacher's classes."""
     school_class = get_class_for_teacher(request.user, class_id)
     form = SessionOpenForm(request.POST or None)
-    form.fields["exam"].queryset = startable_exams(school_class.organization)
+    form.fields["exam"].queryset = startable_exams(school_class.organization).order_by(
+        F("organization").asc(nulls_first=True), "title"
+    )
     if request.method == "POST" and form.is_valid():
         try:
             session = services.session_open(school_class=school_class, exam=form.cleaned_data["exam"], by=request.user)

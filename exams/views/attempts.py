@@ -187,7 +187,8 @@ def attempt_page(request, attempt_id: int):
     }
     context = attempt_page_context(
         request,
-        title=attempt.exam.title,
+        title=attempt.version.title,
+        instructions=attempt.version.description,
         answered=[row.is_answered for row in rows],
         question_url=lambda position: reverse("exams:question", args=[attempt.pk, position]),
         submit_url=reverse("exams:submit", args=[attempt.pk]),
@@ -196,7 +197,9 @@ def attempt_page(request, attempt_id: int):
     return render(request, "exams/attempt.html", {**context, "attempt": attempt})
 
 
-def attempt_page_context(request, *, title: str, answered: list[bool], question_url, submit_url: str, config: dict):
+def attempt_page_context(
+    request, *, title: str, instructions: str, answered: list[bool], question_url, submit_url: str, config: dict
+):
     """What templates/exams/attempt.html shows, for a pupil's attempt and for the author's preview alike
     (docs/design.md §3): `answered` per position, `question_url(position)` the fragment of each question.
     The page opens on the question asked for (?q=n, from 1), else the first one not answered.
@@ -211,6 +214,7 @@ def attempt_page_context(request, *, title: str, answered: list[bool], question_
     ]
     return {
         "title": title,
+        "instructions": instructions,
         "questions": questions,
         "start": start,
         "start_url": question_url(start),

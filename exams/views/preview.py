@@ -56,6 +56,7 @@ def version_preview(request, exam_id: int, number: int):
     context = attempt_page_context(
         request,
         title=version.title,
+        instructions=version.description,
         answered=[False] * len(draw.rows),
         question_url=_question_url(version),
         submit_url=reverse("exams:version_preview_submit", args=[version.exam_id, version.number]),

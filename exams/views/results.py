@@ -161,7 +161,7 @@ class ResultsFilterForm(forms.Form):
 
 def _session_label(session: ProctoredSession) -> str:
     day = timezone.localtime(session.started_at or session.created_at)
-    return f"{formats.date_format(day, 'DATE_FORMAT')} {session.exam.title}"
+    return f"{formats.date_format(day, 'DATE_FORMAT')} {session.exam.plain_title}"
 
 
 def _chosen_session(request, school_class: SchoolClass) -> tuple[ResultsFilterForm, ProctoredSession | None]:

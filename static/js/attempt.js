@@ -380,6 +380,14 @@
     typingTimer = setTimeout(() => answerResponse(Number(input.form.dataset.position), responseOf(input.form)), 800);
   });
 
+  // The order as it stands is the pupil's answer, moved or not (the first order shown is never the right one).
+  document.addEventListener("click", (event) => {
+    const keep = event.target.closest(".keep-order");
+    if (!keep) return;
+    const form = keep.closest(".answer-form");
+    answerResponse(Number(form.dataset.position), responseOf(form));
+  });
+
   document.addEventListener("click", (event) => {
     const move = event.target.closest(".ordering .move-up, .ordering .move-down");
     if (!move) return;
