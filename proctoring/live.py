@@ -129,7 +129,7 @@ def session_fields(session: ProctoredSession) -> dict:
     return {
         "id": session.pk,
         "status": session.status,
-        "exam": session.exam.title,
+        "exam": session.exam.plain_title,
         "class": session.school_class.name,
         "started_at": _iso(session.started_at),
         "ended_at": _iso(session.ended_at),

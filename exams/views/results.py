@@ -316,7 +316,7 @@ def _result_rows(results):
             "" if result.number is None else str(result.number),
             result.examinee.name,
             result.examinee.login_id,
-            result.exam.title,
+            result.exam.plain_title,
             str(result.version.number),
             _minute(result.finished_at),
             points_text(result.score),
