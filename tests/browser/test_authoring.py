@@ -119,7 +119,7 @@ class TestAuthoring(BrowserTestCase):
         teacher.get_by_role("link", name="My classes").click()
         teacher.get_by_role("link", name="5年1組").click()
         teacher.get_by_role("link", name="Start a test").click()
-        teacher.get_by_label("Test").select_option(label="都道府県テスト")
+        teacher.get_by_label("Test").select_option(label="[school's test] 都道府県テスト (10 min, pass mark 50%)")
         teacher.get_by_role("button", name="Open the waiting room").click()
         expect(teacher).to_have_url(re.compile(r"/proctor/sessions/\d+/$"))
 

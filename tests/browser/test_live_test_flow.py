@@ -51,7 +51,7 @@ class TestWholeTest(BrowserTestCase):
         self.sign_in(teacher, self.teacher)
         teacher.get_by_role("link", name="5年1組").click()
         teacher.get_by_role("link", name="Start a test").click()
-        teacher.get_by_label("Test").select_option(label=self.exam.title)
+        teacher.get_by_label("Test").select_option(label=f"[operator's test] {self.exam.title} (10 min, pass mark 60%)")
         teacher.get_by_role("button", name="Open the waiting room").click()
         expect(teacher).to_have_url(re.compile(r"/proctor/sessions/\d+/$"))
         expect(teacher.locator("#connection-status")).to_have_attribute("data-state", "live")
