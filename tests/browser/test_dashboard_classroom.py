@@ -28,6 +28,7 @@ from playwright.sync_api import Page, expect
 from classrooms.models import User
 from exams.services import attempt_finish, attempts_start
 from proctoring.models import Connection, ProctoredSession, Seat, Signal
+from sockets.models import ServerProcess
 from tests.browser.conftest import BrowserTestCase
 from tests.conftest import PASSWORD, connect, enroll, make_class, make_exam, make_organization, make_user
 
@@ -77,6 +78,12 @@ class DashboardTestCase(BrowserTestCase):
                 seat = Seat.objects.create(session=self.session, examinee=pupil, last_seen_at=timezone.now())
                 if number not in OFFLINE:
                     connect(seat, f"test-channel-{number}")
+        # The process holding those sockets stays alive for the whole test: its lease (15 s) would
+        # otherwise run out on a slow machine before the last check, and the server would clear
+        # its sockets as a dead process's and flag everyone's connection as lost.
+        ServerProcess.objects.filter(name="test-process").update(
+            renewed_at=timezone.now() + datetime.timedelta(hours=1)
+        )
         self.addCleanup(Connection.objects.all().delete)  # after the browsers: nobody holds them any more
 
     def start_in_the_database(self) -> None:
