@@ -9,7 +9,9 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
+from config.errors import ServiceError
 from exams import versions
 from exams.models import Question
 from tests.exams.conftest import new_draft
@@ -46,3 +48,38 @@ def test_the_consoles_first_page_leads_to_the_operators_editor_and_import(client
     assert f'href="{reverse("exams:write_list")}"' in section
     assert f'href="{reverse("exams:exam_import_json")}"' in section
     assert "ファイルからテストを取り込む" in section
+
+
+def _passage_quiz(organization, teacher, *, drawn: int):
+    """A passage with furigana in its title and three single-choice questions on it, `drawn` a pupil."""
+    exam, draft = new_draft(organization, teacher, code="passage", title="春の読解", questions_per_attempt=drawn)
+    passage = versions.passage_add(version=draft, by=teacher, title="｜春《はる》の校庭", text="桜が咲きます。")
+    for prompt in ("一つめ", "二つめ", "三つめ"):
+        question = versions.question_add(version=draft, by=teacher, kind=Question.Kind.SINGLE, passage=passage)
+        versions.question_update(
+            question=question, by=teacher, prompt=prompt, passage=passage, choices=[("はい", True), ("いいえ", False)]
+        )
+    return exam, draft
+
+
+def test_a_passage_longer_than_the_draw_is_a_problem_before_publishing(client_of, organization, teacher):
+    """Three questions on a passage and two drawn: the passage never fits a draw, and pupils got nothing."""
+    exam, draft = _passage_quiz(organization, teacher, drawn=2)
+    with translation.override("en"):
+        assert versions.version_problems(draft) == [
+            "Passage “春の校庭” has 3 questions, more than the 2 drawn for each pupil: it would never be drawn. "
+            "Draw more questions, or move some off the passage."
+        ]
+    with pytest.raises(ServiceError):
+        versions.version_publish(version=draft, by=teacher)
+    page = client_of(teacher).get(reverse("exams:write_problems", args=[exam.pk]), headers=JA).content.decode()
+    assert "本文「春の校庭」の問題は3問で、一人あたりの出題数（2問）より多いため、この本文は出題されません。" in page
+    assert "《" not in page  # the passage's title in the one-line panel is plain
+
+    versions.version_settings_update(version=draft, by=teacher, **{**_settings(draft), "questions_per_attempt": 3})
+    draft.refresh_from_db()
+    assert versions.version_problems(draft) == []
+
+
+def _settings(version) -> dict:
+    return {name: getattr(version, name) for name in version.SETTINGS}
