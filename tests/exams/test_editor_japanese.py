@@ -14,7 +14,9 @@ from django.utils import translation
 from config.errors import ServiceError
 from exams import versions
 from exams.models import Question
+from tests.conftest import make_exam
 from tests.exams.conftest import new_draft
+from tests.exams.test_item_analysis import pupil, running, sit
 
 pytestmark = pytest.mark.django_db
 
@@ -83,3 +85,18 @@ def test_a_passage_longer_than_the_draw_is_a_problem_before_publishing(client_of
 
 def _settings(version) -> dict:
     return {name: getattr(version, name) for name in version.SETTINGS}
+
+
+def test_with_too_few_answers_the_flags_column_says_it_is_not_checked_yet(client_of, teacher, school_class):
+    """Three pupils, as in the walk: no flag can show yet, and an empty column read as 'nothing to check'."""
+    exam = make_exam(code="three-pupils", questions=2, per_attempt=2, organization=school_class.organization)
+    session = running(exam, school_class, teacher)
+    for number in (1, 2, 3):
+        sit(session, pupil(school_class, f"pupil-{number}", number), {"q0": number != 3, "q1": number == 1})
+    url = reverse("exams:class_results", args=[school_class.pk]) + f"?session={session.pk}"
+    html = client_of(teacher).get(url, headers=JA).content.decode()
+    assert html.count("まだ判定していません（5件の回答から判定します）") == 2
+    for number in (4, 5):
+        sit(session, pupil(school_class, f"pupil-{number}", number), {"q0": True, "q1": False})
+    html = client_of(teacher).get(url, headers=JA).content.decode()
+    assert "まだ判定していません" not in html  # five answers: the flags are computed, and say what they find
