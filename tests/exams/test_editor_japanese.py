@@ -100,3 +100,11 @@ def test_with_too_few_answers_the_flags_column_says_it_is_not_checked_yet(client
         sit(session, pupil(school_class, f"pupil-{number}", number), {"q0": True, "q1": False})
     html = client_of(teacher).get(url, headers=JA).content.decode()
     assert "まだ判定していません" not in html  # five answers: the flags are computed, and say what they find
+
+
+def test_the_list_of_tests_says_whose_they_are_in_plain_japanese(client_of, teacher, operator):
+    """It read 「学校のテスト一覧のテストです」: 'the tests of the list of tests'."""
+    for user, words in ((teacher, "この学校のテストです。"), (operator, "運営のテストです。")):
+        page = client_of(user).get(reverse("exams:write_list"), headers=JA).content.decode()
+        assert words in page
+        assert "テスト一覧のテスト" not in page
