@@ -39,6 +39,7 @@ from classrooms.access import history_shared_until, roster_of
 from classrooms.models import Enrollment, Membership, Organization, SchoolClass, User
 from classrooms.schoolyear import today
 from exams.item_statistics import (
+    FLAG_MIN_RESPONSES,
     OTHER,
     OTHER_ORDER,
     RIGHT_ORDER,
@@ -245,6 +246,15 @@ class ItemRow:
     @property
     def kind_label(self) -> str:
         return Question.Kind(self.kind).label
+
+    @property
+    def too_few_to_flag(self) -> bool:
+        """No flag yet says nothing about the question (exams/item_statistics.py): the page says so."""
+        return self.asked < FLAG_MIN_RESPONSES
+
+    @property
+    def flag_min(self) -> int:
+        return FLAG_MIN_RESPONSES
 
 
 @dataclass(frozen=True)

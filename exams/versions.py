@@ -38,6 +38,7 @@ from exams.catalog import (
     TITLE_MAX_LENGTH,
 )
 from exams.models import Choice, Exam, ExamVersion, Passage, Question
+from exams.templatetags.exam_text import without_ruby
 
 AUDIT_ACTIONS = audit_actions(
     {
@@ -142,10 +143,21 @@ def version_problems(version: ExamVersion) -> list[str]:
             % {"count": version.questions_per_attempt, "pool": len(questions)}
         )
     for passage in version.passages.all():
+        name = without_ruby(passage.title) or passage.key  # the panel is one line of plain text
         if not passage.text.strip():
-            problems.append(_("Passage “%(name)s” has no text.") % {"name": passage.title or passage.key})
-        if not any(question.group_id == passage.pk for question in questions):
-            problems.append(_("Passage “%(name)s” has no questions.") % {"name": passage.title or passage.key})
+            problems.append(_("Passage “%(name)s” has no text.") % {"name": name})
+        on_it = sum(question.group_id == passage.pk for question in questions)
+        if not on_it:
+            problems.append(_("Passage “%(name)s” has no questions.") % {"name": name})
+        elif on_it > version.questions_per_attempt:
+            # A passage is drawn with all its questions or not at all (docs/design.md §3): it would never be.
+            problems.append(
+                _(
+                    "Passage “%(name)s” has %(count)d questions, more than the %(drawn)d drawn for each pupil: "
+                    "it would never be drawn. Draw more questions, or move some off the passage."
+                )
+                % {"name": name, "count": on_it, "drawn": version.questions_per_attempt}
+            )
     for number, question in enumerate(questions, start=1):
         problems.extend(
             _("Question %(number)d: %(problem)s") % {"number": number, "problem": problem}
