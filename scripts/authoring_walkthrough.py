@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,11 +27,10 @@ import traceback
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from walks import DEMO_PASSWORD, operator_signs_in
 
 BASE = os.environ.get("KANTOKU_URL", "http://127.0.0.1:8000")
 SHOTS = Path(os.environ.get("KANTOKU_SHOTS", tempfile.gettempdir()))
-DEMO_PASSWORD = "kantoku-demo"  # noqa: S105 - the demo's, printed by make run
-OPERATOR_PASSWORD = "kantoku-operator"  # noqa: S105
 PUPILS = ["sakura-pupil1", "sakura-pupil2", "sakura-pupil3"]
 STAMP = time.strftime("%H%M%S")
 TITLE = f"｜春《はる》の読解 {STAMP}"
@@ -356,13 +354,6 @@ def teacher_reads_analysis(page: Page, exam_url: str) -> None:
 # --- The operator's certification test ------------------------------------------------------------
 
 
-def one_time_code(login_id: str) -> str:
-    """A recovery code from django-otp's own command, on the database `make run` serves (same environment)."""
-    manage = Path(__file__).resolve().parent.parent / "manage.py"
-    command = [sys.executable, str(manage), "addstatictoken", login_id]
-    return subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip()  # noqa: S603
-
-
 def certification_file() -> Path:
     sample = Path(__file__).resolve().parent.parent / "exams" / "samples"
     data = json.loads(next(iter(sorted(sample.glob("*.json")))).read_text(encoding="utf-8"))
@@ -378,17 +369,7 @@ def certification_file() -> Path:
 def operator_publishes(browser: Browser) -> str:
     page = browser_page(browser)
     with Step("operator signs in at /operator/ (password, one-time code)"):
-        page.goto("/operator/")
-        page.locator("#id_username").fill("operator")
-        page.locator("#id_password").fill(OPERATOR_PASSWORD)
-        page.locator('main form button[type="submit"]').click()
-        page.wait_for_url(re.compile(r"/two-factor/"))
-        page.locator("#id_code").fill(one_time_code("operator"))
-        page.locator('main form button[type="submit"]').click()
-        page.wait_for_url(re.compile(r"/two-factor/setup/|/operator/"))
-        if "/two-factor/setup/" in page.url:
-            page.get_by_role("link", name=re.compile("あとで設定する")).click()
-        page.wait_for_url(re.compile(r"/operator/$"))
+        operator_signs_in(page)
     with Step("operator imports a certification test from a JSON file in the browser"):
         section = page.locator(".console-tests")  # the console's way to the operator's catalog
         say("  console offers:", " / ".join(section.get_by_role("link").all_inner_texts()))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,11 +23,10 @@ import zipfile
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from walks import DEMO_PASSWORD, operator_signs_in
 
 BASE = os.environ.get("KANTOKU_URL", "http://127.0.0.1:8000")
 SHOTS = Path(os.environ.get("KANTOKU_SHOTS", tempfile.gettempdir()))
-OPERATOR_PASSWORD = "kantoku-operator"  # noqa: S105 - the demo's, printed by make run
-DEMO_PASSWORD = "kantoku-demo"  # noqa: S105
 expect.set_options(timeout=20_000)
 
 
@@ -45,29 +43,13 @@ def browser_page(browser: Browser) -> Page:
     return page
 
 
-def one_time_code(login_id: str) -> str:
-    """A recovery code from django-otp's own command, on the database `make run` serves (same environment)."""
-    manage = Path(__file__).resolve().parent.parent / "manage.py"
-    command = [sys.executable, str(manage), "addstatictoken", login_id]
-    return subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip()  # noqa: S603
-
-
 def overview_text(page: Page) -> str:
     return " ".join(page.locator(".console-overview").inner_text().split())
 
 
 def operator_approves_hikari(browser: Browser) -> None:
     page = browser_page(browser)
-    page.goto("/operator/")  # the console sends to the site's sign-in, then to the second factor
-    page.locator("#id_username").fill("operator")
-    page.locator("#id_password").fill(OPERATOR_PASSWORD)
-    page.locator('main form button[type="submit"]').click()
-    page.wait_for_url(re.compile(r"/two-factor/"))
-    page.locator("#id_code").fill(one_time_code("operator"))
-    page.locator('main form button[type="submit"]').click()
-    page.wait_for_url(re.compile(r"/two-factor/setup/"))  # a recovery code: an app is offered, for later
-    page.get_by_role("link", name=re.compile("あとで設定する")).click()
-    page.wait_for_url(re.compile(r"/operator/$"))
+    operator_signs_in(page)
     say("overview before:", overview_text(page))
     page.screenshot(path=SHOTS / "operations-overview.png", full_page=True)
 
