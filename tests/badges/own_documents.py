@@ -1,0 +1,25 @@
+"""A stand-in for the service's published badge documents, for tests/badges/test_verification.py.
+
+Served through a URLconf of its own (pytest.mark.urls) so the offline verifier's in-process
+resolution is tested on its own: the issuer's key document and one status list credential,
+whose contents each test sets in `PUBLISHED`.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, JsonResponse
+from django.urls import path
+
+PUBLISHED: dict[str, dict] = {}
+
+
+def document(request, name: str):
+    if name not in PUBLISHED:
+        raise Http404
+    return JsonResponse(PUBLISHED[name])
+
+
+urlpatterns = [
+    path("badges/issuer", document, {"name": "issuer"}),
+    path("badges/status/1", document, {"name": "status"}),
+]
