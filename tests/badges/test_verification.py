@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import copy
 import datetime
+import io
 import json
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone, translation
 
 from badges import baking, credentials, keys, status_list, verification
@@ -233,3 +235,61 @@ def test_a_file_is_read_as_json_or_as_a_baked_png(issuer_key):
 def test_an_unreadable_file_is_said_so(data):
     with pytest.raises(verification.UnreadableCredential):
         verification.load_credential(data)
+
+
+# --- manage.py verify_badge ------------------------------------------------------------------------
+
+
+def run_command(path) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("verify_badge", str(path), stdout=out, stderr=err)
+    except SystemExit as exit:
+        return exit.code, out.getvalue(), err.getvalue()
+    return 0, out.getvalue(), err.getvalue()
+
+
+def test_the_command_accepts_a_valid_json_file_and_a_baked_png(tmp_path, issuer_key):
+    credential = signed(issuer_key)
+    (tmp_path / "badge.json").write_text(json.dumps(credential, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "badge.png").write_bytes(baking.bake(tiny_png()[0], credential))
+    for name in ("badge.json", "badge.png"):
+        status, out, _err = run_command(tmp_path / name)
+        assert status == 0, out
+        assert "このバッジは有効です。" in out
+        assert "[OK] 署名: 署名は正しく、内容は発行後に変更されていません。" in out
+
+
+def test_the_command_refuses_a_revoked_badge_with_status_1(tmp_path, issuer_key):
+    credential = signed(issuer_key)
+    (tmp_path / "badge.json").write_text(json.dumps(credential), encoding="utf-8")
+    entries = status_list.StatusList()
+    entries.set(INDEX)
+    publish_list(entries, issuer_key)
+    status, out, _err = run_command(tmp_path / "badge.json")
+    assert status == 1
+    assert "[NG] 取り消し: この資格情報は取り消されています。" in out
+    assert out.rstrip().endswith("理由: revoked")
+
+
+def test_the_command_refuses_a_tampered_badge_with_status_1(tmp_path, issuer_key):
+    text = json.dumps(signed(issuer_key), ensure_ascii=False).replace("80点以上で合格", "70点以上で合格")
+    (tmp_path / "badge.json").write_text(text, encoding="utf-8")
+    status, out, _err = run_command(tmp_path / "badge.json")
+    assert status == 1
+    assert "理由: signature" in out
+
+
+@pytest.mark.parametrize("content", [b"", b"{not json", tiny_png()[0]])
+def test_the_command_exits_2_for_an_unreadable_file(tmp_path, content):
+    (tmp_path / "badge.bin").write_bytes(content)
+    status, out, err = run_command(tmp_path / "badge.bin")
+    assert status == 2
+    assert out == ""
+    assert err
+
+
+def test_the_command_exits_2_for_a_missing_file(tmp_path):
+    status, _out, err = run_command(tmp_path / "nothing.json")
+    assert status == 2
+    assert "nothing.json" in err
