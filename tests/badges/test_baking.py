@@ -149,3 +149,21 @@ def test_a_jwt_is_refused_with_a_reason():
     png = baking.bake(tiny_png()[0], "eyJhbGciOiJFZERTQSJ9.e30.c2ln")
     with pytest.raises(baking.BakingError, match="not JSON"):
         baking.unbake(png)
+
+
+def test_the_badge_picture_is_a_png_that_takes_a_credential():
+    from badges import picture
+
+    png = picture.badge_png(operator=False)
+    found = parse(png)
+    assert [kind for kind, _data in found] == [b"IHDR", b"IDAT", b"IEND"]
+    width, height, depth, color_type = struct.unpack(">IIBB", found[0][1][:10])
+    assert (width, height, depth, color_type) == (256, 256, 8, 6)
+    rows = zlib.decompress(found[1][1])
+    assert len(rows) == height * (1 + width * 4)
+    stride = 1 + width * 4
+    centre_row = rows[128 * stride : 129 * stride]
+    assert centre_row[1 : 1 + 4] == b"\x00\x00\x00\x00"  # transparent outside the medal
+    assert centre_row[1 + 128 * 4 + 3] == 255  # opaque in the middle
+    assert picture.badge_png(operator=True) != png  # the operator's colors
+    assert baking.unbake(baking.bake(png, CREDENTIAL)) == CREDENTIAL
