@@ -138,7 +138,7 @@ def load_credential(data: bytes) -> dict:
 
 def public_base_url() -> str:
     """The service's public address (https://host[/prefix]), without the trailing slash."""
-    return str(getattr(settings, "PUBLIC_BASE_URL", "http://localhost:8000")).rstrip("/")
+    return str(getattr(settings, "PUBLIC_BASE_URL", "http://127.0.0.1:8000")).rstrip("/")
 
 
 def is_ours(url: str) -> bool:
@@ -211,8 +211,10 @@ def _find_key(document, verification_method: str, controller: str) -> str | None
 
 
 def key_document_urls(issuer: str, verification_method: str) -> list[str]:
-    """Where the issuer's key is published: the verification method's own URL (its fragment dropped)."""
-    return [verification_method.split("#", 1)[0]]
+    """Where the issuer's key is published: the verification method's own URL without its fragment (the
+    issuer's Profile, whose `verificationMethod` lists the Multikeys), then the issuer's key list.
+    """
+    return [verification_method.split("#", 1)[0], f"{issuer}/keys"]
 
 
 # --- The checks ---------------------------------------------------------------------------------
