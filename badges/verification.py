@@ -251,7 +251,7 @@ def _format_problem(credential) -> str:
     return ""
 
 
-def _issuer_name(credential: dict) -> str:
+def issuer_name(credential: dict) -> str:
     issuer = credential.get("issuer")
     name = issuer.get("name") if isinstance(issuer, dict) else None
     return str(name) if name else str(credentials.issuer_id_of(credential))
@@ -299,7 +299,7 @@ def _resolve_issuer_key(credential: dict) -> tuple[Check, proofs.KeyResolver | N
     check = _check(
         "issuer",
         PASSED,
-        _("Issued by %(issuer)s, signed with a key this issuer publishes.") % {"issuer": _issuer_name(credential)},
+        _("Issued by %(issuer)s, signed with a key this issuer publishes.") % {"issuer": issuer_name(credential)},
     )
     return check, proofs.key_resolver(issuer, [found])
 
@@ -326,7 +326,7 @@ def _signature_check(credential: dict, resolve_key: proofs.KeyResolver | None) -
     )
 
 
-def _moment(value) -> datetime.datetime | None:
+def moment(value) -> datetime.datetime | None:
     if not isinstance(value, str):
         return None
     try:
@@ -341,7 +341,7 @@ def _shown(moment: datetime.datetime) -> str:
 
 
 def _dates_check(credential: dict, now: datetime.datetime) -> Check:
-    valid_from, valid_until = _moment(credential.get("validFrom")), credential.get("validUntil")
+    valid_from, valid_until = moment(credential.get("validFrom")), credential.get("validUntil")
     if valid_from is None:
         return _check(
             "dates",
@@ -350,7 +350,7 @@ def _dates_check(credential: dict, now: datetime.datetime) -> Check:
             detail=f"validFrom {credential.get('validFrom')!r}",
             reason=FORMAT,
         )
-    if valid_until is not None and _moment(valid_until) is None:
+    if valid_until is not None and moment(valid_until) is None:
         return _check(
             "dates", FAILED, _("Its end date cannot be read."), detail=f"validUntil {valid_until!r}", reason=FORMAT
         )
@@ -361,11 +361,11 @@ def _dates_check(credential: dict, now: datetime.datetime) -> Check:
             _("It is not valid yet: it starts on %(date)s.") % {"date": _shown(valid_from)},
             reason=NOT_YET_VALID,
         )
-    if valid_until is not None and now >= _moment(valid_until):
+    if valid_until is not None and now >= moment(valid_until):
         return _check(
             "dates",
             FAILED,
-            _("It has expired: it was valid until %(date)s.") % {"date": _shown(_moment(valid_until))},
+            _("It has expired: it was valid until %(date)s.") % {"date": _shown(moment(valid_until))},
             reason=EXPIRED,
         )
     if valid_until is None:
@@ -373,7 +373,7 @@ def _dates_check(credential: dict, now: datetime.datetime) -> Check:
     else:
         message = _("Valid from %(start)s until %(end)s.") % {
             "start": _shown(valid_from),
-            "end": _shown(_moment(valid_until)),
+            "end": _shown(moment(valid_until)),
         }
     return _check("dates", PASSED, message)
 
@@ -407,7 +407,7 @@ def _status_check(credential: dict, resolve_key: proofs.KeyResolver | None, now:
             detail=f"no status list credential at {url}",
             reason=STATUS,
         )
-    list_until = _moment(list_credential.get("validUntil"))
+    list_until = moment(list_credential.get("validUntil"))
     if list_until is not None and now >= list_until:
         return _check(
             "status",
