@@ -59,7 +59,10 @@ def test_the_waiting_room_shows_the_title_as_ruby_and_the_instructions(client_of
     assert f'<h1 class="exam-title">{RUBY}テスト</h1>' in html
     assert "《" not in html
     assert "説明" in html
-    assert "<ruby>本文<rp>（</rp><rt>ほんぶん</rt><rp>）</rp></ruby>をよく読んでから答えましょう。<br>辞書は使えません。" in html
+    assert (
+        "<ruby>本文<rp>（</rp><rt>ほんぶん</rt><rp>）</rp></ruby>をよく読んでから答えましょう。<br>辞書は使えません。"
+        in html
+    )
 
 
 def test_the_attempt_page_has_a_plain_tab_title_and_the_instructions_folded_open(client_of, examinee, session, teacher):
@@ -74,7 +77,9 @@ def test_the_attempt_page_has_a_plain_tab_title_and_the_instructions_folded_open
     assert "辞書は使えません。" in html
 
 
-def test_the_start_screen_names_the_catalog_length_and_pass_mark_without_notation(client_of, teacher, school_class, exam):
+def test_the_start_screen_names_the_catalog_length_and_pass_mark_without_notation(
+    client_of, teacher, school_class, exam
+):
     make_exam(code="operator-level-3")  # the operator's catalog
     html = get(client_of(teacher), reverse("proctoring:session_create", args=[school_class.pk]))
     options = re.findall(r"<option value=\"\d+\"[^>]*>([^<]*)</option>", html)

@@ -1,0 +1,16 @@
+"""The badges' public documents (docs/design.md §12): names other code relies on stay as they are."""
+
+from django.urls import path
+
+from badges import views
+
+app_name = "badges"
+
+urlpatterns = [
+    path("issuers/<slug:public_id>", views.issuer, name="issuer"),
+    path("issuers/<slug:public_id>/keys", views.issuer_keys, name="keys"),
+    path("achievements/<slug:public_id>", views.achievement, name="achievement"),
+    path("achievements/<slug:public_id>/image.svg", views.image, name="image"),
+    path("credentials/<slug:public_id>", views.credential, name="credential"),
+    path("status/<slug:public_id>", views.status_list, name="status_list"),
+]
