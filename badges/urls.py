@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from badges import views
+from badges import pages, views
 
 app_name = "badges"
 
@@ -13,4 +13,8 @@ urlpatterns = [
     path("achievements/<slug:public_id>/image.svg", views.image, name="image"),
     path("credentials/<slug:public_id>", views.credential, name="credential"),
     path("status/<slug:public_id>", views.status_list, name="status_list"),
+    # For people (badges/pages.py): the pupil's own downloads, and the page a shared link opens.
+    path("mine/<int:attempt_id>/badge.json", pages.badge_json, name="mine_json"),
+    path("mine/<int:attempt_id>/badge.png", pages.badge_png, name="mine_png"),
+    path("v/<slug:public_id>/", pages.verify_page, name="verify"),
 ]
