@@ -155,6 +155,7 @@ class World:
         self._build_victim_messages()
         self._build_victim_transfers()
         self._build_victim_operations()
+        self._build_victim_badge()
         for key in ("teacher", "class", "enrollment", "incident", "revocation", "thread", "message", "notice"):
             self.by_model.setdefault(type(victim[key]), victim[key])
         self.by_model[User] = victim["examinee"]
@@ -255,6 +256,36 @@ class World:
         )
         self.by_model[Transfer] = victim["departure"]
         self.owners["arriving_pupil"] = arriving
+
+    def _build_victim_badge(self) -> None:
+        """A pupil of the victim's school who passed a test, with their signed badge (docs/design.md §12).
+
+        In a class of its own: the victim's class has its test still running, and a class opens one at a time.
+        """
+        from badges import services as badge_services
+        from exams.models import Attempt, Choice
+
+        org, teacher = self.victim_org, self.victim["teacher"]
+        pupil = make_user("midori-badge-pupil", User.Role.EXAMINEE, org, name=f"合格 {CANARY}")
+        school_class = make_class(org, teacher, f"1年C組 {CANARY}")
+        enroll(school_class, pupil, number=1)
+        session = proctoring_services.session_open(
+            school_class=school_class, exam=make_exam(code="victim-badge-test"), by=teacher
+        )
+        seat, _attempt = proctoring_services.seat_take(session=session, examinee=pupil)
+        connect(seat, "victim-badge-channel")
+        proctoring_services.session_start(session=session, by=teacher)
+        attempt = session.attempts.get(examinee=pupil)
+        for row in attempt.questions.order_by("position"):
+            right = Choice.objects.get(question=row.question, is_correct=True).pk
+            exam_services.answer_save(
+                attempt=attempt, position=row.position, choice=row.choice_order.index(right), seq=1
+            )
+        exam_services.attempt_finish(attempt=attempt, reason=Attempt.FinishReason.SUBMITTED)
+        award = badge_services.award_sign(badge_services.award_of(attempt))  # after-commit signing never runs here
+        self.victim.update(badge_attempt=attempt, award=award)
+        self.owners["victim_badge_pupil"] = pupil
+        self.by_model[type(award)] = award
 
     def _build_victim_operations(self) -> None:
         victim, org, now = self.victim, self.victim_org, timezone.now()
@@ -364,6 +395,17 @@ ROUTE_FILLERS: dict[tuple[str, str], Filler] = {
     ("admin:classrooms_user_two_factor_reset", "user_id"): _victim("org_admin"),
     # The school's item analysis of one version of its own test across its classes (docs/design.md §3).
     ("exams:version_analysis", "exam_id"): lambda world, route: victim_own_exam(world).pk,
+    # The pupil's own badge downloads (docs/design.md §12): a passed attempt that has one.
+    ("badges:mine_json", "attempt_id"): _victim("badge_attempt"),
+    ("badges:mine_png", "attempt_id"): _victim("badge_attempt"),
+    # The badges' public pages and documents, reached by a random public_id (test_route_sweep: PUBLIC_BY_RANDOM_ID).
+    ("badges:verify", "public_id"): lambda world, route: world.victim["award"].public_id,
+    ("badges:credential", "public_id"): lambda world, route: world.victim["award"].public_id,
+    ("badges:issuer", "public_id"): lambda world, route: world.victim["award"].issuer.public_id,
+    ("badges:keys", "public_id"): lambda world, route: world.victim["award"].issuer.public_id,
+    ("badges:achievement", "public_id"): lambda world, route: world.victim["award"].achievement.public_id,
+    ("badges:image", "public_id"): lambda world, route: world.victim["award"].achievement.public_id,
+    ("badges:status_list", "public_id"): lambda world, route: world.victim["award"].status_list.public_id,
     **{(name, "exam_id"): _victim("school_exam") for name in PREVIEW_ROUTES},
     **{(name, "question_id"): _victim("school_question") for name in PREVIEW_ROUTES},
 }
