@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from badges.services import award_of
 from classrooms.access import (
     get_class_for_org_admin,
     get_class_for_teacher,
@@ -74,11 +75,14 @@ CSV_HEADER = [
 def attempt_result(request, attempt_id: int):
     attempt = get_attempt_for_examinee(request.user, attempt_id)
     revocation = revocation_of(attempt)
+    award = award_of(attempt)  # its badge, if the test awards one (docs/design.md §12)
     if revocation is not None:  # no score any more: the notice, with the reason in plain words
-        return render(request, "exams/result_revoked.html", {"attempt": attempt, "revocation": revocation})
+        return render(
+            request, "exams/result_revoked.html", {"attempt": attempt, "revocation": revocation, "award": award}
+        )
     if attempt.is_open:
         return redirect(reverse("exams:attempt", args=[attempt.pk]))
-    return render(request, "exams/result.html", {"result": result_of(attempt)})
+    return render(request, "exams/result.html", {"result": result_of(attempt), "award": award})
 
 
 @examinee_required
