@@ -144,6 +144,7 @@ SHARED_WITH_COLLEAGUES = frozenset(
         "exams:write_exam",
         "exams:write_draft_next",
         "exams:write_settings",
+        "exams:write_badge",
         "exams:write_problems",
         "exams:write_publish",
         "exams:write_passage_add",
