@@ -284,3 +284,35 @@ def test_a_revoked_result_gets_no_badge_from_a_regrade(school_class, examinee, t
     Attempt.objects.filter(pk=attempt.pk).update(passed=True)
     attempt.refresh_from_db()
     assert services.award_for_result(attempt=attempt) is None
+
+
+def test_the_pupils_result_page_says_whether_the_badge_stands(client, settings, school_class, examinee, teacher, exam):
+    settings.LANGUAGE_CODE = "en"
+    attempt = sat(school_class, examinee, exam, teacher, correct=5)
+    client.force_login(examinee)
+    page = client.get(reverse("exams:result", args=[attempt.pk])).content.decode()
+    assert "Your badge" in page  # the badge card (templates/badges/partials/badge_card.html)
+    assert "This badge was revoked." not in page
+    proctoring_services.result_revoke(attempt=attempt, by=teacher, reason="カンニングのため")
+    page = client.get(reverse("exams:result", args=[attempt.pk])).content.decode()
+    assert "This badge was revoked." in page
+
+
+def test_a_result_page_without_badge_says_nothing_of_badges(client, settings, school_class, examinee, teacher, exam):
+    settings.LANGUAGE_CODE = "en"
+    attempt = sat(school_class, examinee, exam, teacher, correct=0)
+    client.force_login(examinee)
+    page = client.get(reverse("exams:result", args=[attempt.pk])).content.decode()
+    assert "Your badge" not in page
+
+
+def test_the_demo_data_has_the_operator_issuer_and_badges_for_the_sample_tests():
+    from django.core.management import call_command
+
+    call_command("load_demo", stdout=None)
+    issuer = Issuer.objects.get(is_operator=True)
+    awarding = Achievement.objects.filter(version__exam__code__in=["reading-spring", "mixed-quiz"], enabled=True)
+    assert awarding.count() == 2
+    assert {achievement.issuer for achievement in awarding} == {issuer}
+    call_command("load_demo", stdout=None)
+    assert Achievement.objects.count() == 2

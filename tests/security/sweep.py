@@ -43,11 +43,12 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from django.utils.regex_helper import normalize
 
+from badges import services as badge_services
 from classrooms.models import AuditEntry, Organization, Transfer, User
 from classrooms.schoolyear import today
 from exams import services as exam_services
 from exams import versions as exam_versions
-from exams.models import Regrade
+from exams.models import Attempt, Regrade
 from messaging import services as messaging_services
 from messaging.models import BreakGlassAccess
 from operations.models import BillingSnapshot, ContractTerm, DataExport
@@ -258,34 +259,30 @@ class World:
         self.owners["arriving_pupil"] = arriving
 
     def _build_victim_badge(self) -> None:
-        """A pupil of the victim's school who passed a test, with their signed badge (docs/design.md §12).
-
-        In a class of its own: the victim's class has its test still running, and a class opens one at a time.
+        """A badge of a pupil of the victim's school (docs/design.md §12): its public documents are swept as
+        public by design, and none may carry the pupil's name (the canary) when the school did not ask for it.
         """
-        from badges import services as badge_services
-        from exams.models import Attempt, Choice
-
-        org, teacher = self.victim_org, self.victim["teacher"]
-        pupil = make_user("midori-badge-pupil", User.Role.EXAMINEE, org, name=f"合格 {CANARY}")
-        school_class = make_class(org, teacher, f"1年C組 {CANARY}")
-        enroll(school_class, pupil, number=1)
-        session = proctoring_services.session_open(
-            school_class=school_class, exam=make_exam(code="victim-badge-test"), by=teacher
+        victim, session, now = self.victim, self.victim["session"], timezone.now()
+        pupil = make_user("midori-badge-pupil", User.Role.EXAMINEE, self.victim_org, name=f"合格者 {CANARY}")
+        enroll(victim["class"], pupil, number=4)
+        attempt = Attempt.objects.create(
+            session=session,
+            examinee=pupil,
+            exam=session.exam,
+            version=session.version,
+            status=Attempt.Status.FINISHED,
+            started_at=now - datetime.timedelta(minutes=5),
+            deadline=now,
+            finished_at=now,
+            finish_reason=Attempt.FinishReason.SUBMITTED,
+            score=5,
+            total=5,
+            passed=True,
         )
-        seat, _attempt = proctoring_services.seat_take(session=session, examinee=pupil)
-        connect(seat, "victim-badge-channel")
-        proctoring_services.session_start(session=session, by=teacher)
-        attempt = session.attempts.get(examinee=pupil)
-        for row in attempt.questions.order_by("position"):
-            right = Choice.objects.get(question=row.question, is_correct=True).pk
-            exam_services.answer_save(
-                attempt=attempt, position=row.position, choice=row.choice_order.index(right), seq=1
-            )
-        exam_services.attempt_finish(attempt=attempt, reason=Attempt.FinishReason.SUBMITTED)
-        award = badge_services.award_sign(badge_services.award_of(attempt))  # after-commit signing never runs here
-        self.victim.update(badge_attempt=attempt, award=award)
+        victim["award"] = badge_services.award_for_result(attempt=attempt)
+        # Their own downloads (badges:mine_json, mine_png): the pupil is one of the owners who reach them.
+        victim["badge_attempt"] = attempt
         self.owners["victim_badge_pupil"] = pupil
-        self.by_model[type(award)] = award
 
     def _build_victim_operations(self) -> None:
         victim, org, now = self.victim, self.victim_org, timezone.now()
@@ -395,19 +392,19 @@ ROUTE_FILLERS: dict[tuple[str, str], Filler] = {
     ("admin:classrooms_user_two_factor_reset", "user_id"): _victim("org_admin"),
     # The school's item analysis of one version of its own test across its classes (docs/design.md §3).
     ("exams:version_analysis", "exam_id"): lambda world, route: victim_own_exam(world).pk,
-    # The pupil's own badge downloads (docs/design.md §12): a passed attempt that has one.
-    ("badges:mine_json", "attempt_id"): _victim("badge_attempt"),
-    ("badges:mine_png", "attempt_id"): _victim("badge_attempt"),
-    # The badges' public pages and documents, reached by a random public_id (test_route_sweep: PUBLIC_BY_RANDOM_ID).
-    ("badges:verify", "public_id"): lambda world, route: world.victim["award"].public_id,
+    **{(name, "exam_id"): _victim("school_exam") for name in PREVIEW_ROUTES},
+    **{(name, "question_id"): _victim("school_question") for name in PREVIEW_ROUTES},
+    # The badges' public documents (docs/design.md §12), by their random ids: the victim pupil's badge.
     ("badges:credential", "public_id"): lambda world, route: world.victim["award"].public_id,
     ("badges:issuer", "public_id"): lambda world, route: world.victim["award"].issuer.public_id,
     ("badges:keys", "public_id"): lambda world, route: world.victim["award"].issuer.public_id,
     ("badges:achievement", "public_id"): lambda world, route: world.victim["award"].achievement.public_id,
     ("badges:image", "public_id"): lambda world, route: world.victim["award"].achievement.public_id,
     ("badges:status_list", "public_id"): lambda world, route: world.victim["award"].status_list.public_id,
-    **{(name, "exam_id"): _victim("school_exam") for name in PREVIEW_ROUTES},
-    **{(name, "question_id"): _victim("school_question") for name in PREVIEW_ROUTES},
+    # The verification page a pupil's share link opens (badges/pages.py), and the pupil's own downloads.
+    ("badges:verify", "public_id"): lambda world, route: world.victim["award"].public_id,
+    ("badges:mine_json", "attempt_id"): _victim("badge_attempt"),
+    ("badges:mine_png", "attempt_id"): _victim("badge_attempt"),
 }
 
 
@@ -470,6 +467,14 @@ def form_payload(world: World) -> dict[str, object]:
         "time_limit_minutes": 10,
         "pass_mark_percent": 50,
         "questions_per_attempt": 1,
+        # The editor's badge card (docs/design.md §12)
+        "badge_enabled": "on",
+        "name_ja": POSTED,
+        "name_en": POSTED,
+        "description_ja": POSTED,
+        "description_en": POSTED,
+        "criteria_ja": POSTED,
+        "criteria_en": POSTED,
         "text": POSTED,
         "prompt": POSTED,
         "kind": "short",

@@ -25,7 +25,7 @@ from classrooms import two_factor
 from classrooms.models import AuditEntry, User
 from classrooms.views.accounts import HOME_BY_ROLE
 from config.asgi import application
-from tests.conftest import BADGE_TEST_KEY, PASSWORD
+from tests.conftest import PASSWORD
 from tests.security import sweep
 from tests.websockets import IN_MEMORY_LAYER, Sockets, db
 
@@ -43,7 +43,7 @@ ROLE_OF = {
 METHODS = ("get", "post")
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # A sweep that silently shrinks must fail: the counts of today (a route removed for good lowers them).
-MINIMUM_HTTP_ROUTES = 199
+MINIMUM_HTTP_ROUTES = 235
 MINIMUM_SOCKET_ROUTES = 3
 
 # Where a refusal may send someone: to sign in (the site's, the console's), or to choose a new password first.
@@ -122,21 +122,17 @@ OPEN: dict[str, Open] = {
     ),
 }
 
-# Public by design and reached only by an unguessable random id (docs/design.md §12): the badges' documents a
-# verifier anywhere fetches, and the page a pupil's share link opens. Anyone may GET them, and they name the
-# school that issued the badge; a POST is still refused and changes nothing. Their only kwarg is `public_id`,
-# a random value of 128 bits (badges.models.new_public_id), never a number one could count through.
-PUBLIC_BY_RANDOM_ID: dict[str, Open] = {
-    name: Open(ANYONE, reason, discloses=True)
-    for name, reason in {
-        "badges:issuer": "the issuer's profile with its keys",
-        "badges:keys": "the issuer's public keys",
-        "badges:achievement": "what a badge is awarded for",
-        "badges:image": "the badge's picture",
-        "badges:credential": "a badge, for a verifier",
-        "badges:status_list": "the revocation list, for a verifier",
-        "badges:verify": "the verification page a pupil's share link opens (no sign-in, noindex)",
-    }.items()
+# Public by design (docs/design.md §12): the badges' documents, which any verifier fetches without signing
+# in, by random ids only. Every requester's GET answers them; a POST is refused (405) and changes nothing,
+# and no answer may carry the victim's words (the pupil's name is not in a badge unless the school says so).
+PUBLIC: dict[str, str] = {
+    "badges:issuer": "the issuer's profile and keys, which every verifier of its badges fetches",
+    "badges:keys": "the issuer's Multikey documents",
+    "badges:achievement": "what a badge was given for",
+    "badges:image": "the badge's picture",
+    "badges:credential": "a pupil's badge, by its unguessable id (shared by the pupil)",
+    "badges:status_list": "the revocation list every verifier of a badge fetches",
+    "badges:verify": "the verification page a pupil's share link opens (no sign-in, noindex)",
 }
 
 # Routes of objects every teacher of the victim's school shares, so the victim's colleague teacher is one
@@ -149,6 +145,7 @@ SHARED_WITH_COLLEAGUES = frozenset(
         "exams:write_exam",
         "exams:write_draft_next",
         "exams:write_settings",
+        "exams:write_badge",
         "exams:write_problems",
         "exams:write_publish",
         "exams:write_passage_add",
@@ -228,8 +225,7 @@ def world(django_db_setup, django_db_blocker):
     Each test runs in a savepoint of its own (pytest-django's `db`), so nothing one route's request
     did is seen by the next.
     """
-    signing = override_settings(BADGE_SIGNING_KEYS=[BADGE_TEST_KEY])  # the victim's badge (tests/conftest.py)
-    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS), signing, transaction.atomic():
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS), transaction.atomic():
         built = sweep.World()
         people = {"anonymous": None, **built.attackers, **built.victims, "operator": built.owners["operator"]}
         built.payload = sweep.form_payload(built)
@@ -250,13 +246,17 @@ def _request(client: Client, method: str, path: str, payload: dict | None = None
 
 def _sweep_one(world, route: sweep.Route, path: str, label: str, client: Client) -> list[str]:
     problems = []
-    allowed = OPEN.get(route.name) or PUBLIC_BY_RANDOM_ID.get(route.name)
+    allowed = OPEN.get(route.name)
     is_open = allowed is not None and ROLE_OF[label] in allowed.roles
     for method in METHODS:
         before = sweep.fingerprint() if method == "post" else None
         response = _request(client, method, path, world.payload)
         where = f"{method.upper()} {path} as {label}"
-        problem = None if is_open else refusal_problem(response)
+        if route.name in PUBLIC:
+            wanted = 200 if method == "get" else 405
+            problem = None if response.status_code == wanted else f"answers {response.status_code}, not {wanted}"
+        else:
+            problem = None if is_open else refusal_problem(response)
         if problem:
             problems.append(f"{where} {problem}")
         if "403_csrf.html" in {template.name for template in response.templates}:
@@ -357,19 +357,6 @@ def test_the_open_pages_are_real_routes_without_ids():
     by_name = {route.name: route for route in HTTP_ROUTES}
     assert set(OPEN) <= set(by_name), set(OPEN) - set(by_name)
     assert [name for name in OPEN if by_name[name].kwargs] == []
-
-
-def test_the_public_routes_are_reached_by_a_random_id_only():
-    """An entry of PUBLIC_BY_RANDOM_ID is a real route whose one kwarg is a random public_id."""
-    from badges.models import new_public_id
-
-    by_name = {route.name: route for route in HTTP_ROUTES}
-    assert set(PUBLIC_BY_RANDOM_ID) <= set(by_name), set(PUBLIC_BY_RANDOM_ID) - set(by_name)
-    assert {name: by_name[name].kwargs for name in PUBLIC_BY_RANDOM_ID} == dict.fromkeys(
-        PUBLIC_BY_RANDOM_ID, ("public_id",)
-    )
-    assert len(new_public_id()) >= 22
-    assert not set(OPEN) & set(PUBLIC_BY_RANDOM_ID)
 
 
 def test_the_sweep_covers_every_route_role_and_method(record_property):
