@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import logging
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -46,6 +47,9 @@ NOT_YET_VALID = "not_yet_valid"
 EXPIRED = "expired"
 REVOKED = "revoked"
 STATUS = "status"
+UNAVAILABLE = "unavailable"
+
+log = logging.getLogger(__name__)
 
 
 class UnreadableCredential(ValueError):
@@ -54,6 +58,10 @@ class UnreadableCredential(ValueError):
 
 class NotOurs(LookupError):
     """A URL outside settings.PUBLIC_BASE_URL: it is not read, never fetched."""
+
+
+class Unavailable(RuntimeError):
+    """Our own view failed to answer (a server error, e.g. no signing keys configured): logged, not a verdict."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -175,6 +183,9 @@ def own_document(url: str) -> dict | None:
         response = match.func(request, *match.args, **match.kwargs)
     except Http404:
         return None
+    except Exception as error:  # what a fetch elsewhere would see as a 500
+        log.exception("badge verification: %s failed in-process", path)
+        raise Unavailable(path) from error
     if getattr(response, "render", None) and not getattr(response, "is_rendered", True):
         response.render()
     if response.status_code != 200:
@@ -231,6 +242,15 @@ def _check(name: str, outcome: str, message: str, *, detail: str = "", reason: s
     return Check(name, titles[name], outcome, message, detail, reason if outcome != PASSED else "")
 
 
+def _unavailable(name: str) -> Check:
+    return _check(
+        name,
+        NOT_CHECKED,
+        _("This service could not read its own published document just now; please try again later."),
+        reason=UNAVAILABLE,
+    )
+
+
 def _format_problem(credential) -> str:
     if not isinstance(credential, dict):
         return "the credential is not a JSON object"
@@ -279,10 +299,13 @@ def _resolve_issuer_key(credential: dict) -> tuple[Check, proofs.KeyResolver | N
         )
         return check, None
     found = None
-    for url in key_document_urls(issuer, method):
-        found = _find_key(own_document(url), method, issuer) if is_ours(url) else None
-        if found:
-            break
+    try:
+        for url in key_document_urls(issuer, method):
+            found = _find_key(own_document(url), method, issuer) if is_ours(url) else None
+            if found:
+                break
+    except Unavailable:
+        return _unavailable("issuer"), None
     try:
         published = keys.published_public_keys()
     except Exception:  # noqa: BLE001  (keys not configured: no key of ours can be confirmed)
@@ -398,7 +421,10 @@ def _status_check(credential: dict, resolve_key: proofs.KeyResolver | None, now:
             _("The revocation list could not be checked without the issuer's key."),
             reason=OFFLINE,
         )
-    list_credential = own_document(url)
+    try:
+        list_credential = own_document(url)
+    except Unavailable:
+        return _unavailable("status")
     if not isinstance(list_credential, dict):
         return _check(
             "status",

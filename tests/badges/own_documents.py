@@ -10,12 +10,14 @@ from __future__ import annotations
 from django.http import Http404, JsonResponse
 from django.urls import path
 
-PUBLISHED: dict[str, dict] = {}
+PUBLISHED: dict[str, dict | Exception] = {}
 
 
 def document(request, name: str):
     if name not in PUBLISHED:
         raise Http404
+    if isinstance(PUBLISHED[name], Exception):  # a view that fails (a server error)
+        raise PUBLISHED[name]
     return JsonResponse(PUBLISHED[name])
 
 

@@ -293,3 +293,15 @@ def test_the_command_exits_2_for_a_missing_file(tmp_path):
     status, _out, err = run_command(tmp_path / "nothing.json")
     assert status == 2
     assert "nothing.json" in err
+
+
+@pytest.mark.parametrize("document", ["issuer", "status"])
+def test_a_failing_view_of_ours_is_reported_as_unavailable_not_as_a_verdict(issuer_key, document):
+    """A server error answering our own document (e.g. no keys configured) says "try again", not "forged"."""
+    PUBLISHED[document] = RuntimeError("no keys configured")
+    report = verification.verify(signed(issuer_key))
+    assert not report.valid
+    assert report.reason == verification.UNAVAILABLE
+    assert {"issuer": "issuer", "status": "status"}[document] in [
+        check.name for check in report.checks if check.outcome == "not_checked"
+    ]
