@@ -234,3 +234,20 @@ def test_the_verification_page_verifies_again_each_time(client, passed, settings
 
 def test_an_unknown_badge_is_404(client, db):
     assert client.get(reverse("badges:verify", args=["no-such-badge"])).status_code == 404
+
+
+def test_a_regrade_that_fails_the_result_revokes_the_card_with_the_regrade_wording(
+    client_of, examinee, school_class, teacher, exam, operator, settings
+):
+    from exams.models import Choice
+    from exams.regrade import question_regrade
+
+    settings.LANGUAGE_CODE = "en"
+    attempt = sat(school_class, examinee, exam, teacher, correct=3)  # 3/5 = 60%: a pass
+    first = attempt.questions.order_by("position").first().question
+    wrong = Choice.objects.filter(question=first, is_correct=False).first()
+    question_regrade(question=first, reason="正答の誤り", by=operator, correct=[wrong.pk])
+    html = client_of(examinee).get(reverse("exams:result", args=[attempt.pk])).content.decode()
+    assert "This badge was revoked." in html
+    assert "The result was scored again and no longer passes" in html
+    assert client_of(examinee).get(mine("json", attempt)).status_code == 404
