@@ -17,6 +17,7 @@ from badges import services as badge_services
 from exams.models import Attempt
 from proctoring.models import ProctoredSession
 from tests.browser.conftest import BrowserTestCase
+from tests.browser.test_accessibility import violations
 from tests.conftest import BADGE_TEST_KEY, make_exam
 
 pytestmark = pytest.mark.browser
@@ -59,6 +60,8 @@ class TestTheBadgeCard(BrowserTestCase):
         share = card.get_by_label("Link to show your badge")
         expect(share).to_have_value(re.compile(rf"/badges/v/{self.award.public_id}/$"))
 
+        assert violations(page) == []  # axe-core, WCAG 2.1 A/AA
+
         card.get_by_role("button", name="Copy").click()
         expect(card.get_by_role("status")).to_have_text("Copied.")
         assert page.evaluate("() => navigator.clipboard.readText()") == share.input_value()
@@ -69,3 +72,4 @@ class TestTheBadgeCard(BrowserTestCase):
         expect(page.locator("#verify-verdict")).to_have_attribute("data-valid", "true")
         expect(page.locator(".badge-check.passed")).to_have_count(5)
         expect(page.get_by_text("The signature is correct")).to_be_visible()
+        assert violations(page) == []
