@@ -29,12 +29,19 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from badges import credentials, keys, proofs, status_list
 from badges.documents import CREDENTIALS_V2, MULTIKEY_V1, OPEN_BADGES_V3
 from badges.models import Achievement, Award, Issuer, StatusList, new_public_id, new_salt
+from classrooms.models import AuditEntry, audit_actions
 
 log = logging.getLogger(__name__)
+
+AUDIT_ACTIONS = audit_actions(
+    {"badges.pupil_name": gettext_lazy("Pupils' names in badges turned on or off")},
+    details={"show_pupil_name": gettext_lazy("names in badges")},
+)
 
 OPERATOR_ISSUER_NAME = "Kantoku"
 # A list is taken as full when this share of it is allocated: a random free index is then still found quickly.
@@ -103,6 +110,22 @@ def school_issuer(organization) -> Issuer:
                 issuer = Issuer.objects.create(organization=organization, name=organization.name)
         except IntegrityError:
             issuer = Issuer.objects.get(organization=organization)
+    return issuer
+
+
+def issuer_show_pupil_names(*, organization, show: bool, by) -> Issuer:
+    """The org admin's choice: write pupils' names into the school's badges from now on, or not (audited).
+
+    Badges signed before keep what they were signed with.
+    """
+    with transaction.atomic():
+        issuer = Issuer.objects.select_for_update().get(pk=school_issuer(organization).pk)
+        if issuer.show_pupil_name != show:
+            issuer.show_pupil_name = show
+            issuer.save(update_fields=["show_pupil_name"])
+            AuditEntry.record(
+                organization=organization, actor=by, action="badges.pupil_name", target=issuer, show_pupil_name=show
+            )
     return issuer
 
 

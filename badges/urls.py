@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from badges import views
+from badges import settings_views, views
 
 app_name = "badges"
 
@@ -13,4 +13,6 @@ urlpatterns = [
     path("achievements/<slug:public_id>/image.svg", views.image, name="image"),
     path("credentials/<slug:public_id>", views.credential, name="credential"),
     path("status/<slug:public_id>", views.status_list, name="status_list"),
+    # Not public: the school's own settings, for its org admin.
+    path("school/settings", settings_views.school_settings, name="school_settings"),
 ]
