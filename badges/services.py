@@ -172,7 +172,12 @@ def achievement_save(*, version, enabled: bool, texts: dict[str, str]) -> Achiev
     with transaction.atomic():
         # The version's row lock, as the editor's other writes and publishing take it: no badge change
         # slips in after the version is frozen.
-        version = type(version).objects.select_for_update().select_related("exam__organization").get(pk=version.pk)
+        version = (
+            type(version)
+            .objects.select_for_update(of=("self",))
+            .select_related("exam__organization")
+            .get(pk=version.pk)
+        )
         if version.is_published:
             raise BadgeError("a published version is frozen")
         if version.exam.organization_id is None:
@@ -202,7 +207,8 @@ def achievement_copy(source_version, target_version) -> None:
 
 
 def allocate_index(issuer: Issuer) -> tuple[StatusList, int]:
-    """A random, never used index of the issuer's current list, under the list's row lock.
+    """A random, never used index of the issuer's current list, under the list's row lock (call inside a
+    transaction: the caller's, which creates the award with it).
 
     Random so that the index says nothing about when or to whom a badge was
     given; a list allocated beyond FULL_SHARE is left for a new one.
