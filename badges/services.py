@@ -29,12 +29,19 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from badges import credentials, keys, proofs, status_list
 from badges.documents import CREDENTIALS_V2, MULTIKEY_V1, OPEN_BADGES_V3
 from badges.models import Achievement, Award, Issuer, StatusList, new_public_id, new_salt
+from classrooms.models import AuditEntry, audit_actions
 
 log = logging.getLogger(__name__)
+
+AUDIT_ACTIONS = audit_actions(
+    {"badges.pupil_name": gettext_lazy("Pupils' names in badges turned on or off")},
+    details={"show_pupil_name": gettext_lazy("names in badges")},
+)
 
 OPERATOR_ISSUER_NAME = "Kantoku"
 # A list is taken as full when this share of it is allocated: a random free index is then still found quickly.
@@ -106,6 +113,22 @@ def school_issuer(organization) -> Issuer:
     return issuer
 
 
+def issuer_show_pupil_names(*, organization, show: bool, by) -> Issuer:
+    """The org admin's choice: write pupils' names into the school's badges from now on, or not (audited).
+
+    Badges signed before keep what they were signed with.
+    """
+    with transaction.atomic():
+        issuer = Issuer.objects.select_for_update().get(pk=school_issuer(organization).pk)
+        if issuer.show_pupil_name != show:
+            issuer.show_pupil_name = show
+            issuer.save(update_fields=["show_pupil_name"])
+            AuditEntry.record(
+                organization=organization, actor=by, action="badges.pupil_name", target=issuer, show_pupil_name=show
+            )
+    return issuer
+
+
 def default_texts(version) -> dict[str, str]:
     """The badge's words made from the version: what an operator test awards, what the editor starts from."""
     title = version.plain_title
@@ -149,7 +172,12 @@ def achievement_save(*, version, enabled: bool, texts: dict[str, str]) -> Achiev
     with transaction.atomic():
         # The version's row lock, as the editor's other writes and publishing take it: no badge change
         # slips in after the version is frozen.
-        version = type(version).objects.select_for_update().select_related("exam__organization").get(pk=version.pk)
+        version = (
+            type(version)
+            .objects.select_for_update(of=("self",))
+            .select_related("exam__organization")
+            .get(pk=version.pk)
+        )
         if version.is_published:
             raise BadgeError("a published version is frozen")
         if version.exam.organization_id is None:
@@ -179,7 +207,8 @@ def achievement_copy(source_version, target_version) -> None:
 
 
 def allocate_index(issuer: Issuer) -> tuple[StatusList, int]:
-    """A random, never used index of the issuer's current list, under the list's row lock.
+    """A random, never used index of the issuer's current list, under the list's row lock (call inside a
+    transaction: the caller's, which creates the award with it).
 
     Random so that the index says nothing about when or to whom a badge was
     given; a list allocated beyond FULL_SHARE is left for a new one.

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from badges import pages, views
+from badges import pages, settings_views, views
 
 app_name = "badges"
 
@@ -17,4 +17,6 @@ urlpatterns = [
     path("mine/<int:attempt_id>/badge.json", pages.badge_json, name="mine_json"),
     path("mine/<int:attempt_id>/badge.png", pages.badge_png, name="mine_png"),
     path("v/<slug:public_id>/", pages.verify_page, name="verify"),
+    # Not public: the school's own settings, for its org admin.
+    path("school/settings", settings_views.school_settings, name="school_settings"),
 ]

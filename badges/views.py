@@ -42,7 +42,9 @@ def _published(request, body: bytes, content_type: str, max_age: int) -> HttpRes
 
 
 def _json(request, document: dict | list, content_type: str = JSON_LD, max_age: int = DOCUMENT_MAX_AGE):
-    body = json.dumps(document, ensure_ascii=False, indent=2).encode()
+    # Sorted keys: the same document gives the same bytes (and ETag) whether it comes from memory or from
+    # PostgreSQL's jsonb, which keeps no key order. The proofs sign the canonical form, not these bytes.
+    body = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True).encode()
     return _published(request, body, f"{content_type}; charset=utf-8", max_age)
 
 

@@ -316,3 +316,14 @@ def test_the_demo_data_has_the_operator_issuer_and_badges_for_the_sample_tests()
     assert {achievement.issuer for achievement in awarding} == {issuer}
     call_command("load_demo", stdout=None)
     assert Achievement.objects.count() == 2
+
+
+def test_the_result_page_in_japanese_gives_the_reason(client, settings, school_class, examinee, teacher, exam):
+    settings.LANGUAGE_CODE = "ja"
+    attempt = sat(school_class, examinee, exam, teacher, correct=5)
+    client.force_login(examinee)
+    assert "このテストのバッジ：発行済み" in client.get(reverse("exams:result", args=[attempt.pk])).content.decode()
+    award = services.award_revoke(attempt=attempt, revoked_for=Award.RevokedFor.MISCONDUCT, reason="確認のため")
+    assert award.is_revoked
+    page = client.get(reverse("exams:result", args=[attempt.pk])).content.decode()
+    assert "このテストのバッジ：取り消されました（確認のため）" in page

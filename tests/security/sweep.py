@@ -475,6 +475,7 @@ def form_payload(world: World) -> dict[str, object]:
         "description_en": POSTED,
         "criteria_ja": POSTED,
         "criteria_en": POSTED,
+        "show_pupil_name": "on",
         "text": POSTED,
         "prompt": POSTED,
         "kind": "short",
