@@ -49,6 +49,11 @@ REVOKED = "revoked"
 STATUS = "status"
 UNAVAILABLE = "unavailable"
 
+# The only views called in-process: the badges' public JSON documents (badges/urls.py).
+PUBLISHED_DOCUMENTS = frozenset(
+    ("badges", name) for name in ("issuer", "keys", "status_list", "credential", "achievement")
+)
+
 log = logging.getLogger(__name__)
 
 
@@ -163,7 +168,8 @@ def is_ours(url: str) -> bool:
 def own_document(url: str) -> dict | None:
     """The JSON our view answers for `url`, called in-process; None when no view answers 200 with JSON.
 
-    NotOurs for any URL outside PUBLIC_BASE_URL: nothing is ever fetched.
+    NotOurs for any URL outside PUBLIC_BASE_URL: nothing is ever fetched. Only the badges' public
+    documents are called (PUBLISHED_DOCUMENTS): a badge naming any other page of ours gets None.
     """
     if not is_ours(url):
         raise NotOurs(url)
@@ -175,6 +181,8 @@ def own_document(url: str) -> dict | None:
         match = resolve(path)
     except Resolver404:
         return None
+    if (match.app_name, match.url_name) not in PUBLISHED_DOCUMENTS:
+        return None  # a page of ours, but not a document a badge may name: never called
     request = RequestFactory().get(
         path, secure=base.scheme.lower() == "https", HTTP_HOST=base.netloc, HTTP_ACCEPT="application/json"
     )

@@ -305,3 +305,10 @@ def test_a_failing_view_of_ours_is_reported_as_unavailable_not_as_a_verdict(issu
     assert {"issuer": "issuer", "status": "status"}[document] in [
         check.name for check in report.checks if check.outcome == "not_checked"
     ]
+
+
+def test_only_the_badges_documents_are_called_in_process():
+    """A URL of ours that is not a badge document (any other page) is never called."""
+    PUBLISHED["page"] = {"id": ISSUER}
+    assert verification.own_document("https://kantoku.example/badges/issuer") is not None
+    assert verification.own_document("https://kantoku.example/badges/page") is None
