@@ -72,13 +72,16 @@ class StatusList(models.Model):
     """An issuer's revocation list (W3C Bitstring Status List), its bits kept here.
 
     Indexes are handed out at random under the row's lock and never twice
-    (`badges.services.allocate_index`). The signed list credential is cached
+    (`used`, `badges.services.allocate_index`). The signed list credential is cached
     with the digest of the bits it publishes and signed again when they differ.
     """
 
     public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
     issuer = models.ForeignKey(Issuer, on_delete=models.PROTECT, related_name="status_lists")
     bits = models.BinaryField(default=empty_bits)
+    # Which indexes were ever handed out: an index is never given twice, even after its award's row went
+    # with a school's deleted data (its bit, set or not, may still be read by a badge someone holds).
+    used = models.BinaryField(default=empty_bits)
     allocated = models.PositiveIntegerField(default=0)
     signed = models.JSONField(null=True, blank=True, editable=False)
     signed_digest = models.CharField(max_length=64, blank=True, editable=False)

@@ -218,14 +218,17 @@ def allocate_index(issuer: Issuer) -> tuple[StatusList, int]:
     if entries is None or entries.allocated >= entries.size * FULL_SHARE:
         entries = StatusList.objects.create(issuer=issuer)
         entries = StatusList.objects.select_for_update().get(pk=entries.pk)
+    used = status_list.StatusList(bits=bytes(entries.used))
     for _try in range(ALLOCATION_TRIES):
         index = secrets.randbelow(entries.size)
-        if not Award.objects.filter(status_list=entries, status_index=index).exists():
+        if not used.get(index):
             break
     else:  # pragma: no cover - needs 64 misses in a row on a list at most 3/4 full
         raise BadgeError("no free status index found")
+    used.set(index)
+    entries.used = used.to_bytes()
     entries.allocated += 1
-    entries.save(update_fields=["allocated"])
+    entries.save(update_fields=["used", "allocated"])
     return entries, index
 
 

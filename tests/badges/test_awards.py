@@ -330,3 +330,16 @@ def test_the_result_page_in_japanese_gives_the_reason(client, settings, school_c
     page = client.get(reverse("exams:result", args=[attempt.pk])).content.decode()
     assert "このバッジは取り消されました。" in page
     assert '<dd class="revocation-reason">確認のため</dd>' in page
+
+
+def test_an_index_is_never_given_again_after_its_award_went(school_class, examinee, teacher, exam, monkeypatch):
+    """A school's deleted data takes its award rows; the indexes they had stay used (a badge someone holds
+    still reads its bit).
+    """
+    award = services.award_of(sat(school_class, examinee, exam, teacher, correct=5))
+    taken = award.status_index
+    Award.objects.filter(pk=award.pk).delete()
+    draws = iter([taken, taken, 7])
+    monkeypatch.setattr(services.secrets, "randbelow", lambda size: next(draws))
+    _entries, index = services.allocate_index(award.issuer)
+    assert index == 7
