@@ -88,6 +88,7 @@ PAGES = [
     ("org_admin", "exams:org_class_results", ("class",)),
     ("org_admin", "messaging:org_metadata", ()),
     ("org_admin", "operations:export_list", ()),
+    ("org_admin", "badges:school_settings", ()),
     ("teacher", "classrooms:teacher_class_list", ()),
     ("teacher", "classrooms:teacher_class_create", ()),
     ("teacher", "classrooms:teacher_roster", ("class",)),
