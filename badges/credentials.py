@@ -103,12 +103,16 @@ def verify_badge(
     entry = credential.get("credentialStatus")
     if entry is None:
         return checked
-    return _status_verification(entry, issuer, resolve_key, status_list_credential)
+    return status_verification(entry, issuer, resolve_key, status_list_credential)
 
 
-def _status_verification(
+REVOKED_REASON = "the badge was revoked"
+
+
+def status_verification(
     entry: dict, issuer: str, resolve_key: proofs.KeyResolver, list_credential: dict | None
 ) -> proofs.Verification:
+    """The status half of `verify_badge`: the list's proof and issuer, then the badge's bit."""
     if list_credential is None:
         return proofs.Verification(False, "the badge has a status list but none was given to check it")
     checked = proofs.verify(list_credential, resolve_key=resolve_key)
@@ -121,5 +125,5 @@ def _status_verification(
     except status_list.StatusListError as error:
         return proofs.Verification(False, f"the status cannot be read: {error}")
     if revoked:
-        return proofs.Verification(False, "the badge was revoked")
+        return proofs.Verification(False, REVOKED_REASON)
     return proofs.Verification(True)

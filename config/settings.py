@@ -51,6 +51,10 @@ if not MESSAGE_KEYS and not DEBUG:
 # derives one from SECRET_KEY (badges/keys.py); issuing refuses to sign when DEBUG is off.
 BADGE_SIGNING_KEYS = env_list("BADGE_SIGNING_KEYS", "")
 BADGE_RETIRED_PUBLIC_KEYS = env_list("BADGE_RETIRED_PUBLIC_KEYS", "")
+# The address badges name themselves by (issuer, keys, status lists, credentials: docs/badges.md). It is
+# signed into every badge, so it must be the service's lasting public https address in production (a
+# deploy check refuses http there); changing it later breaks the links of badges already given.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")

@@ -20,6 +20,7 @@ urlpatterns = [
     path("exam/", include("exams.urls")),
     path("proctor/", include("proctoring.urls")),
     path("messages/", include("messaging.urls")),
+    path("badges/", include("badges.urls")),
     path("", include("operations.urls")),
     path("", include("classrooms.urls")),
 ]

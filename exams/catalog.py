@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from badges import services as badge_services
 from exams.models import Choice, Exam, ExamVersion, Passage, Question
 
 FORMAT_V1 = "kantoku-exam/1"
@@ -484,6 +485,8 @@ def _write(document: ExamDocument, exam: Exam | None) -> Exam:
         exam=exam, number=1, status=ExamVersion.Status.PUBLISHED, published_at=timezone.now(), **settings
     )
     _write_content(document, exam, version)
+    if exam.organization_id is None:  # an operator test always awards the operator's badge (docs/design.md §12)
+        badge_services.operator_achievement(version)
     return exam
 
 

@@ -116,3 +116,25 @@ class QuestionDraft:
     @property
     def accepted_list(self) -> list[str]:
         return self.accepted.splitlines()
+
+
+def _badge_text(label) -> forms.CharField:
+    return forms.CharField(label=label, max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class BadgeForm(forms.Form):
+    """The badge a school's test awards to pupils who pass (docs/design.md §12), in Japanese and English."""
+
+    badge_enabled = forms.BooleanField(label=_("Award a badge to pupils who pass"), required=False)
+    name_ja = forms.CharField(label=_("Badge name (Japanese)"), max_length=200, required=False)
+    name_en = forms.CharField(label=_("Badge name (English)"), max_length=200, required=False)
+    description_ja = _badge_text(_("What it shows (Japanese)"))
+    description_en = _badge_text(_("What it shows (English)"))
+    criteria_ja = _badge_text(_("How it is earned (Japanese)"))
+    criteria_en = _badge_text(_("How it is earned (English)"))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("badge_enabled") and not (data.get("name_ja") or "").strip():
+            self.add_error("name_ja", _("A badge needs a name."))
+        return data

@@ -20,6 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from badges import services as badge_services
+from badges.models import Award
 from classrooms.models import AuditEntry, User, audit_actions
 from config.errors import ServiceError
 from exams.catalog import ACCEPTED_MAX_LENGTH, MAX_ACCEPTED
@@ -174,6 +176,7 @@ def _rescore(version: ExamVersion, question: Question, regrade: Regrade, now) ->
     question_ids = {row.question_id for drawn in rows.values() for row in drawn}
     for choice in Choice.objects.filter(question__in=question_ids).order_by("position", "pk"):
         choices.setdefault(choice.question_id, []).append(choice)
+    before = {attempt.pk: attempt.passed for attempt in attempts}
     for attempt in attempts:
         attempt.score = attempt_score(  # as exams.services scores a finished attempt (docs/design.md §3)
             question_points(row, choices.get(row.question_id, [])) for row in rows.get(attempt.pk, [])
@@ -181,6 +184,11 @@ def _rescore(version: ExamVersion, question: Question, regrade: Regrade, now) ->
         attempt.passed = version.passes(attempt.score, attempt.total)
         attempt.regraded_at, attempt.regrade = now, regrade
     Attempt.objects.bulk_update(attempts, ["score", "passed", "regraded_at", "regrade"])
+    for attempt in attempts:  # the badge follows the result (docs/design.md §12)
+        if attempt.passed and not before[attempt.pk]:
+            badge_services.award_for_result(attempt=attempt, now=now)
+        elif before[attempt.pk] and not attempt.passed:
+            badge_services.award_revoke(attempt=attempt, revoked_for=Award.RevokedFor.REGRADED, now=now)
     return len(attempts)
 
 

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from badges import services as badge_services
 from classrooms.access import roster_of
 from config.errors import ServiceError
 from exams import scoring
@@ -271,6 +272,9 @@ def attempt_finish(*, attempt: Attempt, reason: str, now: datetime.datetime | No
         attempt.passed = attempt.version.passes(score, attempt.total)
         attempt.paused_at = None
         attempt.save(update_fields=["status", "finished_at", "finish_reason", "score", "passed", "paused_at"])
+        if attempt.passed and reason != Attempt.FinishReason.REVOKED:
+            # The badge with its status index, in this transaction; signed after the commit (§12).
+            badge_services.award_for_result(attempt=attempt, now=now)
         realtime.announce_tile(attempt.session, attempt.examinee_id)
         realtime.tell_examinee(attempt.session, attempt.examinee_id, {"type": "ended", "reason": reason})
     return True

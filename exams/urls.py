@@ -53,6 +53,7 @@ urlpatterns += [
     path("write/<int:exam_id>/", editor.exam_page, name="write_exam"),
     path("write/<int:exam_id>/next-draft/", editor.draft_next, name="write_draft_next"),
     path("write/<int:exam_id>/settings/", editor.settings_save, name="write_settings"),
+    path("write/<int:exam_id>/badge/", editor.badge_save, name="write_badge"),
     path("write/<int:exam_id>/problems/", editor.problems, name="write_problems"),
     path("write/<int:exam_id>/publish/", editor.publish, name="write_publish"),
     path("write/<int:exam_id>/passages/new/", editor.passage_add, name="write_passage_add"),

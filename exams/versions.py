@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from badges import services as badge_services
 from classrooms.models import AuditEntry, User, audit_actions
 from config.errors import ServiceError
 from exams.catalog import (
@@ -102,6 +103,7 @@ def exam_draft_next_version(*, exam: Exam, by: User | None) -> ExamVersion:
         draft = ExamVersion.objects.create(exam=exam, number=number, **settings)
         if source is not None:
             _copy_content(source, draft)
+            badge_services.achievement_copy(source, draft)
         _record(exam, by=by, action="exam.draft", version=number)
     return draft
 
@@ -206,6 +208,8 @@ def version_publish(*, version: ExamVersion, by: User | None, now=None) -> ExamV
         for name in ExamVersion.SETTINGS:
             setattr(exam, name, getattr(version, name))
         exam.save(update_fields=list(ExamVersion.SETTINGS))
+        if exam.organization_id is None:  # an operator test always awards the operator's badge (§12)
+            badge_services.operator_achievement(version)
         _record(exam, by=by, action="exam.publish", version=version.number)
     return version
 

@@ -1,6 +1,6 @@
 """Deleting a terminated school's personal data once the retention period is over (docs/design.md §8.4).
 
-What goes: the school's classes, enrollments, tests with their attempts,
+What goes: the school's classes, enrollments, tests with their attempts and badges,
 answers and signals, incidents and revocations, messages and notices with
 their receipts, transfers, data exports (rows and files), memberships, audit
 entries, and the accounts of its people. What stays: the Organization row
@@ -35,6 +35,7 @@ from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy
 
+from badges.models import Award
 from classrooms.access import transfers_of
 from classrooms.audit_chain import audit_purge
 from classrooms.models import (
@@ -106,6 +107,9 @@ def _school_rows(organization: Organization) -> list[QuerySet]:
             Q(attempt__session__school_class__organization=organization) | Q(incident__organization=organization)
         ),
         Incident.objects.filter(organization=organization),  # with its links to signals
+        # The pupils' badges (docs/design.md §12): the rows go; the issuer, its status lists (their bits and
+        # used indexes) and the achievements stay, so a badge a pupil holds still verifies.
+        Award.objects.filter(attempt__session__school_class__organization=organization),
         AttemptQuestion.objects.filter(attempt__session__school_class__organization=organization),
         Attempt.objects.filter(in_school),
         SignalReceipt.objects.filter(signal__session__school_class__organization=organization),

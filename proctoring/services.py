@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from badges import services as badge_services
+from badges.models import Award
 from classrooms.models import AuditEntry, Organization, SchoolClass, User, audit_actions
 from config.errors import ServiceError
 from exams import services as exam_services
@@ -627,6 +629,10 @@ def result_revoke(*, attempt: Attempt, by: User, reason: str, incident: Incident
                 raise ServiceError(_("This incident is not about this result."), code="bad_incident")
         told = attempt.is_open and exam_services.attempt_finish(attempt=attempt, reason=Attempt.FinishReason.REVOKED)
         revocation = Revocation.objects.create(attempt=attempt, revoked_by=by, reason=reason, incident=incident)
+        # Its badge stops verifying with this commit: the status bit is set here (docs/design.md §12).
+        badge_services.award_revoke(
+            attempt=attempt, revoked_for=Award.RevokedFor.MISCONDUCT, reason=reason, now=revocation.revoked_at
+        )
         organization = session.school_class.organization
         if incident is not None and incident.action != Incident.Action.REVOKED:
             incident.action = Incident.Action.REVOKED

@@ -14,6 +14,7 @@ import uuid
 import pytest
 from django.utils import timezone
 
+from badges import keys
 from classrooms.models import Enrollment, Membership, Organization, SchoolClass, User, term_end_after
 from classrooms.schoolyear import current_school_year, today
 from operations.models import ContractTerm
@@ -81,6 +82,16 @@ def enroll(school_class: SchoolClass, examinee: User, number: int | None = None)
 def fast_password_hashing(settings):
     """Argon2 is deliberately slow; tests that are not about hashing use a fast hasher."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# One badge signing key for the whole run (tests run with DEBUG off, where issuing needs a configured key).
+BADGE_TEST_KEY = keys.generate().secret_key_multibase
+
+
+@pytest.fixture(autouse=True)
+def badge_signing_key(settings):
+    """Badges sign with a key of this run (docs/badges.md: BADGE_SIGNING_KEYS)."""
+    settings.BADGE_SIGNING_KEYS = [BADGE_TEST_KEY]
 
 
 @pytest.fixture(autouse=True)

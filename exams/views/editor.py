@@ -22,13 +22,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
+from badges import services as badge_services
 from classrooms.access import organization_of, role_required
 from classrooms.models import User
 from config.errors import ServiceError
 from config.ratelimits import rate_limit
 from exams import versions
 from exams.access import exams_to_write, get_exam_to_write
-from exams.editor_forms import FURIGANA_HELP, ExamSettingsForm, NewQuestionForm, PassageForm, QuestionDraft
+from exams.editor_forms import (
+    FURIGANA_HELP,
+    BadgeForm,
+    ExamSettingsForm,
+    NewQuestionForm,
+    PassageForm,
+    QuestionDraft,
+)
 from exams.models import Exam, ExamVersion, Passage, Question
 from exams.templatetags.exam_text import unread_notation
 
@@ -165,6 +173,7 @@ def _editor_page(
         "editing": draft is not None,
         "versions": _versions_of(exam),
         "settings_form": bound.get("settings") or _settings_form(version),
+        "badge_form": bound.get("badge") or _badge_form(version),
         "passages": [
             {
                 "passage": passage,
@@ -196,6 +205,19 @@ def _script_words() -> dict:
 def _settings_form(version: ExamVersion | None) -> ExamSettingsForm:
     initial = {name: getattr(version, name) for name in ExamVersion.SETTINGS} if version else {}
     return ExamSettingsForm(initial=initial)
+
+
+def _badge_form(version: ExamVersion) -> BadgeForm | None:
+    """A school test's badge card (docs/design.md §12): its words, or the ones made from the test to start
+    from. None for the operator's tests, which always award the operator's badge.
+    """
+    if version.exam.organization_id is None:
+        return None
+    achievement = badge_services.Achievement.objects.filter(version=version).first()
+    if achievement is None:
+        return BadgeForm(initial={"badge_enabled": False, **badge_services.default_texts(version)})
+    initial = {name: getattr(achievement, name) for name in badge_services.default_texts(version)}
+    return BadgeForm(initial={"badge_enabled": achievement.enabled, **initial})
 
 
 def _passage_initial(passage: Passage) -> dict:
@@ -280,6 +302,23 @@ def settings_save(request, exam_id: int):
             form.add_error(None, error.message)
         return _refused(request, exam, error.message, {"settings": form})
     return _saved(request, exam, "settings")
+
+
+@author_required
+@require_POST
+@rate_limit("authoring")
+def badge_save(request, exam_id: int):
+    """Turn the school test's badge on or off and set its words (copied to the next draft, frozen on publish)."""
+    exam, draft = _draft_or_404(request, exam_id)
+    if exam.is_operator_catalog:
+        raise Http404  # the operator's tests always award the operator's badge
+    form = BadgeForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, exam, _form_error(form), {"badge": form})
+    data = form.cleaned_data
+    texts = {name: data[name] for name in badge_services.default_texts(draft)}
+    badge_services.achievement_save(version=draft, enabled=data["badge_enabled"], texts=texts)
+    return _saved(request, exam, "badge")
 
 
 @author_required

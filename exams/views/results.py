@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from badges import pages as badge_pages
+from badges import services as badge_services
 from classrooms.access import (
     get_class_for_org_admin,
     get_class_for_teacher,
@@ -74,11 +76,16 @@ CSV_HEADER = [
 def attempt_result(request, attempt_id: int):
     attempt = get_attempt_for_examinee(request.user, attempt_id)
     revocation = revocation_of(attempt)
-    if revocation is not None:  # no score any more: the notice, with the reason in plain words
-        return render(request, "exams/result_revoked.html", {"attempt": attempt, "revocation": revocation})
-    if attempt.is_open:
+    if attempt.is_open and revocation is None:
         return redirect(reverse("exams:attempt", args=[attempt.pk]))
-    return render(request, "exams/result.html", {"result": result_of(attempt)})
+    badge_card = badge_pages.badge_card(badge_services.award_of(attempt))  # the pupil's badge (docs/design.md §12)
+    if revocation is not None:  # no score any more: the notice, with the reason in plain words
+        return render(
+            request,
+            "exams/result_revoked.html",
+            {"attempt": attempt, "revocation": revocation, "badge_card": badge_card},
+        )
+    return render(request, "exams/result.html", {"result": result_of(attempt), "badge_card": badge_card})
 
 
 @examinee_required

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from playwright.sync_api import Page, expect
 
+from badges import services as badge_services
 from classrooms import two_factor
 from classrooms.models import User
 from classrooms.schoolyear import today
@@ -44,6 +45,7 @@ FLUSH = "() => new Promise((resolve) => setTimeout(resolve, 0))"  # let queued v
 # (role, URL name, arguments): each argument is a key of `self.ids`, or itself when it is not one.
 PAGES = [
     ("anonymous", "classrooms:login", ()),
+    ("anonymous", "badges:verify", ("award",)),
     ("operator", "admin:index", ()),
     ("operator", "admin:classrooms_organization_changelist", ()),
     ("operator", "admin:classrooms_organization_add", ()),
@@ -86,6 +88,7 @@ PAGES = [
     ("org_admin", "exams:org_class_results", ("class",)),
     ("org_admin", "messaging:org_metadata", ()),
     ("org_admin", "operations:export_list", ()),
+    ("org_admin", "badges:school_settings", ()),
     ("teacher", "classrooms:teacher_class_list", ()),
     ("teacher", "classrooms:teacher_class_create", ()),
     ("teacher", "classrooms:teacher_roster", ("class",)),
@@ -168,6 +171,10 @@ class TestContentSecurityPolicy(BrowserTestCase):
             incident_report(subject=pupil, by=teacher, category=Incident.Category.TALKING, note="話した", session=ended)
             message = message_send(by=teacher, recipient=pupil, body="がんばったね https://example.jp/")
             notice = notice_send(school_class=school_class, by=teacher, body="明日はテストです")
+        # The pupil passed, so their result page shows the badge card, and its share link opens badges:verify.
+        Attempt.objects.filter(pk=attempt.pk).update(passed=True)
+        attempt.refresh_from_db()
+        award = badge_services.award_sign(badge_services.award_for_result(attempt=attempt))
         month = today().replace(day=1) - datetime.timedelta(days=1)
         self.school_class = school_class
         self.ids = {
@@ -180,6 +187,7 @@ class TestContentSecurityPolicy(BrowserTestCase):
             "enrollment": enrollment.pk,
             "ended_session": ended.pk,
             "attempt": attempt.pk,
+            "award": award.public_id,
             "message": message.pk,
             "thread": message.thread_id,
             "notice": notice.pk,

@@ -12,6 +12,8 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
+from badges import services as badge_services
+from badges.models import Achievement
 from classrooms.models import AuditEntry, Organization, Transfer, User
 from classrooms.schoolyear import today
 from exams.models import Attempt, AttemptQuestion
@@ -39,6 +41,8 @@ def _finished_attempt(session, examinee, *, score: int, answers: int = 5) -> Att
         total=answers,
         passed=score * 100 >= 60 * answers,
     )
+    if attempt.passed:  # its badge, as attempt_finish awards it (docs/design.md §12)
+        badge_services.award_for_result(attempt=attempt)
     for position, question in enumerate(session.exam.questions.order_by("position")[:answers]):
         order = list(question.choices.order_by("position").values_list("pk", flat=True))
         AttemptQuestion.objects.create(
@@ -61,6 +65,12 @@ def populate(organization: Organization, tag: str, operator: User) -> SimpleName
     exam.title = f"{tag}テスト"
     exam.organization = organization  # the school's own test: its questions are the school's to keep
     exam.save()
+    version = exam.latest_version()  # its author turned the school's badge on (docs/design.md §12)
+    Achievement.objects.create(
+        version=version,
+        issuer=badge_services.school_issuer(organization),
+        **badge_services.default_texts(version),
+    )
     session = ProctoredSession.objects.create(
         school_class=school_class, exam=exam, teacher=teacher, status=ProctoredSession.Status.ENDED
     )

@@ -87,6 +87,8 @@ def world(db, operator):
     _finished_attempt(filled.session, mover, score=2)
     build_export(alpha, filled.admin)
     catalog = {"exams.Exam", "exams.ExamVersion", "exams.Passage", "exams.Question", "exams.Choice"}
+    # The badges' issuers, achievements and status lists stay, so the badges pupils hold still verify (§12).
+    catalog |= {"badges.Issuer", "badges.Achievement", "badges.StatusList"}
     alpha_rows = {row for row in snapshot() - before_alpha if row[0] not in catalog}
     terminate(alpha, ended_days_ago=100)
     terminate(bravo.organization, ended_days_ago=10)
@@ -129,6 +131,7 @@ def test_apply_deletes_exactly_the_schools_rows_and_nothing_else(world, django_c
     assert verify_chain(entry.organization_id).ok
     assert entry.details["deleted"]["classrooms.User"] == 4
     assert entry.details["deleted"]["exams.Attempt"] == 3
+    assert entry.details["deleted"]["badges.Award"] == 2  # the badges of the two passes
     assert entry.details["accounts_kept"] == 1
     assert not export_file.exists()
 

@@ -43,11 +43,12 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from django.utils.regex_helper import normalize
 
+from badges import services as badge_services
 from classrooms.models import AuditEntry, Organization, Transfer, User
 from classrooms.schoolyear import today
 from exams import services as exam_services
 from exams import versions as exam_versions
-from exams.models import Regrade
+from exams.models import Attempt, Regrade
 from messaging import services as messaging_services
 from messaging.models import BreakGlassAccess
 from operations.models import BillingSnapshot, ContractTerm, DataExport
@@ -155,6 +156,7 @@ class World:
         self._build_victim_messages()
         self._build_victim_transfers()
         self._build_victim_operations()
+        self._build_victim_badge()
         for key in ("teacher", "class", "enrollment", "incident", "revocation", "thread", "message", "notice"):
             self.by_model.setdefault(type(victim[key]), victim[key])
         self.by_model[User] = victim["examinee"]
@@ -255,6 +257,32 @@ class World:
         )
         self.by_model[Transfer] = victim["departure"]
         self.owners["arriving_pupil"] = arriving
+
+    def _build_victim_badge(self) -> None:
+        """A badge of a pupil of the victim's school (docs/design.md §12): its public documents are swept as
+        public by design, and none may carry the pupil's name (the canary) when the school did not ask for it.
+        """
+        victim, session, now = self.victim, self.victim["session"], timezone.now()
+        pupil = make_user("midori-badge-pupil", User.Role.EXAMINEE, self.victim_org, name=f"合格者 {CANARY}")
+        enroll(victim["class"], pupil, number=4)
+        attempt = Attempt.objects.create(
+            session=session,
+            examinee=pupil,
+            exam=session.exam,
+            version=session.version,
+            status=Attempt.Status.FINISHED,
+            started_at=now - datetime.timedelta(minutes=5),
+            deadline=now,
+            finished_at=now,
+            finish_reason=Attempt.FinishReason.SUBMITTED,
+            score=5,
+            total=5,
+            passed=True,
+        )
+        victim["award"] = badge_services.award_for_result(attempt=attempt)
+        # Their own downloads (badges:mine_json, mine_png): the pupil is one of the owners who reach them.
+        victim["badge_attempt"] = attempt
+        self.owners["victim_badge_pupil"] = pupil
 
     def _build_victim_operations(self) -> None:
         victim, org, now = self.victim, self.victim_org, timezone.now()
@@ -366,6 +394,17 @@ ROUTE_FILLERS: dict[tuple[str, str], Filler] = {
     ("exams:version_analysis", "exam_id"): lambda world, route: victim_own_exam(world).pk,
     **{(name, "exam_id"): _victim("school_exam") for name in PREVIEW_ROUTES},
     **{(name, "question_id"): _victim("school_question") for name in PREVIEW_ROUTES},
+    # The badges' public documents (docs/design.md §12), by their random ids: the victim pupil's badge.
+    ("badges:credential", "public_id"): lambda world, route: world.victim["award"].public_id,
+    ("badges:issuer", "public_id"): lambda world, route: world.victim["award"].issuer.public_id,
+    ("badges:keys", "public_id"): lambda world, route: world.victim["award"].issuer.public_id,
+    ("badges:achievement", "public_id"): lambda world, route: world.victim["award"].achievement.public_id,
+    ("badges:image", "public_id"): lambda world, route: world.victim["award"].achievement.public_id,
+    ("badges:status_list", "public_id"): lambda world, route: world.victim["award"].status_list.public_id,
+    # The verification page a pupil's share link opens (badges/pages.py), and the pupil's own downloads.
+    ("badges:verify", "public_id"): lambda world, route: world.victim["award"].public_id,
+    ("badges:mine_json", "attempt_id"): _victim("badge_attempt"),
+    ("badges:mine_png", "attempt_id"): _victim("badge_attempt"),
 }
 
 
@@ -428,6 +467,15 @@ def form_payload(world: World) -> dict[str, object]:
         "time_limit_minutes": 10,
         "pass_mark_percent": 50,
         "questions_per_attempt": 1,
+        # The editor's badge card (docs/design.md §12)
+        "badge_enabled": "on",
+        "name_ja": POSTED,
+        "name_en": POSTED,
+        "description_ja": POSTED,
+        "description_en": POSTED,
+        "criteria_ja": POSTED,
+        "criteria_en": POSTED,
+        "show_pupil_name": "on",
         "text": POSTED,
         "prompt": POSTED,
         "kind": "short",

@@ -47,6 +47,7 @@ def production_env(tmp_path, **overrides: str) -> dict[str, str]:
         "BACKUP_RECIPIENTS": str(pyrage.x25519.Identity.generate().to_public()),
         "ALLOWED_HOSTS": HOST,
         "CSRF_TRUSTED_ORIGINS": f"https://{HOST}",
+        "PUBLIC_BASE_URL": f"https://{HOST}",
         "BEHIND_TLS_PROXY": "true",
         "SQLITE_PATH": str(tmp_path / "db.sqlite3"),
         **overrides,
@@ -104,3 +105,10 @@ def test_plain_http_is_redirected_to_https_except_the_health_probe(production_an
     assert "Strict-Transport-Security" not in headers  # never over plain HTTP
     health_status, _headers, _cookies = production_answers["healthz_http"]
     assert health_status in {200, 503}  # answered, not redirected (503: this test's empty database)
+
+
+def test_check_deploy_refuses_a_plain_http_badge_address(tmp_path):
+    """Badges are signed with PUBLIC_BASE_URL (docs/design.md §12): production must give an https address."""
+    result = check_deploy(production_env(tmp_path, PUBLIC_BASE_URL="http://kantoku.example.jp"))
+    assert result.returncode != 0
+    assert "badges.E002" in result.stderr

@@ -43,7 +43,7 @@ ROLE_OF = {
 METHODS = ("get", "post")
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # A sweep that silently shrinks must fail: the counts of today (a route removed for good lowers them).
-MINIMUM_HTTP_ROUTES = 199
+MINIMUM_HTTP_ROUTES = 236
 MINIMUM_SOCKET_ROUTES = 3
 
 # Where a refusal may send someone: to sign in (the site's, the console's), or to choose a new password first.
@@ -98,6 +98,9 @@ OPEN: dict[str, Open] = {
     "classrooms:orgadmin_transfer_list": Open({User.Role.ORG_ADMIN}, "one's own school's transfers"),
     "messaging:org_metadata": Open({User.Role.ORG_ADMIN}, "one's own school's messaging metadata"),
     "operations:export_list": Open({User.Role.ORG_ADMIN}, "one's own school's exports"),
+    "badges:school_settings": Open(
+        {User.Role.ORG_ADMIN}, "one's own school's badge settings (names in badges: audited)", writes=True
+    ),
     "operations:export_status": Open({User.Role.ORG_ADMIN}, "the progress of one's own school's export"),
     "messaging:operator_statistics": Open({User.Role.OPERATOR}, "messaging statistics of every school", discloses=True),
     "messaging:operator_break_glass": Open(
@@ -122,6 +125,19 @@ OPEN: dict[str, Open] = {
     ),
 }
 
+# Public by design (docs/design.md §12): the badges' documents, which any verifier fetches without signing
+# in, by random ids only. Every requester's GET answers them; a POST is refused (405) and changes nothing,
+# and no answer may carry the victim's words (the pupil's name is not in a badge unless the school says so).
+PUBLIC: dict[str, str] = {
+    "badges:issuer": "the issuer's profile and keys, which every verifier of its badges fetches",
+    "badges:keys": "the issuer's Multikey documents",
+    "badges:achievement": "what a badge was given for",
+    "badges:image": "the badge's picture",
+    "badges:credential": "a pupil's badge, by its unguessable id (shared by the pupil)",
+    "badges:status_list": "the revocation list every verifier of a badge fetches",
+    "badges:verify": "the verification page a pupil's share link opens (no sign-in, noindex)",
+}
+
 # Routes of objects every teacher of the victim's school shares, so the victim's colleague teacher is one
 # of their owners, not an outsider: the school's own test catalog, written by all its teachers together
 # (docs/design.md §3). Every other outsider is still swept on them.
@@ -132,6 +148,7 @@ SHARED_WITH_COLLEAGUES = frozenset(
         "exams:write_exam",
         "exams:write_draft_next",
         "exams:write_settings",
+        "exams:write_badge",
         "exams:write_problems",
         "exams:write_publish",
         "exams:write_passage_add",
@@ -238,7 +255,11 @@ def _sweep_one(world, route: sweep.Route, path: str, label: str, client: Client)
         before = sweep.fingerprint() if method == "post" else None
         response = _request(client, method, path, world.payload)
         where = f"{method.upper()} {path} as {label}"
-        problem = None if is_open else refusal_problem(response)
+        if route.name in PUBLIC:
+            wanted = 200 if method == "get" else 405
+            problem = None if response.status_code == wanted else f"answers {response.status_code}, not {wanted}"
+        else:
+            problem = None if is_open else refusal_problem(response)
         if problem:
             problems.append(f"{where} {problem}")
         if "403_csrf.html" in {template.name for template in response.templates}:

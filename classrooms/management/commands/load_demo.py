@@ -9,12 +9,13 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice
 
+from badges import services as badge_services
 from classrooms import services
 from classrooms.models import Enrollment, Membership, Organization, SchoolClass, User
 from classrooms.schoolyear import current_school_year, school_year_bounds, today
 from classrooms.two_factor import RECOVERY_NAME
 from exams.catalog import load_exam_document
-from exams.models import Exam
+from exams.models import Exam, ExamVersion
 from operations.contracts import contract_approve
 
 DEMO_PASSWORD = "kantoku-demo"  # noqa: S105 - published demo credential
@@ -122,11 +123,17 @@ class Command(BaseCommand):
     def _exams(self) -> None:
         """The sample tests of exams/samples (docs/exam-format.md, "The samples"): the reading test
         `reading-spring` and `mixed-quiz`, every question type. An exam whose code exists is left as it is.
+        Each awards the operator's badge.
         """
         for path in sorted((settings.BASE_DIR / "exams" / "samples").glob("*.json")):
             data = json.loads(path.read_text(encoding="utf-8"))
             if not Exam.objects.filter(code=data["code"]).exists():
                 load_exam_document(data)
+        # The operator's issuer, and the badge of every published operator test (docs/design.md §12): a
+        # demo pupil who passes a sample test gets one.
+        badge_services.operator_issuer()
+        for version in ExamVersion.objects.filter(exam__organization=None, status=ExamVersion.Status.PUBLISHED):
+            badge_services.operator_achievement(version)
 
     def _operator(self) -> User:
         operator = User.objects.filter(login_id="operator").first()
