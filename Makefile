@@ -37,6 +37,9 @@ setup: $(STAMP)
 		$(BIN)/python manage.py compilemessages --verbosity 0 --ignore=$(VENV) --ignore=.pgdata; \
 	fi
 
+# Badges name the address they are served from (PUBLIC_BASE_URL): on `make run`, this server's,
+# unless the environment says otherwise.
+run: export PUBLIC_BASE_URL ?= http://$(ADDR)
 run: setup
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo --url http://$(ADDR)/
