@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pyld.jsonld import JsonLdError
 
 from badges import keys, proofs
 
@@ -120,14 +121,14 @@ def test_today_verification_names_the_context_it_does_not_serve(vector, no_netwo
     assert "is not one this server knows" in outcome.reason
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_VENDORED)
+@pytest.mark.xfail(strict=True, raises=JsonLdError, reason=NOT_VENDORED)
 def test_canonical_credential_and_its_hash(vector, no_network):
     canonical = proofs.canonicalize(vector["credentialWithoutProof"])
     assert canonical == nquads(vector["canonicalCredential"])
     assert proofs.sha256(canonical).hex() == vector["credentialHashHex"]
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_VENDORED)
+@pytest.mark.xfail(strict=True, raises=JsonLdError, reason=NOT_VENDORED)
 def test_canonical_proof_options_and_their_hash(vector, no_network):
     config = proofs.proof_configuration(vector["credentialWithoutProof"], vector["proofOptions"])
     canonical = proofs.canonicalize(config)
@@ -135,7 +136,7 @@ def test_canonical_proof_options_and_their_hash(vector, no_network):
     assert proofs.sha256(canonical).hex() == vector["proofOptionsHashHex"]
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_VENDORED)
+@pytest.mark.xfail(strict=True, raises=JsonLdError, reason=NOT_VENDORED)
 def test_hash_data_of_the_credential(vector, no_network):
     assert proofs.hash_data(vector["credentialWithoutProof"], vector["proofOptions"]).hex() == vector["combinedHashHex"]
 
