@@ -30,7 +30,7 @@ def public_achievement(public_id: str) -> Achievement:
 
 
 def public_award(public_id: str) -> Award:
-    return _public(Award.objects.all(), public_id)
+    return _public(Award.objects.select_related("achievement__issuer__organization"), public_id)
 
 
 def public_status_list(public_id: str) -> StatusList:
@@ -46,7 +46,7 @@ def get_award_for_examinee(user, attempt_id: int) -> Award:
     attempt = get_attempt_for_examinee(user, attempt_id)
     award = (
         Award.objects.filter(attempt=attempt, revoked_at__isnull=True)
-        .select_related("achievement", "issuer__organization", "status_list")
+        .select_related("achievement__issuer__organization", "status_list")
         .first()
     )
     if award is None or not attempt.passed:

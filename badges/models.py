@@ -82,7 +82,6 @@ class StatusList(models.Model):
     # Which indexes were ever handed out: an index is never given twice, even after its award's row went
     # with a school's deleted data (its bit, set or not, may still be read by a badge someone holds).
     used = models.BinaryField(default=empty_bits)
-    allocated = models.PositiveIntegerField(default=0)
     signed = models.JSONField(null=True, blank=True, editable=False)
     signed_digest = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
@@ -98,6 +97,11 @@ class StatusList(models.Model):
     def size(self) -> int:
         return len(self.bits) * 8
 
+    @property
+    def allocated(self) -> int:
+        """How many indexes were ever handed out: the bits set in `used`."""
+        return int.from_bytes(bytes(self.used), "big").bit_count()
+
     def entries(self) -> status_list.StatusList:
         return status_list.StatusList(bits=bytes(self.bits))
 
@@ -112,6 +116,8 @@ class Achievement(models.Model):
 
     NAME_MAX_LENGTH = 200
     TEXT_MAX_LENGTH = 2000
+    # The words an author writes (the editor's badge card), copied as they are to a next draft.
+    TEXTS = ("name_ja", "name_en", "description_ja", "description_en", "criteria_ja", "criteria_en")
 
     public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
     version = models.OneToOneField(
@@ -149,7 +155,6 @@ class Award(models.Model):
 
     public_id = models.CharField(max_length=32, unique=True, default=new_public_id, editable=False)
     attempt = models.OneToOneField("exams.Attempt", on_delete=models.PROTECT, related_name="badge_award")
-    issuer = models.ForeignKey(Issuer, on_delete=models.PROTECT, related_name="awards")
     achievement = models.ForeignKey(Achievement, on_delete=models.PROTECT, related_name="awards")
     status_list = models.ForeignKey(StatusList, on_delete=models.PROTECT, related_name="awards")
     status_index = models.PositiveIntegerField()
@@ -172,6 +177,11 @@ class Award(models.Model):
 
     def __str__(self) -> str:
         return f"{self.achievement} ({self.public_id})"
+
+    @property
+    def issuer(self) -> Issuer:
+        """Who signs it: its achievement's issuer (whose status list holds its index)."""
+        return self.achievement.issuer
 
     @property
     def is_revoked(self) -> bool:

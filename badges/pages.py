@@ -23,10 +23,10 @@ from django.views.decorators.http import require_GET, require_safe
 
 from badges import access, baking, picture, services, verification
 from badges.credentials import clean_text
+from badges.views import CREDENTIAL
 from classrooms.access import role_required
 from classrooms.models import User
 
-CREDENTIAL_TYPE = "application/vc+ld+json"  # as badges/views.py serves a credential
 # Characters that no file name on a pupil's tablet may hold.
 _UNSAFE_IN_FILE_NAME = re.compile(r'[\\/:*?"<>|\s]+')
 
@@ -51,7 +51,7 @@ def _download(body: bytes, content_type: str, file_name: str) -> HttpResponse:
 def badge_json(request, attempt_id: int):
     award = services.award_sign(access.get_award_for_examinee(request.user, attempt_id))
     body = json.dumps(award.credential, ensure_ascii=False, indent=2).encode()
-    return _download(body, f"{CREDENTIAL_TYPE}; charset=utf-8", download_name(award, "json"))
+    return _download(body, f"{CREDENTIAL}; charset=utf-8", download_name(award, "json"))
 
 
 @role_required(User.Role.EXAMINEE)

@@ -21,7 +21,7 @@ from badges.baking import PNG_SIGNATURE, chunk
 SIZE = 256
 Color = tuple[int, int, int]
 
-OPERATOR_COLORS: tuple[Color, Color] = ((0x1D, 0x4E, 0xD8), (0xDB, 0xEA, 0xFE))  # as badges.services.badge_svg
+OPERATOR_COLORS: tuple[Color, Color] = ((0x1D, 0x4E, 0xD8), (0xDB, 0xEA, 0xFE))  # ring and fill, the SVG's too
 SCHOOL_COLORS: tuple[Color, Color] = ((0x04, 0x78, 0x57), (0xD1, 0xFA, 0xE5))
 
 
@@ -100,7 +100,11 @@ def medal_png(ring: Color = SCHOOL_COLORS[0], fill: Color = SCHOOL_COLORS[1], si
     return encode_png(size, size, bytes(pixels))
 
 
+def colors(operator: bool) -> tuple[Color, Color]:
+    """The ring and fill of the operator's badges or a school's, in the PNG and in the SVG (badges.services)."""
+    return OPERATOR_COLORS if operator else SCHOOL_COLORS
+
+
 def badge_png(*, operator: bool) -> bytes:
     """The medal in the operator's colors or a school's, as the SVG draws them."""
-    ring, fill = OPERATOR_COLORS if operator else SCHOOL_COLORS
-    return medal_png(ring, fill)
+    return medal_png(*colors(operator))

@@ -26,12 +26,12 @@ import secrets
 from xml.sax.saxutils import escape
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from badges import credentials, keys, proofs, status_list
+from badges import credentials, keys, picture, proofs, status_list, verification
 from badges.documents import CREDENTIALS_V2, MULTIKEY_V1, OPEN_BADGES_V3
 from badges.models import Achievement, Award, Issuer, StatusList, new_public_id, new_salt
 from classrooms.models import AuditEntry, audit_actions
@@ -90,27 +90,13 @@ def _timestamp(moment: datetime.datetime) -> str:
 
 
 def operator_issuer() -> Issuer:
-    """The operator's issuer (one row, made on first use)."""
-    issuer = Issuer.objects.filter(is_operator=True).first()
-    if issuer is None:
-        try:
-            with transaction.atomic():
-                issuer = Issuer.objects.create(is_operator=True, name=OPERATOR_ISSUER_NAME)
-        except IntegrityError:  # made by a racing caller meanwhile
-            issuer = Issuer.objects.get(is_operator=True)
-    return issuer
+    """The operator's issuer (one row, made on first use; get_or_create takes a racing creator's row)."""
+    return Issuer.objects.get_or_create(is_operator=True, defaults={"name": OPERATOR_ISSUER_NAME})[0]
 
 
 def school_issuer(organization) -> Issuer:
     """The school's issuer (made on first use)."""
-    issuer = Issuer.objects.filter(organization=organization).first()
-    if issuer is None:
-        try:
-            with transaction.atomic():
-                issuer = Issuer.objects.create(organization=organization, name=organization.name)
-        except IntegrityError:
-            issuer = Issuer.objects.get(organization=organization)
-    return issuer
+    return Issuer.objects.get_or_create(organization=organization, defaults={"name": organization.name})[0]
 
 
 def issuer_show_pupil_names(*, organization, show: bool, by) -> Issuer:
@@ -144,15 +130,9 @@ def default_texts(version) -> dict[str, str]:
 
 def operator_achievement(version) -> Achievement:
     """The achievement of an operator-catalog version: always there, always enabled (made on publish)."""
-    achievement = Achievement.objects.filter(version=version).first()
-    if achievement is None:
-        try:
-            with transaction.atomic():
-                achievement = Achievement.objects.create(
-                    version=version, issuer=operator_issuer(), enabled=True, **default_texts(version)
-                )
-        except IntegrityError:
-            achievement = Achievement.objects.get(version=version)
+    achievement, _created = Achievement.objects.select_related("issuer").get_or_create(
+        version=version, defaults={"issuer": operator_issuer, "enabled": True, **default_texts(version)}
+    )
     return achievement
 
 
@@ -182,7 +162,7 @@ def achievement_save(*, version, enabled: bool, texts: dict[str, str]) -> Achiev
             raise BadgeError("a published version is frozen")
         if version.exam.organization_id is None:
             raise BadgeError("an operator test always awards the operator's badge")
-        fields = {name: str(texts.get(name, "")).strip() for name in default_texts(version)}
+        fields = {name: str(texts.get(name, "")).strip() for name in Achievement.TEXTS}
         achievement, _created = Achievement.objects.update_or_create(
             version=version,
             defaults={"issuer": school_issuer(version.exam.organization), "enabled": enabled, **fields},
@@ -199,7 +179,7 @@ def achievement_copy(source_version, target_version) -> None:
         version=target_version,
         issuer=achievement.issuer,
         enabled=achievement.enabled,
-        **{name: getattr(achievement, name) for name in default_texts(target_version)},
+        **{name: getattr(achievement, name) for name in Achievement.TEXTS},
     )
 
 
@@ -227,8 +207,7 @@ def allocate_index(issuer: Issuer) -> tuple[StatusList, int]:
         raise BadgeError("no free status index found")
     used.set(index)
     entries.used = used.to_bytes()
-    entries.allocated += 1
-    entries.save(update_fields=["used", "allocated"])
+    entries.save(update_fields=["used"])
     return entries, index
 
 
@@ -264,7 +243,7 @@ def signed_status_list(entries: StatusList) -> dict:
 
 def award_of(attempt) -> Award | None:
     """The badge of this attempt, revoked or not, or None (part of the badges API other code uses)."""
-    return Award.objects.filter(attempt=attempt).select_related("achievement", "issuer", "status_list").first()
+    return Award.objects.filter(attempt=attempt).select_related("achievement__issuer", "status_list").first()
 
 
 def award_for_result(*, attempt, now: datetime.datetime | None = None) -> Award | None:
@@ -284,7 +263,6 @@ def award_for_result(*, attempt, now: datetime.datetime | None = None) -> Award 
         return award
     entries, index = allocate_index(achievement.issuer)
     fields = {
-        "issuer": achievement.issuer,
         "achievement": achievement,
         "status_list": entries,
         "status_index": index,
@@ -385,7 +363,7 @@ def award_sign(award: Award) -> Award:
     """Sign the award's credential and store it (once: a signed award is returned as it is)."""
     if award.credential:
         return award
-    award = Award.objects.select_related("attempt__examinee", "issuer__organization", "achievement", "status_list").get(
+    award = Award.objects.select_related("attempt__examinee", "achievement__issuer__organization", "status_list").get(
         pk=award.pk
     )
     if award.credential:
@@ -451,13 +429,9 @@ def key_resolver(issuer: Issuer) -> proofs.KeyResolver:
 
 
 def verify_award(award: Award) -> proofs.Verification:
-    """Check a stored badge as a verifier outside would: its proof, and its bit in the served list."""
-    award = award_sign(award)
-    return credentials.verify_badge(
-        award.credential,
-        resolve_key=key_resolver(award.issuer),
-        status_list_credential=signed_status_list(StatusList.objects.get(pk=award.status_list_id)),
-    )
+    """Check a stored badge as the verification page does: its key, proof, dates and bit in the served list."""
+    report = verification.verify(award_sign(award).credential)
+    return proofs.Verification(report.valid, report.reason)
 
 
 def badge_svg(achievement: Achievement) -> str:
@@ -466,8 +440,7 @@ def badge_svg(achievement: Achievement) -> str:
     issuer = escape(credentials.clean_text(achievement.issuer.display_name))
     english = escape(credentials.clean_text(achievement.name_en))
     squeeze = ' textLength="320" lengthAdjust="spacingAndGlyphs"' if len(name) > 10 else ""
-    operator = achievement.issuer.is_operator
-    ring, fill = ("#1d4ed8", "#dbeafe") if operator else ("#047857", "#d1fae5")
+    ring, fill = ("#{:02x}{:02x}{:02x}".format(*color) for color in picture.colors(achievement.issuer.is_operator))
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="400" viewBox="0 0 400 400" '

@@ -151,7 +151,7 @@ def load_credential(data: bytes) -> dict:
 
 def public_base_url() -> str:
     """The service's public address (https://host[/prefix]), without the trailing slash."""
-    return str(getattr(settings, "PUBLIC_BASE_URL", "http://127.0.0.1:8000")).rstrip("/")
+    return settings.PUBLIC_BASE_URL.rstrip("/")
 
 
 def is_ours(url: str) -> bool:
@@ -265,9 +265,7 @@ def _format_problem(credential) -> str:
     context = credential.get("@context")
     if not isinstance(context, list) or not context or context[0] != CREDENTIALS_V2:
         return f"@context does not start with {CREDENTIALS_V2}"
-    if not any(
-        isinstance(item, str) and item.startswith("https://purl.imsglobal.org/spec/ob/v3p0/") for item in context
-    ):
+    if not any(isinstance(item, str) and item.startswith(OPEN_BADGES_PREFIX) for item in context):
         return f"@context does not name Open Badges 3.0 ({OPEN_BADGES_V3})"
     types = credential.get("type")
     if not isinstance(types, list) or "VerifiableCredential" not in types or "OpenBadgeCredential" not in types:
@@ -372,7 +370,8 @@ def _shown(moment: datetime.datetime) -> str:
 
 
 def _dates_check(credential: dict, now: datetime.datetime) -> Check:
-    valid_from, valid_until = moment(credential.get("validFrom")), credential.get("validUntil")
+    valid_from, written_until = moment(credential.get("validFrom")), credential.get("validUntil")
+    valid_until = moment(written_until)
     if valid_from is None:
         return _check(
             "dates",
@@ -381,9 +380,9 @@ def _dates_check(credential: dict, now: datetime.datetime) -> Check:
             detail=f"validFrom {credential.get('validFrom')!r}",
             reason=FORMAT,
         )
-    if valid_until is not None and moment(valid_until) is None:
+    if written_until is not None and valid_until is None:
         return _check(
-            "dates", FAILED, _("Its end date cannot be read."), detail=f"validUntil {valid_until!r}", reason=FORMAT
+            "dates", FAILED, _("Its end date cannot be read."), detail=f"validUntil {written_until!r}", reason=FORMAT
         )
     if now < valid_from:
         return _check(
@@ -392,11 +391,11 @@ def _dates_check(credential: dict, now: datetime.datetime) -> Check:
             _("It is not valid yet: it starts on %(date)s.") % {"date": _shown(valid_from)},
             reason=NOT_YET_VALID,
         )
-    if valid_until is not None and now >= moment(valid_until):
+    if valid_until is not None and now >= valid_until:
         return _check(
             "dates",
             FAILED,
-            _("It has expired: it was valid until %(date)s.") % {"date": _shown(moment(valid_until))},
+            _("It has expired: it was valid until %(date)s.") % {"date": _shown(valid_until)},
             reason=EXPIRED,
         )
     if valid_until is None:
@@ -404,7 +403,7 @@ def _dates_check(credential: dict, now: datetime.datetime) -> Check:
     else:
         message = _("Valid from %(start)s until %(end)s.") % {
             "start": _shown(valid_from),
-            "end": _shown(moment(valid_until)),
+            "end": _shown(valid_until),
         }
     return _check("dates", PASSED, message)
 

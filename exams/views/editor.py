@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from badges import services as badge_services
+from badges.models import Achievement
 from classrooms.access import organization_of, role_required
 from classrooms.models import User
 from config.errors import ServiceError
@@ -213,10 +214,10 @@ def _badge_form(version: ExamVersion) -> BadgeForm | None:
     """
     if version.exam.organization_id is None:
         return None
-    achievement = badge_services.Achievement.objects.filter(version=version).first()
+    achievement = Achievement.objects.filter(version=version).first()
     if achievement is None:
         return BadgeForm(initial={"badge_enabled": False, **badge_services.default_texts(version)})
-    initial = {name: getattr(achievement, name) for name in badge_services.default_texts(version)}
+    initial = {name: getattr(achievement, name) for name in Achievement.TEXTS}
     return BadgeForm(initial={"badge_enabled": achievement.enabled, **initial})
 
 
@@ -316,7 +317,7 @@ def badge_save(request, exam_id: int):
     if not form.is_valid():
         return _refused(request, exam, _form_error(form), {"badge": form})
     data = form.cleaned_data
-    texts = {name: data[name] for name in badge_services.default_texts(draft)}
+    texts = {name: data[name] for name in Achievement.TEXTS}
     badge_services.achievement_save(version=draft, enabled=data["badge_enabled"], texts=texts)
     return _saved(request, exam, "badge")
 
