@@ -176,8 +176,7 @@ def build(classes: int, pupils: int, exam_minutes: int) -> dict:
     from django.test import override_settings
     from django.utils import timezone
 
-    from classrooms.models import Organization, User
-    from classrooms.schoolyear import today
+    from classrooms.models import User
     from exams.catalog import load_exam_document
     from exams.models import Exam
     from proctoring import services
@@ -199,12 +198,7 @@ def build(classes: int, pupils: int, exam_minutes: int) -> dict:
         return f"{settings.SESSION_COOKIE_NAME}={key}"
 
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
-        organization = Organization.objects.create(
-            code="live",
-            name="負荷試験小学校",
-            status=Organization.Status.APPROVED,
-            contract_starts_on=today() - datetime.timedelta(days=30),
-        )
+        organization = harness.new_school("live", "負荷試験小学校")
         document = json.loads((settings.BASE_DIR / "exams" / "samples" / f"{EXAM_CODE}.json").read_text("utf-8"))
         exam = load_exam_document(document)
         Exam.objects.filter(pk=exam.pk).update(time_limit_minutes=max(exam.time_limit_minutes, exam_minutes))

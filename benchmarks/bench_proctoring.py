@@ -27,7 +27,6 @@ one thread, i.e. on one core; 30–50 s in all on 2 cores.
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import statistics
 import subprocess
@@ -37,7 +36,7 @@ import time
 import uuid
 from pathlib import Path
 
-from harness import configure_django, machine
+from harness import configure_django, machine, new_school
 from harness import new_class as harness_new_class
 
 CLASS_SIZE = 40
@@ -138,8 +137,7 @@ def run(runs: int) -> None:
     from django.urls import reverse
     from django.utils import timezone
 
-    from classrooms.models import Organization, SchoolClass, User
-    from classrooms.schoolyear import today
+    from classrooms.models import SchoolClass, User
     from exams import services as exam_services
     from exams.models import Attempt, Choice, Exam, Question
     from proctoring import presence, services
@@ -149,12 +147,7 @@ def run(runs: int) -> None:
     fast_hasher = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
     # DEBUG=False as in production: no query log behind every cursor.
     with fast_hasher, override_settings(DEBUG=False):
-        organization = Organization.objects.create(
-            code="bench",
-            name="ベンチマーク小学校",
-            status=Organization.Status.APPROVED,
-            contract_starts_on=today() - datetime.timedelta(days=30),
-        )
+        organization = new_school()
         exam = Exam.objects.create(
             code="bench-reading",
             title="読解テスト",

@@ -13,13 +13,12 @@ proctors at most 40 examinees per school year.
 from __future__ import annotations
 
 import argparse
-import datetime
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from harness import configure_django, machine
+from harness import configure_django, machine, new_school
 
 CLASS_SIZE = 40
 
@@ -42,17 +41,12 @@ def run(runs: int) -> None:
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
-    from classrooms.models import Membership, Organization, SchoolClass, User
+    from classrooms.models import Membership, SchoolClass, User
     from classrooms.schoolyear import current_school_year, today
     from classrooms.services import RosterRow, examinees_issue
 
     call_command("migrate", verbosity=0)
-    organization = Organization.objects.create(
-        code="bench",
-        name="ベンチマーク小学校",
-        status=Organization.Status.APPROVED,
-        contract_starts_on=today() - datetime.timedelta(days=30),
-    )
+    organization = new_school()
     teachers = iter(range(1, 1000))
 
     def new_class() -> tuple[User, SchoolClass]:

@@ -48,6 +48,21 @@ def machine() -> str:
     )
 
 
+def new_school(code: str = "bench", name: str = "ベンチマーク小学校"):
+    """An approved school whose contract began 30 days ago (its accounts may sign in)."""
+    import datetime
+
+    from classrooms.models import Organization
+    from classrooms.schoolyear import today
+
+    return Organization.objects.create(
+        code=code,
+        name=name,
+        status=Organization.Status.APPROVED,
+        contract_starts_on=today() - datetime.timedelta(days=30),
+    )
+
+
 def new_class(organization, number: int, size: int, *, login_prefix: str = "bench"):
     """A new teacher (`<prefix>-teacher<number>`) and their class of `size` issued examinees, as after
     everyone's first sign-in (issued passwords changed). Returns (teacher, school_class, examinees).
