@@ -27,66 +27,14 @@ import traceback
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from walks import DEMO_PASSWORD, operator_signs_in
+from walks import BASE, DEMO_PASSWORD, Step, browser_page, operator_signs_in, plain, pupil_enters, say, sign_in
 
-BASE = os.environ.get("KANTOKU_URL", "http://127.0.0.1:8000")
 SHOTS = Path(os.environ.get("KANTOKU_SHOTS", tempfile.gettempdir()))
 PUPILS = ["sakura-pupil1", "sakura-pupil2", "sakura-pupil3"]
 STAMP = time.strftime("%H%M%S")
 TITLE = f"｜春《はる》の読解 {STAMP}"
 PLAIN_TITLE = f"春の読解 {STAMP}"
 CERT_TITLE = f"漢字検定 模擬 {STAMP}"
-expect.set_options(timeout=20_000)
-STARTED = time.monotonic()
-
-
-def say(*words) -> None:
-    sys.stdout.write(f"[{time.monotonic() - STARTED:6.1f} s] " + " ".join(str(word) for word in words) + "\n")
-    sys.stdout.flush()
-
-
-class Step:
-    """`with Step("…"):` prints the step, its duration, and what went wrong."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __enter__(self):
-        self.began = time.monotonic()
-        say("▶", self.name)
-        return self
-
-    def __exit__(self, kind, error, trace):
-        took = time.monotonic() - self.began
-        say("✔" if kind is None else "✘", self.name, f"({took:.1f} s)")
-        return False
-
-
-def browser_page(browser: Browser, width: int = 1280, height: int = 900) -> Page:
-    context = browser.new_context(
-        base_url=BASE,
-        locale="ja-JP",
-        extra_http_headers={"Accept-Language": "ja-JP,ja;q=0.9"},
-        timezone_id="Asia/Tokyo",
-        viewport={"width": width, "height": height},
-    )
-    page = context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())  # 公開しますか? / 全員のテストを終了しますか?
-    page.on("pageerror", lambda error: say("page error:", error))
-    return page
-
-
-def sign_in(page: Page, login_id: str, password: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("利用者ID").fill(login_id)
-    page.get_by_label("パスワード").fill(password)
-    page.locator('main form button[type="submit"]').click()
-    page.wait_for_load_state()
-    if page.locator('input[name="new_password1"]').count():  # a first sign-in: choose a password
-        page.locator('input[name="new_password1"]').fill(password)
-        page.locator('input[name="new_password2"]').fill(password)
-        page.locator('main form button[type="submit"]').last.click()
-        page.wait_for_load_state()
 
 
 # --- The teacher writes the quiz ------------------------------------------------------------------
@@ -107,11 +55,6 @@ QUESTIONS = [
     ("single", "この文章の季節はいつですか。", [("春", True), ("冬", False)]),
 ]
 KIND_LABELS = {"single": "択一問題", "multiple": "複数選択問題", "short": "記述(短答)問題", "ordering": "並べ替え問題"}
-
-
-def plain(text: str) -> str:
-    """The text without its furigana notation."""
-    return re.sub(r"《[^》]*》|｜", "", text)
 
 
 def navigate(page: Page, button) -> None:
@@ -242,15 +185,6 @@ def teacher_opens_session(page: Page) -> None:
         page.get_by_role("button", name="待機室を開く").click()
         page.wait_for_url(re.compile(r"/proctor/sessions/\d+/$"))
         expect(page.locator("#connection-status")).to_have_attribute("data-state", "live")
-
-
-def pupil_enters(browser: Browser, login_id: str) -> Page:
-    pupil = browser_page(browser, 390, 844)
-    sign_in(pupil, login_id, DEMO_PASSWORD)
-    pupil.goto("/")
-    pupil.get_by_role("button", name="入室する").click()
-    expect(pupil.locator("#help-button")).to_be_visible()
-    return pupil
 
 
 def order_items(question, right: list[str]) -> None:

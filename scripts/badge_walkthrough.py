@@ -25,9 +25,8 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from authoring_walkthrough import BASE, Step, browser_page, plain, pupil_enters, say, sign_in
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from walks import DEMO_PASSWORD
+from walks import BASE, DEMO_PASSWORD, Step, browser_page, plain, pupil_enters, say, sign_in
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = json.loads((ROOT / "exams" / "samples" / "reading-spring.json").read_text(encoding="utf-8"))
