@@ -4,21 +4,18 @@ badge is valid (docs/design.md §12).
 
 from __future__ import annotations
 
-import datetime
 import re
 
 import pytest
 from django.test import override_settings
 from django.urls import reverse
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from badges import services as badge_services
-from exams.models import Attempt
 from proctoring.models import ProctoredSession
 from tests.browser.conftest import BrowserTestCase
 from tests.browser.test_accessibility import violations
-from tests.conftest import BADGE_TEST_KEY, make_exam
+from tests.conftest import BADGE_TEST_KEY, make_exam, passed_attempt
 
 pytestmark = pytest.mark.browser
 
@@ -28,22 +25,8 @@ pytestmark = pytest.mark.browser
 class TestTheBadgeCard(BrowserTestCase):
     def setUp(self):
         self.one_pupil_in_a_session(make_exam(code="kanji-3"))
-        now = timezone.now()
         ProctoredSession.objects.filter(pk=self.session.pk).update(status=ProctoredSession.Status.ENDED)
-        self.attempt = Attempt.objects.create(
-            session=self.session,
-            examinee=self.examinee,
-            exam=self.session.exam,
-            version=self.session.version,
-            status=Attempt.Status.FINISHED,
-            started_at=now - datetime.timedelta(minutes=5),
-            deadline=now,
-            finished_at=now,
-            finish_reason=Attempt.FinishReason.SUBMITTED,
-            score=5,
-            total=5,
-            passed=True,
-        )
+        self.attempt = passed_attempt(self.session, self.examinee)
         self.award = badge_services.award_sign(badge_services.award_for_result(attempt=self.attempt))
 
     def test_the_pupil_sees_the_card_and_the_share_link_opens_a_page_saying_it_is_valid(self):

@@ -48,13 +48,13 @@ from classrooms.models import AuditEntry, Organization, Transfer, User
 from classrooms.schoolyear import today
 from exams import services as exam_services
 from exams import versions as exam_versions
-from exams.models import Attempt, Regrade
+from exams.models import Regrade
 from messaging import services as messaging_services
 from messaging.models import BreakGlassAccess
 from operations.models import BillingSnapshot, ContractTerm, DataExport
 from proctoring import services as proctoring_services
 from proctoring.models import Incident
-from tests.conftest import connect, enroll, make_class, make_exam, make_organization, make_user
+from tests.conftest import connect, enroll, make_class, make_exam, make_organization, make_user, passed_attempt
 
 # Words that exist only in the victim's data: no answer to an attacker may contain them.
 CANARY = "canary-7f3a"
@@ -262,23 +262,10 @@ class World:
         """A badge of a pupil of the victim's school (docs/design.md §12): its public documents are swept as
         public by design, and none may carry the pupil's name (the canary) when the school did not ask for it.
         """
-        victim, session, now = self.victim, self.victim["session"], timezone.now()
+        victim = self.victim
         pupil = make_user("midori-badge-pupil", User.Role.EXAMINEE, self.victim_org, name=f"合格者 {CANARY}")
         enroll(victim["class"], pupil, number=4)
-        attempt = Attempt.objects.create(
-            session=session,
-            examinee=pupil,
-            exam=session.exam,
-            version=session.version,
-            status=Attempt.Status.FINISHED,
-            started_at=now - datetime.timedelta(minutes=5),
-            deadline=now,
-            finished_at=now,
-            finish_reason=Attempt.FinishReason.SUBMITTED,
-            score=5,
-            total=5,
-            passed=True,
-        )
+        attempt = passed_attempt(victim["session"], pupil)
         victim["award"] = badge_services.award_for_result(attempt=attempt)
         # Their own downloads (badges:mine_json, mine_png): the pupil is one of the owners who reach them.
         victim["badge_attempt"] = attempt
