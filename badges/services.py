@@ -40,7 +40,13 @@ log = logging.getLogger(__name__)
 
 AUDIT_ACTIONS = audit_actions(
     {"badges.pupil_name": gettext_lazy("Pupils' names in badges turned on or off")},
-    details={"show_pupil_name": gettext_lazy("names in badges")},
+    # The value is stored as a boolean and shown as text ("True"): the log says it in words.
+    details={
+        "show_pupil_name": (
+            gettext_lazy("names in badges"),
+            {"True": gettext_lazy("written"), "False": gettext_lazy("not written")},
+        )
+    },
 )
 
 OPERATOR_ISSUER_NAME = "Kantoku"

@@ -34,6 +34,16 @@ def test_the_org_admin_turns_names_on_and_it_is_audited(client_of, org_admin, or
     assert AuditEntry.objects.filter(action="badges.pupil_name").count() == 2
 
 
+def test_the_audit_log_says_the_choice_in_words(client_of, org_admin):
+    client = client_of(org_admin)
+    client.post(URL, {"show_pupil_name": "on"})
+    client.post(URL, {})
+    log = " ".join(client.get(reverse("classrooms:orgadmin_audit_log")).content.decode().split())
+    assert 'names in badges:</span> written' in log
+    assert 'names in badges:</span> not written' in log
+    assert 'names in badges:</span> True' not in log
+
+
 @pytest.mark.parametrize("who", ["teacher", "examinee", "operator"])
 def test_nobody_else_changes_it(request, client_of, who, organization):
     client = client_of(request.getfixturevalue(who))
