@@ -39,9 +39,9 @@ def test_the_audit_log_says_the_choice_in_words(client_of, org_admin):
     client.post(URL, {"show_pupil_name": "on"})
     client.post(URL, {})
     log = " ".join(client.get(reverse("classrooms:orgadmin_audit_log")).content.decode().split())
-    assert 'names in badges:</span> written' in log
-    assert 'names in badges:</span> not written' in log
-    assert 'names in badges:</span> True' not in log
+    assert "names in badges:</span> written" in log
+    assert "names in badges:</span> not written" in log
+    assert "names in badges:</span> True" not in log
 
 
 @pytest.mark.parametrize("who", ["teacher", "examinee", "operator"])
